@@ -1,0 +1,259 @@
+"""What every provider client shares: the httpx seam, the token, the retry loop, error mapping."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import Any, ClassVar, Self, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import SecretStr
+
+from clients._errors import NotFoundError, ProviderError, redact
+from clients._retry import Exhausted, Recovered, RetryPolicy, send_with_retry
+
+T = TypeVar("T")
+
+_USER_AGENT = "release-orchestrator-clients/0.1"
+
+
+def segment(value: str | int) -> str:
+    """One URL path segment: a branch named `release/1.0` must stay one segment."""
+    return quote(str(value), safe="")
+
+
+def json_body(response: httpx.Response) -> Any:
+    """The decoded JSON body, or None when there is none or it is not JSON."""
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+
+
+class HttpSeam:
+    """Owns (or borrows) the httpx.AsyncClient and runs requests through the retry loop."""
+
+    provider: ClassVar[str]
+
+    def __init__(
+        self,
+        *,
+        http: httpx.AsyncClient | None,
+        transport: httpx.AsyncBaseTransport | None,
+        retry: RetryPolicy,
+        timeout: float,
+    ) -> None:
+        if http is not None and transport is not None:
+            raise ValueError("pass either http or transport, not both")
+        self._owns_http = http is None
+        # Redirects are followed on our own client: httpx drops Authorization on a change of host.
+        self._http = http or httpx.AsyncClient(
+            transport=transport, timeout=timeout, follow_redirects=True
+        )
+        self._retry = retry
+        self._timeout = timeout
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the underlying httpx client, unless the caller passed it in (then it is theirs)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    # -- hooks a provider overrides ------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        return {"User-Agent": _USER_AGENT}
+
+    def _secrets(self) -> tuple[str, ...]:
+        return ()
+
+    def _describe(self, response: httpx.Response) -> tuple[int | str | None, str]:
+        """The provider's error code and a human detail for an error answer."""
+        return None, response.text[:500]
+
+    # -- shared machinery ----------------------------------------------------------------------
+
+    def _fail(
+        self,
+        operation: str,
+        *,
+        status: int | None = None,
+        code: int | str | None = None,
+        detail: str = "",
+        retry_after: float | None = None,
+    ) -> ProviderError:
+        cls = NotFoundError if status == 404 else ProviderError
+        return cls(
+            self.provider,
+            operation,
+            status=status,
+            code=code,
+            detail=redact(detail, self._secrets()),
+            retry_after=retry_after,
+        )
+
+    async def _exchange(
+        self,
+        operation: str,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+        files: Any = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool = True,
+        read_back: Callable[[], Awaitable[T | None]] | None = None,
+    ) -> httpx.Response | Recovered[T]:
+        """One logical request, retried per policy. The answer may still be a 4xx."""
+        all_headers = {**self._headers(), **(headers or {})}
+
+        async def send(budget: float) -> httpx.Response:
+            request = self._http.build_request(
+                method,
+                url,
+                params=params,
+                json=json,
+                files=files,
+                headers=all_headers,
+                timeout=min(self._timeout, budget),
+            )
+            return await self._http.send(request)
+
+        try:
+            return await send_with_retry(
+                self._retry,
+                send,
+                label=f"{self.provider} {operation}",
+                idempotent=idempotent,
+                read_back=read_back,
+            )
+        except Exhausted as exhausted:
+            raise self._exhausted(operation, exhausted) from None
+        except httpx.HTTPError as error:
+            # Not retryable (bad URL, decoding, redirect loop): still a provider failure.
+            raise self._fail(operation, detail=f"{type(error).__name__}: {error}") from None
+
+    def _error_for(
+        self,
+        operation: str,
+        response: httpx.Response,
+        *,
+        note: str = "",
+        retry_after: float | None = None,
+    ) -> ProviderError:
+        code, detail = self._describe(response)
+        if note:
+            detail = f"{note}: {detail}" if detail else note
+        return self._fail(
+            operation,
+            status=response.status_code,
+            code=code,
+            detail=detail,
+            retry_after=retry_after,
+        )
+
+    def _exhausted(self, operation: str, exhausted: Exhausted) -> ProviderError:
+        note = f"{exhausted.reason} after {exhausted.attempts} attempt(s)"
+        if exhausted.response is not None:
+            return self._error_for(
+                operation, exhausted.response, note=note, retry_after=exhausted.retry_after
+            )
+        cause = exhausted.error
+        what = f"{type(cause).__name__}: {cause}" if cause is not None else "no answer"
+        return self._fail(operation, detail=f"{note}: {what}", retry_after=exhausted.retry_after)
+
+    async def _call(
+        self,
+        operation: str,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+        ok: Callable[[httpx.Response], bool] = lambda r: r.is_success,
+    ) -> httpx.Response:
+        """A request that is safe to repeat (a read): retried freely, errors raised."""
+        response = await self._exchange(operation, method, url, params=params, json=json)
+        assert isinstance(response, httpx.Response)  # reads never take the read-back path
+        if not ok(response):
+            raise self._error_for(operation, response)
+        return response
+
+    async def _write(
+        self,
+        operation: str,
+        method: str,
+        url: str,
+        *,
+        parse: Callable[[httpx.Response], T],
+        read_back: Callable[[], Awaitable[T | None]],
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+        files: Any = None,
+    ) -> T:
+        """A request not safe to repeat blindly: after a lost answer, `read_back` decides."""
+        outcome = await self._exchange(
+            operation,
+            method,
+            url,
+            params=params,
+            json=json,
+            files=files,
+            idempotent=False,
+            read_back=read_back,
+        )
+        if isinstance(outcome, Recovered):
+            return outcome.value
+        if not outcome.is_success:
+            raise self._error_for(operation, outcome)
+        return parse(outcome)
+
+
+class TokenClient(HttpSeam):
+    """A provider client authenticated by a bearer token that never leaves the headers."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | SecretStr,
+        *,
+        http: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so one shared default is safe
+        timeout: float = 10.0,
+    ) -> None:
+        super().__init__(http=http, transport=transport, retry=retry, timeout=timeout)
+        self._base_url = base_url.rstrip("/")
+        self._token = token if isinstance(token, SecretStr) else SecretStr(token)
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self._base_url!r})"
+
+    def _headers(self) -> dict[str, str]:
+        return {
+            **super()._headers(),
+            "Authorization": f"Bearer {self._token.get_secret_value()}",
+        }
+
+    def _secrets(self) -> tuple[str, ...]:
+        return (self._token.get_secret_value(),)
+
+    def _url(self, *segments: str | int) -> str:
+        return self._base_url + "".join("/" + segment(s) for s in segments)

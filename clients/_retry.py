@@ -1,0 +1,249 @@
+"""Retry policy and the one retry loop every client request goes through.
+
+Reads are re-sent on any retryable outcome. Writes are not: when a write's answer is lost (5xx,
+timeout, transport error after the request may have left) the loop asks the caller's `read_back`
+whether the write took effect before it sends again. 429 means "not processed", so it is re-sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
+
+__all__ = ["Exhausted", "Recovered", "RetryPolicy", "send_with_retry"]
+
+log = logging.getLogger("clients")
+
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+R = TypeVar("R")
+
+
+async def _sleep(seconds: float) -> None:
+    await asyncio.sleep(seconds)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded in attempts and in total elapsed time (waits and request timeouts included).
+
+    `sleep` and `clock` are the seams tests use to run the whole schedule without waiting.
+    """
+
+    max_attempts: int = 6
+    max_total_s: float = 30.0
+    base_delay_s: float = 0.2
+    max_delay_s: float = 5.0
+    sleep: Sleep = field(default=_sleep, repr=False, compare=False)
+    clock: Clock = field(default=time.monotonic, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if self.max_total_s <= 0:
+            raise ValueError("max_total_s must be positive")
+        if self.base_delay_s < 0 or self.max_delay_s < self.base_delay_s:
+            raise ValueError("need 0 <= base_delay_s <= max_delay_s")
+
+    def backoff(self, retry_number: int) -> float:
+        """Delay before retry `retry_number` (1-based): capped exponential, half of it jittered
+        so that clients failing together do not retry together."""
+        ceiling = min(self.max_delay_s, self.base_delay_s * 2 ** (retry_number - 1))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+@dataclass(frozen=True)
+class Recovered(Generic[R]):
+    """A write whose answer was lost, found to have taken effect by reading the provider back."""
+
+    value: R
+
+
+class _Retryable(Exception):
+    """One attempt's retryable outcome, carried through tenacity to the wait and stop hooks."""
+
+    def __init__(
+        self,
+        *,
+        response: httpx.Response | None = None,
+        error: httpx.TransportError | None = None,
+        retry_after: float | None = None,
+        lost: bool,
+    ) -> None:
+        super().__init__("retryable outcome")
+        self.response = response
+        self.error = error
+        self.retry_after = retry_after
+        self.lost = lost  # the request may have been processed; its answer did not reach us
+
+
+class Exhausted(Exception):
+    """The loop stopped without a usable answer; the client turns this into a ProviderError."""
+
+    def __init__(self, last: _Retryable, attempts: int, reason: str) -> None:
+        super().__init__(reason)
+        self.response = last.response
+        self.error = last.error
+        self.retry_after = last.retry_after
+        self.attempts = attempts
+        self.reason = reason
+
+
+# The innermost loop's deadline, so that a read-back made inside a write's loop spends the write's
+# remaining budget instead of starting a fresh one.
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "clients_retry_deadline", default=None
+)
+
+# These fail before a byte of the request is on the wire: re-sending cannot duplicate a write.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    """Seconds the server asked us to wait: `Retry-After` (delta or HTTP date), else GitHub's
+    `x-ratelimit-reset` when the rate limit is spent."""
+    value = response.headers.get("retry-after")
+    if value is not None:
+        value = value.strip()
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            when = email.utils.parsedate_to_datetime(value) if value else None
+            if when is not None:
+                return max(0.0, when.timestamp() - time.time())
+    if response.headers.get("x-ratelimit-remaining") == "0":
+        reset = response.headers.get("x-ratelimit-reset", "")
+        if reset.isdigit():
+            return max(0.0, int(reset) - time.time())
+    return None
+
+
+def _classify(response: httpx.Response) -> _Retryable | None:
+    status = response.status_code
+    if status == 429:
+        return _Retryable(response=response, retry_after=retry_after_seconds(response), lost=False)
+    if status == 403:
+        # GitHub's secondary and spent primary rate limits answer 403 with these headers.
+        after = retry_after_seconds(response)
+        if after is not None:
+            return _Retryable(response=response, retry_after=after, lost=False)
+        return None
+    if status >= 500:
+        return _Retryable(response=response, retry_after=retry_after_seconds(response), lost=True)
+    return None
+
+
+async def send_with_retry(
+    policy: RetryPolicy,
+    send: Callable[[float], Awaitable[httpx.Response]],
+    *,
+    label: str,
+    idempotent: bool = True,
+    read_back: Callable[[], Awaitable[R | None]] | None = None,
+) -> httpx.Response | Recovered[R]:
+    """Send until a non-retryable answer (2xx, 3xx, 4xx other than rate limiting) comes back.
+
+    `send(budget)` performs one attempt; `budget` is the time left, for the request timeout.
+    With `idempotent=False` a lost answer is followed by `read_back()`: a value means the write
+    took effect (returned as `Recovered`), None means it did not and the write is sent again.
+    Without a `read_back`, a non-idempotent request whose answer was lost is never re-sent.
+    Raises `Exhausted` when attempts or time run out.
+    """
+    deadline = policy.clock() + policy.max_total_s
+    outer = _DEADLINE.get()
+    if outer is not None:
+        deadline = min(deadline, outer)
+    token = _DEADLINE.set(deadline)
+    pending_check = False
+
+    async def attempt() -> httpx.Response | Recovered[R]:
+        nonlocal pending_check
+        if pending_check and read_back is not None:
+            found = await read_back()
+            if found is not None:
+                log.info("%s: answer was lost but the write took effect", label)
+                return Recovered(found)
+            pending_check = False
+        try:
+            response = await send(max(deadline - policy.clock(), 0.001))
+        except httpx.TransportError as error:
+            outcome = _Retryable(error=error, lost=not isinstance(error, _NOT_SENT))
+        else:
+            classified = _classify(response)
+            if classified is None:
+                return response
+            outcome = classified
+        pending_check = outcome.lost and not idempotent
+        raise outcome
+
+    def wait(state: RetryCallState) -> float:
+        outcome = _outcome(state)
+        if outcome.retry_after is not None:
+            return outcome.retry_after
+        return policy.backoff(state.attempt_number)
+
+    def stop(state: RetryCallState) -> bool:
+        outcome = _outcome(state)
+        if state.attempt_number >= policy.max_attempts:
+            return True
+        if outcome.lost and not idempotent and read_back is None:
+            return True
+        # A wait that would end past the deadline leaves no time for the next attempt: a server
+        # asking for more than the budget holds gets its answer now, not at the deadline.
+        return policy.clock() + state.upcoming_sleep >= deadline
+
+    def before_sleep(state: RetryCallState) -> None:
+        outcome = _outcome(state)
+        what = (
+            f"HTTP {outcome.response.status_code}"
+            if outcome.response is not None
+            else type(outcome.error).__name__
+        )
+        log.warning(
+            "%s: %s on attempt %d; retrying in %.2fs",
+            label,
+            what,
+            state.attempt_number,
+            state.upcoming_sleep,
+        )
+
+    retrying = AsyncRetrying(
+        retry=retry_if_exception_type(_Retryable),
+        wait=wait,
+        stop=stop,
+        sleep=policy.sleep,
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+    try:
+        return await retrying(attempt)
+    except _Retryable as last:
+        attempts = retrying.statistics.get("attempt_number", 1)
+        raise Exhausted(last, attempts, _reason(last, idempotent, read_back is None)) from None
+    finally:
+        _DEADLINE.reset(token)
+
+
+def _outcome(state: RetryCallState) -> _Retryable:
+    assert state.outcome is not None
+    error = state.outcome.exception()
+    assert isinstance(error, _Retryable)
+    return error
+
+
+def _reason(last: _Retryable, idempotent: bool, no_read_back: bool) -> str:
+    if last.lost and not idempotent and no_read_back:
+        return "the answer was lost and the request is not safe to repeat"
+    if last.retry_after is not None:
+        return "rate limited"
+    return "no usable answer within the retry budget"

@@ -1,0 +1,107 @@
+"""Post-deploy verification verdicts. Three outcomes: pass, fail, no data — no data is never a pass."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from procedure.policy import ErrorRateRule, MonitorRules
+
+
+class Verdict(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    NO_DATA = "no data"
+
+
+@dataclass(frozen=True)
+class Totals:
+    requests: int
+    errors: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.errors / self.requests if self.requests else None
+
+
+@dataclass(frozen=True)
+class ErrorRateCheck:
+    verdict: Verdict
+    current: Totals
+    baseline: Totals | None
+    threshold: float | None
+    detail: str
+
+
+def error_rate_verdict(current: Totals, baseline: Totals | None, rule: ErrorRateRule) -> ErrorRateCheck:
+    """Compare the post-deploy error rate with the absolute ceiling and the pre-deploy baseline."""
+    if current.requests < rule.min_requests:
+        return ErrorRateCheck(
+            Verdict.NO_DATA,
+            current,
+            baseline,
+            None,
+            f"{current.requests} requests since deploy, fewer than the {rule.min_requests} needed",
+        )
+    rate = current.rate or 0.0
+    threshold = rule.max_error_rate
+    base_rate = baseline.rate if baseline and baseline.requests >= rule.min_requests else None
+    if base_rate is not None:
+        # A spike is relative to what the previous version did, but never below the delta floor,
+        # so 0.1 % → 0.3 % on a quiet service is not a rollback.
+        threshold = min(threshold, max(base_rate * rule.spike_factor, base_rate + rule.spike_min_delta))
+    shown_base = f"{base_rate:.2%}" if base_rate is not None else "no baseline"
+    if rate > threshold:
+        return ErrorRateCheck(
+            Verdict.FAIL,
+            current,
+            baseline,
+            threshold,
+            f"error rate {rate:.2%} over {current.requests} requests exceeds {threshold:.2%}"
+            f" (baseline {shown_base})",
+        )
+    return ErrorRateCheck(
+        Verdict.PASS,
+        current,
+        baseline,
+        threshold,
+        f"error rate {rate:.2%} over {current.requests} requests within {threshold:.2%}"
+        f" (baseline {shown_base})",
+    )
+
+
+@dataclass(frozen=True)
+class ProbeOutcome:
+    """One check of one signal in one monitoring round."""
+
+    signal: str  # "health" | "error-rate" | "key-flow"
+    verdict: Verdict
+    detail: str
+
+
+@dataclass(frozen=True)
+class MonitorDecision:
+    verdict: Verdict
+    action: str  # "continue" | "promote" | "rollback" | "fail"
+    reason: str
+
+
+def decide_round(outcomes: Sequence[ProbeOutcome], *, window_over: bool, rules: MonitorRules) -> MonitorDecision:
+    """After each round: any failure ends the watch with a rollback; at the end of the window the
+    error rate must have passed — no data by then takes the policy's no-data action."""
+    failed = [o for o in outcomes if o.verdict is Verdict.FAIL]
+    if failed:
+        reason = "; ".join(f"{o.signal}: {o.detail}" for o in failed)
+        return MonitorDecision(Verdict.FAIL, "rollback", reason)
+    if not window_over:
+        return MonitorDecision(Verdict.PASS, "continue", "watching")
+    no_data = [o for o in outcomes if o.verdict is Verdict.NO_DATA]
+    if no_data:
+        reason = "; ".join(f"{o.signal}: {o.detail}" for o in no_data)
+        return MonitorDecision(
+            Verdict.NO_DATA,
+            rules.on_no_data,
+            f"window over without enough data — not a pass ({reason})",
+        )
+    return MonitorDecision(Verdict.PASS, "promote", "every signal passed for the whole window")

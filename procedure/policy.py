@@ -1,0 +1,244 @@
+"""The procedure as data: the policy file's model, and the loader that names the bad key.
+
+One YAML file holds the service registry, the monitor windows, the checklist rules, the freeze
+rules and the policy's own metadata. A profile (e.g. ``sandbox``) is a partial copy of the same
+document merged over it — the sandbox profile shrinks durations to seconds and points the service
+URLs at the local sandbox.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from procedure.durations import Duration
+from procedure.freeze import FreezePolicy
+
+SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be read or does not match the model. The text names the key."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PolicyMetadata(_Model):
+    name: str = "Deployment Procedure"
+    implements: str = "Change Management Policy"
+    owner: str
+    last_updated: date
+    next_review: date
+
+    def review_overdue(self, today: date) -> bool:
+        return today > self.next_review
+
+    def review_warning(self, today: date) -> str | None:
+        if not self.review_overdue(today):
+            return None
+        days = (today - self.next_review).days
+        return (
+            f"The {self.name} was due for review on {self.next_review.isoformat()} "
+            f"({days} days ago; owner: {self.owner}). Runs continue under the current text."
+        )
+
+
+class ErrorRateRule(_Model):
+    """When a post-deploy error rate is a spike. Too few requests is *no data*, never a pass."""
+
+    max_error_rate: float = Field(0.05, ge=0, le=1, description="absolute ceiling")
+    spike_factor: float = Field(2.0, ge=1, description="current > baseline × factor is a spike")
+    spike_min_delta: float = Field(
+        0.01, ge=0, le=1, description="…and at least this many points above the baseline"
+    )
+    min_requests: int = Field(50, ge=1, description="fewer requests than this is no data")
+
+
+class KeyFlowPaths(_Model):
+    challenge: str = "/challenge"
+    proof: str = "/proof"
+    verification: str = "/verification"
+
+
+class WorkerEnvironment(_Model):
+    script: str = Field(min_length=1, max_length=64)
+    url: str = Field(description="origin the deployed Worker answers on")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+
+class WorkerService(_Model):
+    repo: str = Field(description="GitHub owner/name")
+    branch: str = "main"
+    account_id: str = Field(min_length=1)
+    production_from_ci: bool = True
+    environments: dict[Literal["sandbox", "production"], WorkerEnvironment]
+    health_path: str | None = Field("/health", description="null where there is none")
+    key_flow: KeyFlowPaths | None = KeyFlowPaths()
+    error_rate: ErrorRateRule = ErrorRateRule()
+
+    @field_validator("repo")
+    @classmethod
+    def _repo(cls, value: str) -> str:
+        if not REPO_NAME.match(value):
+            raise ValueError("must look like owner/name")
+        return value
+
+    @model_validator(mode="after")
+    def _has_production(self) -> WorkerService:
+        if "production" not in self.environments:
+            raise ValueError("environments must include production")
+        return self
+
+    @property
+    def has_sandbox(self) -> bool:
+        return "sandbox" in self.environments
+
+    @property
+    def deploy_order(self) -> list[Literal["sandbox", "production"]]:
+        return ["sandbox", "production"] if self.has_sandbox else ["production"]
+
+
+class MonitorRules(_Model):
+    standard: Duration = timedelta(minutes=30)
+    significant: Duration = timedelta(hours=2)
+    check_interval: Duration = timedelta(minutes=1)
+    analytics_lag: Duration = Field(timedelta(minutes=1), description="GraphQL data trails ~1 min")
+    baseline_window: Duration = timedelta(minutes=30)
+    on_no_data: Literal["rollback", "fail"] = "rollback"
+
+    def window(self, significant: bool) -> timedelta:
+        return self.significant if significant else self.standard
+
+
+class ChecklistLabels(_Model):
+    significant: str = "significant-change"
+    api_change: str = "api-change"
+    secret_change: str = "secret-change"
+
+
+class ChecklistRules(_Model):
+    labels: ChecklistLabels = ChecklistLabels()
+    compatibility_markers: list[str] = Field(
+        default_factory=lambda: ["Backward compatibility: confirmed", "Migration note:"],
+        min_length=1,
+        description="one must appear in the PR description when the API-change label is set",
+    )
+    secrets_marker: str = Field(
+        "Secrets:", description="PR description line naming the changed secrets"
+    )
+    green_conclusions: list[str] = Field(
+        default_factory=lambda: ["success", "neutral", "skipped"], min_length=1
+    )
+    min_approvals: int = Field(
+        1, ge=0, description="floor when the repository itself requires no review"
+    )
+
+
+class Policy(_Model):
+    version: Literal[1] = 1
+    metadata: PolicyMetadata
+    monitor: MonitorRules = MonitorRules()
+    checklist: ChecklistRules = ChecklistRules()
+    freeze: FreezePolicy = FreezePolicy()
+    services: dict[str, WorkerService] = Field(min_length=1)
+
+    @field_validator("services")
+    @classmethod
+    def _service_names(cls, value: dict[str, WorkerService]) -> dict[str, WorkerService]:
+        for name in value:
+            if not SERVICE_NAME.match(name):
+                raise ValueError(f"service name {name!r} must be lowercase letters, digits, dashes")
+        return value
+
+    def service(self, name: str) -> WorkerService:
+        try:
+            return self.services[name]
+        except KeyError:
+            known = ", ".join(sorted(self.services))
+            raise PolicyError(f"unknown service {name!r}; the policy knows: {known}") from None
+
+
+_ENV_REF = re.compile(r"\$\{([A-Z][A-Z0-9_]*)(?::-([^}]*))?\}")
+
+
+def _expand_env(value: Any, where: str) -> Any:
+    """`${NAME}` / `${NAME:-default}` in strings; used by profiles to point at local URLs."""
+    if isinstance(value, str):
+
+        def sub(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            found = os.environ.get(name, default)
+            if found is None:
+                raise PolicyError(f"{where}: environment variable {name} is not set")
+            return found
+
+        return _ENV_REF.sub(sub, value)
+    if isinstance(value, Mapping):
+        return {k: _expand_env(v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _merge(base: Any, override: Any) -> Any:
+    if isinstance(base, Mapping) and isinstance(override, Mapping):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = _merge(base.get(key), value) if key in base else value
+        return merged
+    return override
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    lines = [f"{source}: the policy does not match its model:"]
+    for item in error.errors():
+        path = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        got = item.get("input")
+        shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
+        lines.append(f"  - {path}: {item['msg']}{shown}")
+    return "\n".join(lines)
+
+
+def parse_policy(document: Any, *, source: str = "<policy>", profile: str | None = None) -> Policy:
+    if not isinstance(document, Mapping):
+        raise PolicyError(f"{source}: expected a mapping at the top level")
+    profiles = document.get("profiles") or {}
+    body = {k: v for k, v in document.items() if k != "profiles"}
+    if profile:
+        if profile not in profiles:
+            known = ", ".join(sorted(profiles)) or "none"
+            raise PolicyError(f"{source}: profiles.{profile}: no such profile (known: {known})")
+        body = _merge(body, profiles[profile])
+        source = f"{source} [profile {profile}]"
+    body = _expand_env(body, source)
+    try:
+        return Policy.model_validate(body)
+    except ValidationError as error:
+        raise PolicyError(_describe(error, source)) from None
+
+
+def load_policy(path: str | Path, profile: str | None = None) -> Policy:
+    path = Path(path)
+    try:
+        document = yaml.safe_load(path.read_text())
+    except OSError as error:
+        raise PolicyError(f"{path}: cannot read the policy file ({error.strerror})") from None
+    except yaml.YAMLError as error:
+        raise PolicyError(f"{path}: not valid YAML: {error}") from None
+    return parse_policy(document, source=str(path), profile=profile)

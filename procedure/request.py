@@ -1,0 +1,70 @@
+"""Run parameters checked against the policy before any provider is called."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from procedure.policy import Policy, PolicyError
+
+SHA = re.compile(r"^[0-9a-f]{40}$")
+Environment = Literal["sandbox", "production"]
+
+
+class RequestError(ValueError):
+    """Bad run parameters. The text names the field; nothing has been called yet."""
+
+
+class WorkersDeployRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    service: str = Field(min_length=1)
+    git_sha: str
+    pr_number: int = Field(gt=0)
+    version_ids: dict[Environment, str]
+    significant: bool | None = None
+
+    @field_validator("git_sha")
+    @classmethod
+    def _full_sha(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not SHA.match(value):
+            raise ValueError("must be a full 40-character hexadecimal commit sha")
+        return value
+
+    @field_validator("version_ids")
+    @classmethod
+    def _uuids(cls, value: dict[str, str]) -> dict[str, str]:
+        for env, version in value.items():
+            try:
+                uuid.UUID(version)
+            except (ValueError, AttributeError, TypeError):
+                raise ValueError(f"{env}: {version!r} is not a Worker version id (a UUID)") from None
+        return {env: str(uuid.UUID(v)) for env, v in value.items()}
+
+
+def validate_workers_request(params: dict[str, Any], policy: Policy) -> WorkersDeployRequest:
+    try:
+        request = WorkersDeployRequest.model_validate(params)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise RequestError(f"bad parameters: {problems}") from None
+    try:
+        service = policy.service(request.service)
+    except PolicyError as error:
+        raise RequestError(f"service: {error}") from None
+    wanted = set(service.deploy_order)
+    missing = sorted(wanted - set(request.version_ids))
+    extra = sorted(set(request.version_ids) - wanted)
+    if missing:
+        raise RequestError(f"version_ids: missing the uploaded version for {', '.join(missing)}")
+    if extra:
+        raise RequestError(
+            f"version_ids: {request.service} has no {', '.join(extra)} environment in the policy"
+        )
+    return request

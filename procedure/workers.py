@@ -1,0 +1,49 @@
+"""Reading a Worker's deployment history: what is live, since when, and what to roll back to.
+
+Cloudflare lists deployments newest first; the first one serves traffic. Rollback is a new
+deployment of an earlier version at 100 % (what `wrangler rollback` does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class DeploymentView:
+    id: str
+    created_on: datetime
+    shares: tuple[tuple[str, float], ...]  # (version id, percentage)
+
+    @property
+    def sole_version(self) -> str | None:
+        return next((v for v, pct in self.shares if pct >= 100), None)
+
+    @property
+    def main_version(self) -> str | None:
+        return max(self.shares, key=lambda s: s[1])[0] if self.shares else None
+
+
+def is_live(history: Sequence[DeploymentView], version_id: str) -> bool:
+    return bool(history) and history[0].sole_version == version_id
+
+
+def live_since(history: Sequence[DeploymentView], version_id: str) -> datetime | None:
+    """When the current uninterrupted run of `version_id` at 100 % began (None if not live)."""
+    since = None
+    for deployment in history:
+        if deployment.sole_version != version_id:
+            break
+        since = deployment.created_on
+    return since
+
+
+def rollback_target(history: Sequence[DeploymentView], new_version_id: str) -> str | None:
+    """The version that served before `new_version_id`: the newest deployment not of it."""
+    for deployment in history:
+        candidate = deployment.sole_version or deployment.main_version
+        if candidate and candidate != new_version_id:
+            return candidate
+    return None

@@ -1,0 +1,104 @@
+"""`relctl`: a thin console over the Prefect API and the core.
+
+  relctl policy check [--policy FILE] [--profile NAME]
+  relctl limits ensure
+  relctl release workers --service S --sha SHA --pr N --version ENV=ID ... [--significant] [--watch]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from procedure.policy import PolicyError, load_policy
+from tasks.settings import DEFAULT_POLICY
+
+
+def _policy_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--policy", default=os.environ.get("RELORCH_POLICY", str(DEFAULT_POLICY)))
+    parser.add_argument("--profile", default=os.environ.get("RELORCH_PROFILE") or None)
+
+
+def cmd_policy_check(args: argparse.Namespace) -> int:
+    policy = load_policy(Path(args.policy), args.profile)
+    print(f"{args.policy}: valid — {len(policy.services)} services, owner {policy.metadata.owner},"
+          f" next review {policy.metadata.next_review}")
+    from datetime import date
+
+    warning = policy.metadata.review_warning(date.today())
+    if warning:
+        print(f"warning: {warning}")
+    return 0
+
+
+def cmd_limits_ensure(args: argparse.Namespace) -> int:
+    from tasks.limits import ensure_limits
+
+    names = asyncio.run(ensure_limits(load_policy(Path(args.policy), args.profile)))
+    print("\n".join(names))
+    return 0
+
+
+def cmd_release_workers(args: argparse.Namespace) -> int:
+    from relctl.trigger import PrefectApi
+
+    versions = dict(pair.split("=", 1) for pair in args.version)
+    params = {"service": args.service, "git_sha": args.sha, "pr_number": args.pr,
+              "version_ids": versions}
+    if args.significant is not None:
+        params["significant"] = args.significant
+    api = PrefectApi(os.environ.get("PREFECT_API_URL", "http://127.0.0.1:4200/api"))
+    dep = api.deployment_id("workers-deploy", args.deployment)
+    key = f"{args.service}@{args.sha}@{'+'.join(sorted(versions))}"
+    run, created = api.create_flow_run(dep, params, idempotency_key=key)
+    print(json.dumps({"flow_run_id": run["id"], "name": run["name"], "created": created}))
+    if not args.watch:
+        return 0
+    final = api.wait(run["id"], timeout_s=args.timeout)
+    print(f"{final['name']}: {final['state']['type']} — {final['state'].get('message') or ''}")
+    return 0 if final["state"]["type"] == "COMPLETED" else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="relctl", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    policy = sub.add_parser("policy", help="the policy file").add_subparsers(dest="action", required=True)
+    check = policy.add_parser("check", help="validate the policy file and show what it says")
+    _policy_args(check)
+    check.set_defaults(func=cmd_policy_check)
+
+    limits = sub.add_parser("limits", help="Prefect concurrency limits").add_subparsers(dest="action", required=True)
+    ensure = limits.add_parser("ensure", help="create the per-service production limits")
+    _policy_args(ensure)
+    ensure.set_defaults(func=cmd_limits_ensure)
+
+    release = sub.add_parser("release", help="start a release as CI does").add_subparsers(dest="path", required=True)
+    workers = release.add_parser("workers", help="a Cloudflare Workers release")
+    workers.add_argument("--service", required=True)
+    workers.add_argument("--sha", required=True)
+    workers.add_argument("--pr", type=int, required=True)
+    workers.add_argument("--version", action="append", default=[], metavar="ENV=ID", required=True)
+    workers.add_argument("--significant", action=argparse.BooleanOptionalAction, default=None)
+    workers.add_argument("--deployment", default="standard")
+    workers.add_argument("--watch", action="store_true")
+    workers.add_argument("--timeout", type=float, default=3 * 3600)
+    workers.set_defaults(func=cmd_release_workers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except PolicyError as error:
+        print(f"relctl: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

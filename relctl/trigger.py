@@ -1,0 +1,60 @@
+"""Start a deployment's flow run through the Prefect REST API, as CI does.
+
+`POST /api/deployments/{id}/create_flow_run` with an idempotency key of repo+sha+environment: a
+retried CI job gets the same run back (HTTP 200) instead of a second release.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "CRASHED"}
+
+
+class PrefectApi:
+    def __init__(self, api_url: str, *, http: httpx.Client | None = None) -> None:
+        self._http = http or httpx.Client(base_url=api_url.rstrip("/") + "/", timeout=30)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def deployment_id(self, flow_name: str, deployment_name: str) -> str:
+        answer = self._http.get(f"deployments/name/{flow_name}/{deployment_name}")
+        answer.raise_for_status()
+        return str(answer.json()["id"])
+
+    def create_flow_run(
+        self, deployment_id: str, parameters: dict[str, Any], idempotency_key: str | None = None
+    ) -> tuple[dict[str, Any], bool]:
+        body: dict[str, Any] = {"parameters": parameters}
+        if idempotency_key:
+            body["idempotency_key"] = idempotency_key
+        answer = self._http.post(f"deployments/{deployment_id}/create_flow_run", json=body)
+        if answer.status_code == 409:
+            raise ValueError(f"parameters rejected by the deployment's schema: {answer.text}")
+        answer.raise_for_status()
+        return answer.json(), answer.status_code == 201
+
+    def flow_run(self, run_id: str) -> dict[str, Any]:
+        answer = self._http.get(f"flow_runs/{run_id}")
+        answer.raise_for_status()
+        return dict(answer.json())
+
+    def wait(self, run_id: str, timeout_s: float, poll_s: float = 1.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            run = self.flow_run(run_id)
+            if run["state"]["type"] in TERMINAL or time.monotonic() > deadline:
+                return run
+            time.sleep(poll_s)
+
+    def artifacts(self, run_id: str) -> list[dict[str, Any]]:
+        answer = self._http.post(
+            "artifacts/filter",
+            json={"artifacts": {"flow_run_id": {"any_": [run_id]}}, "sort": "CREATED_ASC"},
+        )
+        answer.raise_for_status()
+        return list(answer.json())

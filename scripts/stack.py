@@ -1,0 +1,131 @@
+"""`make run`: a Prefect server on SQLite, the sandbox providers, and a worker serving every
+deployment in prefect.yaml. Prints the UI address; Ctrl-C stops all of it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from relctl.localstack import seed_document
+from sandbox.control import SandboxControl
+from sandbox.server import RunningSandbox, start_sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE = ROOT / ".state"
+POOL = "release-local"
+
+
+@dataclass
+class Stack:
+    api_url: str
+    ui_url: str
+    sandbox: RunningSandbox
+    control: SandboxControl
+    env: dict[str, str]
+
+
+def stack_env(api_url: str, sandbox_url: str, prefect_home: Path) -> dict[str, str]:
+    return {
+        "PREFECT_HOME": str(prefect_home),
+        "PREFECT_API_URL": api_url,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "PREFECT_LOGGING_LEVEL": os.environ.get("PREFECT_LOGGING_LEVEL", "INFO"),
+        "RELORCH_HOME": str(ROOT),
+        "RELORCH_PROFILE": "sandbox",
+        "RELORCH_SANDBOX_URL": sandbox_url,
+        "RELORCH_GITHUB_API_URL": f"{sandbox_url}/github",
+        "RELORCH_CLOUDFLARE_API_URL": f"{sandbox_url}/cloudflare/client/v4",
+        "GITHUB_TOKEN": os.environ.get("GITHUB_TOKEN", "sandbox-github-token"),
+        "CLOUDFLARE_API_TOKEN": os.environ.get("CLOUDFLARE_API_TOKEN", "sandbox-cloudflare-token"),
+    }
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"Prefect server exited with {proc.returncode}")
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("Prefect server did not become healthy")
+
+
+def _prefect(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "-m", "prefect", *args], env=env, cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+@contextmanager
+def running_stack(port: int = 4200, sandbox_port: int = 8790, quiet: bool = False) -> Iterator[Stack]:
+    home = STATE / "prefect"
+    home.mkdir(parents=True, exist_ok=True)
+    procs: list[subprocess.Popen[bytes]] = []
+    sandbox = start_sandbox(port=sandbox_port)
+    api_url = f"http://127.0.0.1:{port}/api"
+    env = {**os.environ, **stack_env(api_url, sandbox.url, home)}
+    out = subprocess.DEVNULL if quiet else None
+    try:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, cwd=ROOT, stdout=out, stderr=out,
+        )
+        procs.append(server)
+        _wait_healthy(api_url, server)
+        os.environ.update(stack_env(api_url, sandbox.url, home))
+        from tasks.limits import ensure_limits
+        from tasks.settings import current_policy
+
+        policy = current_policy()
+        control = SandboxControl(sandbox.url)
+        control.seed(seed_document(policy))
+        asyncio.run(ensure_limits(policy))
+        _prefect(env, "work-pool", "create", POOL, "--type", "process", "--overwrite")
+        _prefect(env, "--no-prompt", "deploy", "--all")
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL, "--limit", "8"],
+            env=env, cwd=ROOT, stdout=out, stderr=out, start_new_session=True,
+        )
+        procs.append(worker)
+        yield Stack(api_url, f"http://127.0.0.1:{port}", sandbox, control, env)
+    finally:
+        for proc in reversed(procs):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        for proc in reversed(procs):
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        sandbox.stop()
+
+
+def main() -> int:
+    with running_stack() as stack:
+        print(f"\nRelease orchestrator is up.\n  Prefect UI:   {stack.ui_url}\n"
+              f"  Prefect API:  {stack.api_url}\n  Sandbox:      {stack.sandbox.url}"
+              f"  (admin: {stack.sandbox.url}/_sandbox)\nCtrl-C stops everything.\n", flush=True)
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            print("stopping…")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

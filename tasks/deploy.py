@@ -1,0 +1,100 @@
+"""Deploying an uploaded Worker version, and rolling back — both read Cloudflare's state first,
+so a re-run never deploys twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.logging import get_run_logger
+
+from clients import CfDeployment, ProviderError
+from procedure.policy import Policy
+from procedure.workers import DeploymentView, live_since, rollback_target
+from tasks import providers
+
+
+class DeployError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class DeployRecord:
+    environment: str
+    script: str
+    version_id: str
+    previous_version_id: str | None
+    deployment_id: str
+    live_since: datetime
+    created: bool  # False when the version was already live (a re-run)
+
+
+def _views(history: list[CfDeployment]) -> list[DeploymentView]:
+    return [
+        DeploymentView(d.id, d.created_on, tuple((s.version_id, s.percentage) for s in d.versions))
+        for d in history
+    ]
+
+
+@task(name="confirm uploaded versions", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+async def confirm_uploaded_versions(service: str, version_ids: dict[str, str], policy: Policy) -> None:
+    """CI uploaded one version per environment; make sure each exists before anything deploys."""
+    svc = policy.service(service)
+    async with providers.cloudflare() as cf:
+        for env, version_id in version_ids.items():
+            script = svc.environments[env].script  # type: ignore[index]
+            try:
+                await cf.get_version(svc.account_id, script, version_id)
+            except ProviderError as error:
+                if error.status == 404:
+                    raise DeployError(
+                        f"version {version_id} was not uploaded to {script} ({env})"
+                    ) from None
+                raise
+
+
+@task(name="deploy version", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+async def deploy_version(
+    service: str, environment: str, version_id: str, message: str, policy: Policy
+) -> DeployRecord:
+    svc = policy.service(service)
+    script = svc.environments[environment].script  # type: ignore[index]
+    log = get_run_logger()
+    async with providers.cloudflare() as cf:
+        before = _views(await cf.list_deployments(svc.account_id, script))
+        previous = rollback_target(before, version_id)
+        outcome = await cf.deploy(svc.account_id, script, version_id, message=message)
+        after = _views(await cf.list_deployments(svc.account_id, script))
+    since = live_since(after, version_id) or outcome.deployment.created_on
+    if outcome.created:
+        log.info("%s: version %s is live on %s (was %s)", environment, version_id, script, previous)
+    else:
+        log.info("%s: version %s was already live on %s; not deploying again", environment, version_id, script)
+    return DeployRecord(
+        environment, script, version_id, previous, outcome.deployment.id, since, outcome.created
+    )
+
+
+@task(name="roll back", retries=3, retry_delay_seconds=2, cache_policy=NO_CACHE)
+async def roll_back(
+    service: str, environment: str, to_version_id: str, reason: str, policy: Policy
+) -> DeployRecord:
+    svc = policy.service(service)
+    script = svc.environments[environment].script  # type: ignore[index]
+    message = f"rollback: {reason}"[:1000]
+    async with providers.cloudflare() as cf:
+        try:
+            outcome = await cf.deploy(svc.account_id, script, to_version_id, message=message)
+        except ProviderError as error:
+            if error.code != 10220:
+                raise
+            # 10220: secrets changed since that version. Going back to known-good code wins.
+            get_run_logger().warning("rollback needs force: %s", error.detail)
+            outcome = await cf.deploy(svc.account_id, script, to_version_id, message=message, force=True)
+    get_run_logger().warning("%s rolled back to %s: %s", script, to_version_id, reason)
+    return DeployRecord(
+        environment, script, to_version_id, None, outcome.deployment.id,
+        outcome.deployment.created_on, outcome.created,
+    )

@@ -1,0 +1,55 @@
+"""Every decision leaves evidence: a markdown artifact per gate and a summary per run.
+
+Artifacts are written through `publish`, which strips any credential value as a last guard
+(DESIGN decision 9): tokens never reach an artifact even if a provider echoes one back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
+
+from tasks.settings import ProviderSettings
+
+
+def redact(text: str) -> str:
+    for secret in ProviderSettings.from_env().secret_values():
+        if len(secret) >= 4:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+def artifact_key(*parts: str) -> str:
+    """Prefect keys allow lowercase letters, digits and dashes only."""
+    return re.sub(r"[^a-z0-9-]+", "-", "-".join(parts).lower()).strip("-")
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    def cell(value: object) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def gate_markdown(
+    title: str, verdict: str, inputs: dict[str, object], body: str = "", thresholds: dict[str, object] | None = None
+) -> str:
+    parts = [f"# {title}", f"**Verdict: {verdict}**", "", "## Inputs", table(("input", "value"), inputs.items())]
+    if thresholds:
+        parts += ["", "## Thresholds", table(("rule", "value"), thresholds.items())]
+    if body:
+        parts += ["", body]
+    return "\n".join(parts)
+
+
+async def publish(key: str, markdown: str, description: str) -> None:
+    await acreate_markdown_artifact(key=key, markdown=redact(markdown), description=redact(description))
+
+
+async def publish_table(key: str, rows: list[dict[str, object]], description: str) -> None:
+    clean = [{k: redact(str(v)) for k, v in row.items()} for row in rows]
+    await acreate_table_artifact(key=key, table=clean, description=redact(description))

@@ -1,0 +1,27 @@
+"""One production change per target at a time: a global concurrency limit per service, created up
+front (a missing limit would silently not limit; flows take it with strict=True)."""
+
+from __future__ import annotations
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.exceptions import ObjectNotFound
+
+from procedure.policy import Policy
+
+
+def production_limit(service: str) -> str:
+    return f"workers-production-{service}"
+
+
+async def ensure_limits(policy: Policy) -> list[str]:
+    names = [production_limit(s) for s in policy.services]
+    async with get_client() as client:
+        for name in names:
+            try:
+                await client.read_global_concurrency_limit_by_name(name)
+            except ObjectNotFound:
+                await client.create_global_concurrency_limit(
+                    GlobalConcurrencyLimitCreate(name=name, limit=1)
+                )
+    return names

@@ -1,0 +1,58 @@
+"""The run as a GitHub deployment with statuses, so the PR and the repository show what shipped.
+
+`auto_merge: false` and `required_contexts: []` (the client sends them): GitHub's defaults would
+merge the default branch into the ref or refuse because Actions check runs are not contexts.
+"""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from procedure.policy import Policy
+from tasks import providers
+
+
+def _run_url() -> str | None:
+    url = flow_run.get_flow_run_ui_url()
+    return str(url) if url else None
+
+
+@task(name="record GitHub deployment", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+async def start_deployment_record(
+    service: str, environment: str, git_sha: str, version_id: str, pr_number: int, policy: Policy
+) -> int:
+    svc = policy.service(service)
+    task_name = f"deploy:{service}"
+    async with providers.github() as gh:
+        existing = await gh.find_deployment(svc.repo, git_sha, environment, task=task_name)
+        record = existing or await gh.create_deployment(
+            svc.repo,
+            git_sha,
+            environment,
+            task=task_name,
+            description=f"{service} version {version_id} (PR #{pr_number})",
+            payload={"service": service, "version_id": version_id, "pr": pr_number},
+            production_environment=environment == "production",
+        )
+        await gh.create_deployment_status(
+            svc.repo, record.id, "in_progress", description="deploying", log_url=_run_url()
+        )
+    return record.id
+
+
+@task(name="update GitHub deployment", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+async def finish_deployment_record(
+    service: str, environment: str, deployment_id: int, state: str, description: str, policy: Policy
+) -> None:
+    svc = policy.service(service)
+    async with providers.github() as gh:
+        await gh.create_deployment_status(
+            svc.repo,
+            deployment_id,
+            state,
+            description=description,
+            log_url=_run_url(),
+            environment_url=svc.environments[environment].url,  # type: ignore[index]
+        )

@@ -1,0 +1,76 @@
+"""Post-deploy verification signals: health endpoint, error rate against the baseline, and the key
+flow challenge → proof → verification. Each returns a verdict; the core decides what it means."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from procedure.health import ProbeOutcome, Totals, Verdict, error_rate_verdict
+from procedure.policy import Policy, WorkerService
+from tasks import providers
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _totals(svc: WorkerService, script: str, start: datetime, end: datetime) -> Totals:
+    if end <= start:
+        return Totals(0, 0)
+    async with providers.cloudflare() as cf:
+        got = await cf.invocation_totals(svc.account_id, script, start, end)
+    return Totals(got.requests, got.errors)
+
+
+@task(name="measure error-rate baseline", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+async def measure_baseline(service: str, environment: str, before: datetime, policy: Policy) -> Totals:
+    svc = policy.service(service)
+    script = svc.environments[environment].script  # type: ignore[index]
+    return await _totals(svc, script, before - policy.monitor.baseline_window, before)
+
+
+async def probe_health(svc: WorkerService, environment: str) -> ProbeOutcome | None:
+    if svc.health_path is None:
+        return None
+    url = svc.environments[environment].url + svc.health_path  # type: ignore[index]
+    async with providers.worker_probe() as probe:
+        result = await probe.health(url)
+    verdict = Verdict.PASS if result.ok else Verdict.FAIL
+    return ProbeOutcome("health", verdict, f"{result.status_code or 'no answer'}: {result.detail}")
+
+
+async def probe_key_flow(svc: WorkerService, environment: str) -> ProbeOutcome | None:
+    if svc.key_flow is None:
+        return None
+    base = svc.environments[environment].url  # type: ignore[index]
+    flow = svc.key_flow
+    async with providers.worker_probe() as probe:
+        result = await probe.key_flow(
+            base + flow.challenge, base + flow.proof, base + flow.verification
+        )
+    if result.ok:
+        return ProbeOutcome("key-flow", Verdict.PASS, "challenge → proof → verification ok")
+    return ProbeOutcome("key-flow", Verdict.FAIL, f"{result.failed_step} failed: {result.detail}")
+
+
+@task(name="verification round", retries=1, retry_delay_seconds=1, cache_policy=NO_CACHE)
+async def verification_round(
+    service: str,
+    environment: str,
+    live_since: datetime,
+    baseline: Totals | None,
+    policy: Policy,
+    with_error_rate: bool = True,
+) -> list[ProbeOutcome]:
+    svc = policy.service(service)
+    outcomes = [o for o in (await probe_health(svc, environment), await probe_key_flow(svc, environment)) if o]
+    if with_error_rate:
+        script = svc.environments[environment].script  # type: ignore[index]
+        end = _now() - policy.monitor.analytics_lag
+        current = await _totals(svc, script, live_since, end)
+        check = error_rate_verdict(current, baseline, svc.error_rate)
+        outcomes.append(ProbeOutcome("error-rate", check.verdict, check.detail))
+    return outcomes
