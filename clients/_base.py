@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, ClassVar, Self, TypeVar
 from urllib.parse import quote
@@ -93,8 +94,11 @@ class HttpSeam:
         code: int | str | None = None,
         detail: str = "",
         retry_after: float | None = None,
+        not_found: bool | None = None,
     ) -> ProviderError:
-        cls = NotFoundError if status == 404 else ProviderError
+        if not_found is None:
+            not_found = status == 404
+        cls = NotFoundError if not_found else ProviderError
         return cls(
             self.provider,
             operation,
@@ -103,6 +107,15 @@ class HttpSeam:
             detail=redact(detail, self._secrets()),
             retry_after=retry_after,
         )
+
+    @contextmanager
+    def _parsing(self, operation: str) -> Iterator[None]:
+        """Turn an answer of unexpected shape into a ProviderError instead of a KeyError."""
+        try:
+            yield
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as error:
+            detail = f"unexpected answer: {type(error).__name__}: {error}"
+            raise self._fail(operation, detail=detail) from None
 
     async def _exchange(
         self,
@@ -175,6 +188,25 @@ class HttpSeam:
         what = f"{type(cause).__name__}: {cause}" if cause is not None else "no answer"
         return self._fail(operation, detail=f"{note}: {what}", retry_after=exhausted.retry_after)
 
+    async def _send(
+        self,
+        operation: str,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool = True,
+    ) -> httpx.Response:
+        """A request with no read-back: retried freely if idempotent, else never after a lost
+        answer. The answer may still be a 4xx."""
+        outcome: httpx.Response | Recovered[None] = await self._exchange(
+            operation, method, url, params=params, json=json, headers=headers, idempotent=idempotent
+        )
+        assert isinstance(outcome, httpx.Response)  # no read-back, so nothing was recovered
+        return outcome
+
     async def _call(
         self,
         operation: str,
@@ -186,8 +218,7 @@ class HttpSeam:
         ok: Callable[[httpx.Response], bool] = lambda r: r.is_success,
     ) -> httpx.Response:
         """A request that is safe to repeat (a read): retried freely, errors raised."""
-        response = await self._exchange(operation, method, url, params=params, json=json)
-        assert isinstance(response, httpx.Response)  # reads never take the read-back path
+        response = await self._send(operation, method, url, params=params, json=json)
         if not ok(response):
             raise self._error_for(operation, response)
         return response
@@ -199,12 +230,13 @@ class HttpSeam:
         url: str,
         *,
         parse: Callable[[httpx.Response], T],
-        read_back: Callable[[], Awaitable[T | None]],
+        read_back: Callable[[], Awaitable[T | None]] | None,
         params: Mapping[str, str | int] | None = None,
         json: Any = None,
         files: Any = None,
     ) -> T:
-        """A request not safe to repeat blindly: after a lost answer, `read_back` decides."""
+        """A request not safe to repeat blindly: after a lost answer, `read_back` decides whether
+        it took effect; without one, a lost answer is final."""
         outcome = await self._exchange(
             operation,
             method,

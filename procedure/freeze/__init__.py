@@ -33,7 +33,9 @@ Windows are half-open [start, end). `next_allowed` chains through touching or ov
 windows (a holiday ending at midnight where a declared freeze starts, ...); it equals `at` when
 not frozen, and is None while an open-ended reason holds (incident, unreadable source,
 in-progress maintenance) — then `recheck_at` = at + recheck_interval (or the end of the known
-windows in front of it, if later). Times in reasons/windows are reported in the policy's zone.
+windows in front of it, if later). Computation runs on UTC instants; reported times carry the
+UTC offset of the policy's zone as fixed-offset datetimes (readable as local time, and exact
+under arithmetic: ZoneInfo datetimes sharing a tzinfo subtract by wall clock across DST).
 """
 
 from procedure.freeze.calendar import freeze_windows

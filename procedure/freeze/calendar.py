@@ -6,7 +6,7 @@ from datetime import datetime
 
 from procedure.freeze.observations import FreezeObservations
 from procedure.freeze.policy import FreezePolicy
-from procedure.freeze.timeutil import require_aware, to_utc
+from procedure.freeze.timeutil import as_local, require_aware, to_utc
 from procedure.freeze.verdict import FreezeWindow
 from procedure.freeze.windows import HolidayCalendar, static_windows
 
@@ -61,8 +61,8 @@ def freeze_windows(
         FreezeWindow(
             source=w.source,
             name=w.name,
-            start=w.start.astimezone(zone),
-            end=None if w.end is None else w.end.astimezone(zone),
+            start=as_local(w.start, zone),
+            end=None if w.end is None else as_local(w.end, zone),
             link=w.link,
         )
         for w in windows

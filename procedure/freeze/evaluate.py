@@ -6,7 +6,7 @@ from datetime import datetime, tzinfo
 
 from procedure.freeze.observations import FreezeObservations, Incident
 from procedure.freeze.policy import FREEZE_PRIORITIES, FreezePolicy
-from procedure.freeze.timeutil import require_aware, to_utc
+from procedure.freeze.timeutil import as_local, require_aware, to_utc
 from procedure.freeze.verdict import FreezeReason, FreezeVerdict
 from procedure.freeze.windows import HolidayCalendar, Window, static_windows
 
@@ -88,8 +88,8 @@ def _reason(window: Window, zone: tzinfo) -> FreezeReason:
     return FreezeReason(
         source=window.source,
         name=window.name,
-        start=window.start.astimezone(zone),
-        end=None if window.end is None else window.end.astimezone(zone),
+        start=as_local(window.start, zone),
+        end=None if window.end is None else as_local(window.end, zone),
         link=window.link,
     )
 
@@ -145,15 +145,17 @@ def evaluate_freeze(
     recheck_at: datetime | None = None
     if reasons:
         next_allowed = None
+        # Add in UTC: `at` may carry a ZoneInfo, and adding to that is wall-clock arithmetic.
+        recheck = now + policy.recheck_interval
         if not open_reasons:
             until, reached_open = chain_end(now, windows, calendar)
             if not reached_open:
-                next_allowed = until.astimezone(zone)
+                next_allowed = as_local(until, zone)
             else:
                 # Known windows hold until `until`; checking before then cannot lift the freeze.
-                recheck_at = max(until.astimezone(zone), at + policy.recheck_interval)
-        if next_allowed is None and recheck_at is None:
-            recheck_at = at + policy.recheck_interval
+                recheck = max(until, recheck)
+        if next_allowed is None:
+            recheck_at = as_local(recheck, zone)
 
     return FreezeVerdict(
         at=at,

@@ -3,7 +3,8 @@ decides which calendar day an instant belongs to and where that day starts."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from functools import lru_cache
 
 
 def require_aware(value: datetime, what: str = "time") -> datetime:
@@ -39,3 +40,21 @@ def local_midnight(day: date, zone: tzinfo) -> datetime:
 def local_day_bounds(day: date, zone: tzinfo) -> tuple[datetime, datetime]:
     """[start, end) of a whole local day, as UTC instants."""
     return local_midnight(day, zone), local_midnight(day + timedelta(days=1), zone)
+
+
+@lru_cache(maxsize=64)
+def _fixed(offset: timedelta) -> timezone:
+    return timezone(offset)
+
+
+def as_local(instant: datetime, zone: tzinfo) -> datetime:
+    """`instant` shown with the UTC offset `zone` has there, as a fixed-offset datetime.
+
+    Reads like local time ("+11:00") but, unlike a ZoneInfo datetime, arithmetic and comparison
+    with other such values are exact across DST changes (ZoneInfo datetimes sharing a tzinfo
+    compare and subtract by wall clock).
+    """
+    local = instant.astimezone(zone)
+    offset = local.utcoffset()
+    assert offset is not None  # astimezone to a real zone always yields an offset
+    return local.replace(tzinfo=_fixed(offset))

@@ -1,0 +1,114 @@
+"""`make bench`: the Workers pipeline on a real Prefect server against a zero-latency sandbox,
+side by side with the same provider calls made with httpx alone, in one run on one machine.
+
+Writes bench/results/latest.json with workers_pipeline_s, bare_httpx_s and their ratio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+GH, CF = "bench-github-token", "bench-cloudflare-token"
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+
+
+def bench_policy(tmp: Path) -> Path:
+    """The sandbox profile with a monitor window of 0: one verification round per release."""
+    doc = yaml.safe_load((ROOT / "policy" / "release-policy.yaml").read_text())
+    doc["profiles"]["sandbox"]["monitor"] = {
+        "standard": "0s", "significant": "0s", "check_interval": "0s", "analytics_lag": "0s",
+        "baseline_window": "30s"}
+    doc["profiles"]["sandbox"]["services"]["verifier"]["error_rate"] = {"min_requests": 1}
+    path = tmp / "bench-policy.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def main() -> int:
+    from prefect.testing.utilities import prefect_test_harness
+
+    from bench.bare_calls import release as bare_release
+    from relctl.localstack import prepare_release, seed_document
+    from sandbox.control import SandboxControl
+    from sandbox.server import start_sandbox
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with prefect_test_harness(server_startup_timeout=120), start_sandbox(
+        tokens={"github": GH, "cloudflare": CF}
+    ) as sb:
+        os.environ.update({
+            "RELORCH_POLICY": str(bench_policy(RESULTS)), "RELORCH_PROFILE": "sandbox",
+            "RELORCH_SANDBOX_URL": sb.url, "RELORCH_GITHUB_API_URL": f"{sb.url}/github",
+            "RELORCH_CLOUDFLARE_API_URL": f"{sb.url}/cloudflare/client/v4",
+            "GITHUB_TOKEN": GH, "CLOUDFLARE_API_TOKEN": CF})
+        from flows.workers_deploy import workers_deploy
+        from tasks.limits import ensure_limits
+        from tasks.settings import current_policy
+
+        policy = current_policy()
+        svc = policy.service("verifier")
+        scripts = {env: e.script for env, e in svc.environments.items()}
+        control = SandboxControl(sb.url)
+
+        def fresh() -> dict:
+            control.reset()
+            control.seed({**seed_document(policy), "tokens": {"github": GH, "cloudflare": CF}})
+            for script in scripts.values():
+                control.worker_traffic(script, 1_000_000.0)
+            return prepare_release(control, policy, "verifier", cloudflare_token=CF).parameters
+
+        asyncio.run(ensure_limits(policy))
+        pipeline, bare = [], []
+        fresh()  # warm both paths once
+        for i in range(ROUNDS + 1):
+            params = fresh()
+            t0 = time.perf_counter()
+            state = asyncio.run(workers_deploy(**params, return_state=True))
+            elapsed = time.perf_counter() - t0
+            if not state.is_completed():
+                print(f"pipeline run failed: {state.message}", file=sys.stderr)
+                return 1
+            calls = len(control.requests())
+            params = fresh()
+            t0 = time.perf_counter()
+            bare_release(sb.url, GH, CF, params, svc.repo, svc.account_id, scripts)
+            bare_elapsed = time.perf_counter() - t0
+            if i:  # the first round warms imports and the server
+                pipeline.append(elapsed)
+                bare.append(bare_elapsed)
+        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result = {
+        "workers_pipeline_s": round(statistics.median(pipeline), 4),
+        "bare_httpx_s": round(statistics.median(bare), 4),
+        "workers_overhead_ratio": round(statistics.median(pipeline) / statistics.median(bare), 1),
+        "pipeline_runs_s": [round(x, 4) for x in pipeline],
+        "bare_runs_s": [round(x, 4) for x in bare],
+        "provider_calls_per_pipeline_run": calls,
+        "process_peak_rss_mb": round(rss_mb, 1),
+        "rounds": ROUNDS,
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                    "platform": platform.platform()},
+    }
+    (RESULTS / "latest.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

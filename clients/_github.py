@@ -1,0 +1,424 @@
+"""GitHub: pull request readiness (REST + one GraphQL query) and deployment records."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from clients._base import TokenClient, json_body
+from clients._github_models import (
+    CheckRun,
+    CombinedStatus,
+    DeploymentStatus,
+    GitHubDeployment,
+    PullRequest,
+    Review,
+    ReviewRequirement,
+    ReviewState,
+    ReviewThread,
+    StatusContext,
+)
+from clients._queries import GITHUB_REVIEW_STATE_QUERY
+from clients._retry import RetryPolicy
+
+__all__ = ["GitHubClient"]
+
+_PER_PAGE = 100
+_MAX_PAGES = 100  # 10 000 items: far past any real PR; beyond it something is looping
+_STATUS_DESCRIPTION_MAX = 140  # GitHub rejects longer deployment status descriptions
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class GitHubClient(TokenClient):
+    """GitHub REST v3 (2022-11-28) and GraphQL v4. Repositories are given as "owner/name"."""
+
+    provider = "github"
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | SecretStr,
+        *,
+        http: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, one shared default is safe
+        timeout: float = 10.0,
+        graphql_url: str | None = None,
+    ) -> None:
+        super().__init__(
+            base_url, token, http=http, transport=transport, retry=retry, timeout=timeout
+        )
+        # GitHub Enterprise Server serves GraphQL at /api/graphql, beside (not under) /api/v3.
+        self._graphql_url = graphql_url or f"{self.base_url}/graphql"
+
+    def _headers(self) -> dict[str, str]:
+        return {
+            **super()._headers(),
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+        }
+
+    def _describe(self, response: httpx.Response) -> tuple[int | str | None, str]:
+        body = json_body(response)
+        if isinstance(body, dict) and isinstance(body.get("message"), str):
+            detail = body["message"]
+            if body.get("errors"):
+                detail += f" {json.dumps(body['errors'])[:300]}"
+            return None, detail
+        return None, response.text[:300]
+
+    # -- pull request ----------------------------------------------------------------------------
+
+    async def get_pull(self, repo: str, number: int) -> PullRequest:
+        op = "get_pull"
+        response = await self._call(op, "GET", self._repo_url(repo, "pulls", number))
+        with self._parsing(op):
+            data = response.json()
+            return PullRequest(
+                number=data["number"],
+                title=data["title"],
+                body=data.get("body") or "",
+                labels=tuple(label["name"] for label in data.get("labels") or ()),
+                head_sha=data["head"]["sha"],
+                merged=bool(data.get("merged")),
+                merge_commit_sha=data.get("merge_commit_sha"),
+                base_ref=data["base"]["ref"],
+                draft=bool(data.get("draft")),
+                html_url=data["html_url"],
+            )
+
+    async def list_reviews(self, repo: str, number: int) -> list[Review]:
+        """Every review, in GitHub's (chronological) order."""
+        op = "list_reviews"
+        reviews: list[Review] = []
+        async for page in self._pages(op, self._repo_url(repo, "pulls", number, "reviews")):
+            with self._parsing(op):
+                reviews.extend(
+                    Review(
+                        id=item["id"],
+                        user=(item.get("user") or {}).get("login"),
+                        state=item["state"],
+                        commit_id=item.get("commit_id"),
+                        submitted_at=item.get("submitted_at"),
+                    )
+                    for item in page
+                )
+        return reviews
+
+    async def review_requirement(self, repo: str, branch: str) -> ReviewRequirement:
+        """Classic branch protection and rulesets can each require reviews; the strictest wins."""
+        op = "review_requirement"
+        protection, rules = await asyncio.gather(
+            self._classic_review_protection(repo, branch),
+            self._collect(op, self._repo_url(repo, "rules", "branches", branch), lambda p: p),
+        )
+        approvals, code_owners, threads = 0, False, False
+        sources: list[str] = []
+        with self._parsing(op):
+            if protection is not None:
+                sources.append("protection")
+                approvals = int(protection.get("required_approving_review_count") or 0)
+                code_owners = bool(protection.get("require_code_owner_reviews"))
+            pull_request_rules = [rule for rule in rules if rule.get("type") == "pull_request"]
+            if pull_request_rules:
+                sources.append("rulesets")
+            for rule in pull_request_rules:
+                params = rule.get("parameters") or {}
+                approvals = max(approvals, int(params.get("required_approving_review_count") or 0))
+                code_owners = code_owners or bool(params.get("require_code_owner_review"))
+                threads = threads or bool(params.get("required_review_thread_resolution"))
+        return ReviewRequirement(
+            required_approvals=approvals,
+            require_code_owner_reviews=code_owners,
+            thread_resolution_required=threads,
+            sources=tuple(sources),
+        )
+
+    async def _classic_review_protection(self, repo: str, branch: str) -> dict[str, Any] | None:
+        url = self._repo_url(
+            repo, "branches", branch, "protection", "required_pull_request_reviews"
+        )
+        # 404 means "Branch not protected" (or protected without required reviews): no rule here.
+        response = await self._call(
+            "review_requirement", "GET", url, ok=lambda r: r.is_success or r.status_code == 404
+        )
+        if response.status_code == 404:
+            return None
+        body = json_body(response)
+        return body if isinstance(body, dict) else {}
+
+    async def review_state(self, repo: str, number: int) -> ReviewState:
+        """reviewDecision and every review thread, following GraphQL pagination."""
+        op = "review_state"
+        owner, name = self._split(repo)
+        cursor: str | None = None
+        decision: str | None = None
+        threads: list[ReviewThread] = []
+        for _ in range(_MAX_PAGES):
+            variables = {"owner": owner, "name": name, "number": number, "cursor": cursor}
+            data = await self._graphql(op, GITHUB_REVIEW_STATE_QUERY, variables)
+            with self._parsing(op):
+                pull = (data.get("repository") or {}).get("pullRequest")
+                if pull is None:
+                    raise self._fail(op, detail=f"no pull request {repo}#{number}", not_found=True)
+                decision = pull.get("reviewDecision")
+                connection = pull["reviewThreads"]
+                threads.extend(_thread(node) for node in connection["nodes"] or () if node)
+                page_info = connection["pageInfo"]
+                if not page_info["hasNextPage"]:
+                    return ReviewState(review_decision=decision, threads=tuple(threads))
+                following = page_info.get("endCursor")
+            if not following or following == cursor:
+                raise self._fail(op, detail="review thread pagination did not advance")
+            cursor = following
+        raise self._fail(op, detail=f"more than {_MAX_PAGES} pages of review threads")
+
+    async def _graphql(self, operation: str, query: str, variables: dict[str, Any]) -> Any:
+        # A GraphQL query is a read: POST, but safe to repeat.
+        response = await self._call(
+            operation, "POST", self._graphql_url, json={"query": query, "variables": variables}
+        )
+        body = json_body(response)
+        if not isinstance(body, dict):
+            raise self._fail(operation, status=response.status_code, detail="answer is not JSON")
+        errors = body.get("errors")
+        if errors:
+            first = errors[0] if isinstance(errors[0], dict) else {}
+            code = first.get("type")
+            detail = "; ".join(str(e.get("message", e)) for e in errors if isinstance(e, dict))
+            raise self._fail(
+                operation,
+                status=response.status_code,
+                code=code,
+                detail=detail or str(errors)[:300],
+                not_found=code == "NOT_FOUND",
+            )
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise self._fail(operation, status=response.status_code, detail="answer has no data")
+        return data
+
+    # -- CI status -------------------------------------------------------------------------------
+
+    async def check_runs(self, repo: str, sha: str) -> list[CheckRun]:
+        op = "check_runs"
+        url = self._repo_url(repo, "commits", sha, "check-runs")
+        runs = await self._collect(op, url, lambda page: page["check_runs"], filter="latest")
+        with self._parsing(op):
+            return [
+                CheckRun(
+                    name=run["name"],
+                    status=run["status"],
+                    conclusion=run.get("conclusion"),
+                    app_slug=(run.get("app") or {}).get("slug"),
+                )
+                for run in runs
+            ]
+
+    async def combined_status(self, repo: str, sha: str) -> CombinedStatus:
+        op = "combined_status"
+        state, total = "", 0
+        statuses: list[StatusContext] = []
+        async for page in self._pages(op, self._repo_url(repo, "commits", sha, "status")):
+            with self._parsing(op):
+                if not statuses:
+                    state, total = page["state"], page["total_count"]
+                statuses.extend(
+                    StatusContext(context=s["context"], state=s["state"]) for s in page["statuses"]
+                )
+        return CombinedStatus(state=state, total_count=total, statuses=tuple(statuses))
+
+    # -- deployments -----------------------------------------------------------------------------
+
+    async def find_deployment(
+        self, repo: str, sha: str, environment: str, task: str = "deploy"
+    ) -> GitHubDeployment | None:
+        """The newest deployment of `sha` to `environment` for `task`, if there is one."""
+        op = "find_deployment"
+        params: dict[str, str | int] = {
+            "sha": sha,
+            "environment": environment,
+            "task": task,
+            "per_page": _PER_PAGE,
+        }
+        response = await self._call(op, "GET", self._repo_url(repo, "deployments"), params=params)
+        with self._parsing(op):
+            found = [
+                _deployment(item)
+                for item in response.json()
+                if item["sha"] == sha
+                and item["environment"] == environment
+                and item["task"] == task
+            ]
+        return max(found, key=lambda d: d.id) if found else None
+
+    async def create_deployment(
+        self,
+        repo: str,
+        sha: str,
+        environment: str,
+        *,
+        description: str,
+        payload: dict[str, Any],
+        task: str = "deploy",
+        production_environment: bool,
+    ) -> GitHubDeployment:
+        """Record a deployment of `sha`. GitHub's defaults would auto-merge the default branch into
+        the ref and demand every status context be green; both are switched off."""
+        op = "create_deployment"
+        body = {
+            "ref": sha,
+            "task": task,
+            "auto_merge": False,
+            "required_contexts": [],
+            "payload": payload,
+            "environment": environment,
+            "description": description,
+            "production_environment": production_environment,
+        }
+
+        def parse(response: httpx.Response) -> GitHubDeployment:
+            if response.status_code != 201:  # 202: GitHub merged instead of deploying
+                raise self._error_for(op, response, note="no deployment was created")
+            with self._parsing(op):
+                return _deployment(response.json())
+
+        async def read_back() -> GitHubDeployment | None:
+            # Same ref, environment, task, description and payload: this write, or an identical one.
+            found = await self.find_deployment(repo, sha, environment, task)
+            if found and (found.description or "") == description and found.payload == payload:
+                return found
+            return None
+
+        return await self._write(
+            op,
+            "POST",
+            self._repo_url(repo, "deployments"),
+            json=body,
+            parse=parse,
+            read_back=read_back,
+        )
+
+    async def create_deployment_status(
+        self,
+        repo: str,
+        deployment_id: int,
+        state: str,
+        *,
+        description: str,
+        log_url: str | None = None,
+        environment_url: str | None = None,
+    ) -> DeploymentStatus:
+        op = "create_deployment_status"
+        description = _truncate(description, _STATUS_DESCRIPTION_MAX)
+        body: dict[str, Any] = {"state": state, "description": description}
+        if log_url is not None:
+            body["log_url"] = log_url
+        if environment_url is not None:
+            body["environment_url"] = environment_url
+        url = self._repo_url(repo, "deployments", deployment_id, "statuses")
+
+        def parse(response: httpx.Response) -> DeploymentStatus:
+            with self._parsing(op):
+                return _status(response.json())
+
+        async def read_back() -> DeploymentStatus | None:
+            listed = await self._call(op, "GET", url, params={"per_page": _PER_PAGE})
+            with self._parsing(op):
+                statuses = [_status(item) for item in listed.json()]
+            newest = max(statuses, key=lambda s: s.id, default=None)
+            if newest and newest.state == state and newest.description == description:
+                return newest
+            return None
+
+        return await self._write(op, "POST", url, json=body, parse=parse, read_back=read_back)
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    def _split(self, repo: str) -> tuple[str, str]:
+        owner, _, name = repo.partition("/")
+        if not owner or not name or "/" in name:
+            raise ValueError(f"repository must be 'owner/name', got {repo!r}")
+        return owner, name
+
+    def _repo_url(self, repo: str, *rest: str | int) -> str:
+        return self._url("repos", *self._split(repo), *rest)
+
+    async def _pages(self, operation: str, url: str, **params: str | int) -> AsyncIterator[Any]:
+        """Each page's decoded body, following the Link header's rel="next"."""
+        next_url: str | None = url
+        query: dict[str, str | int] | None = {**params, "per_page": _PER_PAGE}
+        for _ in range(_MAX_PAGES):
+            assert next_url is not None
+            response = await self._call(operation, "GET", next_url, params=query)
+            yield json_body(response)
+            link = response.links.get("next", {}).get("url")
+            if not link:
+                return
+            next_url, query = self._follow(operation, response, link), None
+        raise self._fail(operation, detail=f"more than {_MAX_PAGES} pages")
+
+    async def _collect(
+        self,
+        operation: str,
+        url: str,
+        items: Callable[[Any], list[Any]],
+        **params: str | int,
+    ) -> list[Any]:
+        collected: list[Any] = []
+        async for page in self._pages(operation, url, **params):
+            with self._parsing(operation):
+                collected.extend(items(page))
+        return collected
+
+    def _follow(self, operation: str, response: httpx.Response, link: str) -> str:
+        """The next page's URL, refused if it leaves our host: it would carry our token along."""
+        target = response.url.join(link)
+        base = httpx.URL(self.base_url)
+        if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):
+            raise self._fail(operation, detail=f"refusing to follow a page link to {target.host}")
+        return str(target)
+
+
+def _thread(node: dict[str, Any]) -> ReviewThread:
+    comments = (node.get("comments") or {}).get("nodes") or []
+    first = comments[0] if comments and comments[0] else {}
+    return ReviewThread(
+        is_resolved=node["isResolved"],
+        is_outdated=node["isOutdated"],
+        path=node["path"],
+        author=(first.get("author") or {}).get("login"),
+        body=first.get("body") or "",
+    )
+
+
+def _deployment(item: dict[str, Any]) -> GitHubDeployment:
+    payload = item.get("payload")
+    if isinstance(payload, str):
+        # The API accepts a payload as a JSON string and may hand it back that way.
+        try:
+            payload = json.loads(payload) if payload else {}
+        except json.JSONDecodeError:
+            payload = {"raw": payload}
+    return GitHubDeployment(
+        id=item["id"],
+        sha=item["sha"],
+        environment=item["environment"],
+        task=item["task"],
+        description=item.get("description"),
+        payload=payload if isinstance(payload, dict) else {},
+    )
+
+
+def _status(item: dict[str, Any]) -> DeploymentStatus:
+    return DeploymentStatus(
+        id=item["id"], state=item["state"], description=item.get("description") or ""
+    )

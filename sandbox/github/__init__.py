@@ -1,0 +1,1 @@
+"""Fake GitHub: REST (pulls, reviews, checks, statuses, protection, rulesets, deployments), GraphQL."""

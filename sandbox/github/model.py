@@ -1,0 +1,181 @@
+"""GitHub state: repositories with their review rules, pull requests, CI results and deployments."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+REVIEW_VIAS = ("protection", "rulesets", "both", "none")
+REVIEW_STATES = ("APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING")
+CHECK_STATUSES = ("queued", "in_progress", "completed", "waiting", "requested", "pending")
+CHECK_CONCLUSIONS = (
+    "success", "failure", "neutral", "cancelled", "skipped", "timed_out", "action_required",
+    "stale",
+)  # fmt: skip
+COMMIT_STATES = ("error", "failure", "pending", "success")
+DEPLOYMENT_STATES = ("error", "failure", "inactive", "in_progress", "queued", "pending", "success")
+
+
+def fake_sha(seed: str) -> str:
+    """A stable 40-hex commit id for refs the sandbox does not model (branch names, bases)."""
+    return hashlib.sha1(seed.encode()).hexdigest()
+
+
+def user_id(login: str) -> int:
+    """A stable numeric id per login, so the same user looks the same in every answer."""
+    return int(hashlib.sha1(login.encode()).hexdigest()[:7], 16)
+
+
+@dataclass
+class Review:
+    id: int
+    user: str
+    state: str
+    commit_id: str
+    body: str
+    submitted_at: datetime
+
+
+@dataclass
+class Thread:
+    id: str
+    is_resolved: bool
+    is_outdated: bool
+    path: str
+    author: str
+    body: str
+
+
+@dataclass
+class Pull:
+    number: int
+    id: int
+    title: str
+    body: str
+    user: str
+    head_sha: str
+    head_ref: str
+    base_ref: str
+    merged: bool
+    merge_commit_sha: str | None
+    draft: bool
+    labels: list[str]
+    created_at: datetime
+    updated_at: datetime
+    merged_at: datetime | None
+    closed: bool
+    reviews: list[Review] = field(default_factory=list)
+    threads: list[Thread] = field(default_factory=list)
+
+    @property
+    def state(self) -> str:
+        return "closed" if self.closed or self.merged else "open"
+
+
+@dataclass
+class CheckRun:
+    id: int
+    name: str
+    head_sha: str
+    status: str
+    conclusion: str | None
+    app_slug: str
+    details_url: str | None
+    started_at: datetime
+    completed_at: datetime | None
+
+
+@dataclass
+class CommitStatus:
+    id: int
+    context: str
+    state: str
+    target_url: str | None
+    description: str | None
+    created_at: datetime
+
+
+@dataclass
+class DeploymentStatus:
+    id: int
+    state: str
+    description: str
+    environment: str
+    target_url: str
+    log_url: str
+    environment_url: str
+    created_at: datetime
+
+
+@dataclass
+class Deployment:
+    id: int
+    sha: str
+    ref: str
+    task: str
+    environment: str
+    payload: Any
+    description: str | None
+    transient_environment: bool
+    production_environment: bool
+    created_at: datetime
+    # Recorded because they change what GitHub does, though GitHub does not echo them back.
+    auto_merge: bool
+    required_contexts: list[str] | None
+    statuses: list[DeploymentStatus] = field(default_factory=list)
+
+    @property
+    def latest_state(self) -> str | None:
+        return self.statuses[-1].state if self.statuses else None
+
+
+@dataclass
+class Repo:
+    owner: str
+    name: str
+    id: int
+    default_branch: str
+    required_approvals: int
+    via: str
+    thread_resolution: bool
+    created_at: datetime
+    pulls: dict[int, Pull] = field(default_factory=dict)
+    check_runs: dict[str, list[CheckRun]] = field(default_factory=dict)
+    statuses: dict[str, list[CommitStatus]] = field(default_factory=dict)
+    deployments: list[Deployment] = field(default_factory=list)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+    def protected(self, branch: str) -> bool:
+        """Classic branch protection with required reviews exists on `branch`."""
+        return branch == self.default_branch and self.via in ("protection", "both")
+
+    def ruleset_applies(self, branch: str) -> bool:
+        """An active ruleset with a `pull_request` rule targets `branch`."""
+        return branch == self.default_branch and self.via in ("rulesets", "both")
+
+    def required_reviews(self, branch: str) -> int | None:
+        """Approvals required to merge into `branch`, or None when no rule asks for reviews."""
+        if self.protected(branch) or self.ruleset_applies(branch):
+            return self.required_approvals
+        return None
+
+
+class GitHubStore:
+    def __init__(self) -> None:
+        self.repos: dict[str, Repo] = {}
+        self._next_id = 1000
+
+    def next_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def repo(self, owner: str, name: str) -> Repo | None:
+        return self.repos.get(f"{owner}/{name}".lower())
+
+    def put_repo(self, repo: Repo) -> None:
+        self.repos[repo.full_name.lower()] = repo

@@ -1,0 +1,154 @@
+"""The path every provider request takes: faults, auth, the handler, the request log."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.datastructures import Headers
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sandbox.auth import is_authorised, unauthorised
+from sandbox.clock import iso_micro
+from sandbox.errors import provider_error, target_of
+from sandbox.faults import Fault
+from sandbox.requestlog import query_dict, redact_headers, summarise_body
+from sandbox.state import PROVIDERS, SandboxState
+
+PREFIXES = {"github": "/github", "cloudflare": "/cloudflare/client/v4", "worker": "/workers"}
+RATE_LIMIT_MESSAGES = {
+    "github": "API rate limit exceeded for installation.",
+    "cloudflare": "Please wait and consider throttling your request speed",
+    "worker": "Too Many Requests",
+}
+STATUS_MESSAGES = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+
+
+def rate_limited(target: str, retry_after: int) -> Response:
+    headers = {"Retry-After": str(retry_after)}
+    if target == "github":
+        headers |= {
+            "X-RateLimit-Limit": "5000",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": str(int(time.time()) + retry_after),
+        }
+    return provider_error(target, 429, RATE_LIMIT_MESSAGES[target], headers=headers)
+
+
+def fault_answer(target: str, fault: Fault) -> Response:
+    message = STATUS_MESSAGES.get(fault.status, "Server Error")
+    return provider_error(target, fault.status, f"{message} (sandbox fault {fault.id})")
+
+
+class _Captured:
+    """Buffers what the inner app sends, so the answer can still be replaced (or 'lost')."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.status = 500
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        self.messages.append(message)
+
+
+class ProviderMiddleware:
+    def __init__(self, app: ASGIApp, state: SandboxState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        target = target_of(scope["path"]) if scope["type"] == "http" else None
+        if target is None:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        body = await _read_body(receive)
+        headers = Headers(scope=scope)
+        # Handlers leave a better body summary here (e.g. per multipart part) for the log.
+        handler_notes: dict[str, Any] = scope.setdefault("state", {})
+        method, path = scope["method"], scope["path"]
+
+        with self.state.lock:
+            decision = self.state.faults.decide(target, method, path)
+        if decision.delay_s:
+            await asyncio.sleep(decision.delay_s)
+        fault = decision.terminal
+        status = 500
+        try:
+            if fault is not None and fault.kind == "status":
+                status = await _answer(fault_answer(target, fault), scope, receive, send)
+            elif fault is not None and fault.kind == "rate_limit":
+                status = await _answer(rate_limited(target, fault.retry_after), scope, receive, send)
+            elif target in PROVIDERS and not is_authorised(
+                target, headers.get("authorization"), self.state.tokens
+            ):
+                status = await _answer(
+                    unauthorised(target, headers.get("authorization")), scope, receive, send
+                )
+            else:
+                captured = _Captured()
+                await self.app(scope, _replay(body, receive), captured.send)
+                if fault is not None and fault.kind == "drop_after_commit":
+                    # The change is made; only the answer is lost on the way back.
+                    status = await _answer(fault_answer(target, fault), scope, receive, send)
+                else:
+                    status = captured.status
+                    for message in captured.messages:
+                        await send(message)
+        finally:
+            shown = fault or (decision.applied[0] if decision.applied else None)
+            entry = {
+                "time": iso_micro(self.state.now()),
+                "target": target,
+                "method": method,
+                "path": path[len(PREFIXES[target]) :] or "/",
+                "query": query_dict(_query_pairs(scope)),
+                "headers": redact_headers(headers.items()),
+                "body": handler_notes.get("log_body")
+                or summarise_body(headers.get("content-type", ""), body),
+                "status": status,
+                "fault": {"id": shown.id, "kind": shown.kind} if shown else None,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+            }
+            with self.state.lock:
+                self.state.log.append(entry)
+
+
+async def _answer(response: Response, scope: Scope, receive: Receive, send: Send) -> int:
+    await response(scope, receive, send)
+    return response.status_code
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _query_pairs(scope: Scope) -> list[tuple[str, str]]:
+    raw = scope.get("query_string", b"").decode("latin-1")
+    return parse_qsl(raw, keep_blank_values=True)

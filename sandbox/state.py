@@ -1,0 +1,55 @@
+"""All sandbox state behind one lock: resettable, with an injectable clock."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Mapping
+from datetime import datetime
+
+from sandbox.clock import Clock, system_clock
+from sandbox.cloudflare.model import CloudflareStore
+from sandbox.faults import FaultStore
+from sandbox.github.model import GitHubStore
+from sandbox.requestlog import RequestLog
+from sandbox.worker.model import WorkerSessions
+
+PROVIDERS = ("github", "cloudflare")
+# Traffic splitting and worker error rolls use a seeded generator so runs are reproducible.
+RNG_SEED = 0
+
+
+class SandboxState:
+    def __init__(self, *, tokens: Mapping[str, str] | None = None, clock: Clock | None = None):
+        self.lock = threading.RLock()
+        self.clock: Clock = clock or system_clock
+        self._start_tokens = dict(tokens or {})
+        self.tokens: dict[str, str] = {}
+        self.github = GitHubStore()
+        self.cloudflare = CloudflareStore()
+        self.worker = WorkerSessions()
+        self.faults = FaultStore()
+        self.log = RequestLog()
+        self.rng = random.Random(RNG_SEED)
+        self.reset()
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def reset(self) -> None:
+        """Forget everything but the tokens given at start-up (and the clock)."""
+        with self.lock:
+            self.tokens = dict(self._start_tokens)
+            self.github = GitHubStore()
+            self.cloudflare = CloudflareStore()
+            self.worker = WorkerSessions()
+            self.faults.clear()
+            self.log.clear()
+            self.rng = random.Random(RNG_SEED)
+
+    def set_tokens(self, tokens: Mapping[str, str]) -> None:
+        unknown = set(tokens) - set(PROVIDERS)
+        if unknown:
+            raise ValueError(f"unknown provider(s) for tokens: {', '.join(sorted(unknown))}")
+        with self.lock:
+            self.tokens.update({k: v for k, v in tokens.items() if v})

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from procedure.policy import load_policy
+from procedure.request import RequestError, validate_workers_request
+
+POLICY = load_policy(Path(__file__).resolve().parents[2] / "policy" / "release-policy.yaml")
+V1, V2 = "0b9f7c3e-6a2d-4c1e-9f10-2a3b4c5d6e7f", "1c8e6d2f-5b3a-4d2c-8e21-3b4c5d6e7f80"
+GOOD = {"service": "verifier", "git_sha": "a" * 40, "pr_number": 3,
+        "version_ids": {"sandbox": V1, "production": V2}}
+
+
+def test_good_request() -> None:
+    request = validate_workers_request(GOOD, POLICY)
+    assert request.version_ids["production"] == V2 and request.significant is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"service": "nope"}, "service: unknown service 'nope'"),
+        ({"git_sha": "abc123"}, "git_sha: Value error, must be a full 40-character"),
+        ({"git_sha": "g" * 40}, "git_sha"),
+        ({"pr_number": 0}, "pr_number: Input should be greater than 0"),
+        ({"pr_number": -4}, "pr_number"),
+        ({"version_ids": {"production": V2}}, "version_ids: missing the uploaded version for sandbox"),
+        ({"version_ids": {"sandbox": V1, "production": "latest"}}, "production: 'latest' is not a Worker version id"),
+        ({"service": "edge-router"}, "edge-router has no sandbox environment"),
+        ({"colour": "blue"}, "colour: Extra inputs are not permitted"),
+    ],
+)
+def test_bad_requests_name_the_field(changes: dict, message: str) -> None:
+    with pytest.raises(RequestError) as raised:
+        validate_workers_request({**GOOD, **changes}, POLICY)
+    assert message in str(raised.value)

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from procedure.workers import DeploymentView, is_live, live_since, rollback_target
+
+T0 = datetime(2026, 11, 26, tzinfo=UTC)
+
+
+def dep(i: int, *shares: tuple[str, float]) -> DeploymentView:
+    return DeploymentView(f"d{i}", T0 + timedelta(minutes=i), tuple(shares))
+
+
+def test_previous_version_is_the_newest_other_one() -> None:
+    history = [dep(3, ("new", 100)), dep(2, ("old", 100)), dep(1, ("older", 100))]
+    assert rollback_target(history, "new") == "old"
+    assert rollback_target(history[1:], "new") == "old"  # before deploying
+    assert rollback_target([dep(2, ("new", 10), ("old", 90))], "new") == "old"
+    assert rollback_target([], "new") is None
+
+
+def test_live_since_spans_repeated_deployments_of_the_same_version() -> None:
+    history = [dep(3, ("new", 100)), dep(2, ("new", 100)), dep(1, ("old", 100))]
+    assert is_live(history, "new")
+    assert live_since(history, "new") == T0 + timedelta(minutes=2)
+    assert live_since(history, "old") is None

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from procedure.policy import Policy, load_policy
+from relctl.localstack import PreparedRelease, prepare_release, seed_document
+from sandbox.control import SandboxControl
+from sandbox.server import RunningSandbox, start_sandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+GITHUB_TOKEN = "ghp_scenarioSECRETgithub0123456789"
+CLOUDFLARE_TOKEN = "cf-scenario-SECRET-cloudflare-9876543210"
+TEST_MONITOR = {"standard": "2s", "significant": "3s", "check_interval": "0.5s",
+                "analytics_lag": "0s", "baseline_window": "30s"}
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[RunningSandbox]:
+    with start_sandbox(tokens={"github": GITHUB_TOKEN, "cloudflare": CLOUDFLARE_TOKEN}) as sb:
+        yield sb
+
+
+@pytest.fixture(scope="session")
+def policy_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped policy with its sandbox profile's watch shortened further for tests."""
+    doc = yaml.safe_load((ROOT / "policy" / "release-policy.yaml").read_text())
+    doc["profiles"]["sandbox"]["monitor"] = TEST_MONITOR
+    path = tmp_path_factory.mktemp("policy") / "release-policy.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+@dataclass
+class Stack:
+    control: SandboxControl
+    policy: Policy
+    url: str
+
+    def prepare(self, service: str = "verifier", **kwargs: Any) -> PreparedRelease:
+        return prepare_release(self.control, self.policy, service, cloudflare_token=CLOUDFLARE_TOKEN, **kwargs)
+
+    def live_version(self, service: str, env: str = "production") -> str:
+        svc = self.policy.service(service)
+        deployments = self.control.cf_deployments(svc.account_id, svc.environments[env].script)
+        return str(deployments[0]["versions"][0]["version_id"])
+
+    def deployments(self, service: str, env: str = "production") -> list[dict[str, Any]]:
+        svc = self.policy.service(service)
+        return self.control.cf_deployments(svc.account_id, svc.environments[env].script)
+
+    def script(self, service: str, env: str = "production") -> str:
+        return self.policy.service(service).environments[env].script
+
+
+@pytest.fixture
+def stack(prefect_server: None, sandbox_server: RunningSandbox, policy_file: Path,
+          monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    url = sandbox_server.url
+    for key, value in {
+        "RELORCH_POLICY": str(policy_file),
+        "RELORCH_PROFILE": "sandbox",
+        "RELORCH_SANDBOX_URL": url,
+        "RELORCH_GITHUB_API_URL": f"{url}/github",
+        "RELORCH_CLOUDFLARE_API_URL": f"{url}/cloudflare/client/v4",
+        "GITHUB_TOKEN": GITHUB_TOKEN,
+        "CLOUDFLARE_API_TOKEN": CLOUDFLARE_TOKEN,
+    }.items():
+        monkeypatch.setenv(key, value)
+    policy = load_policy(policy_file, "sandbox")
+    control = SandboxControl(url)
+    control.reset()
+    control.seed({**seed_document(policy), "tokens": {"github": GITHUB_TOKEN, "cloudflare": CLOUDFLARE_TOKEN}})
+    for svc in policy.services.values():
+        for env in svc.environments.values():
+            control.worker_traffic(env.script, 400.0)
+    from tasks.limits import ensure_limits
+
+    asyncio.run(ensure_limits(policy))
+    yield Stack(control, policy, url)
+    control.clear_faults()
+    assert os.environ["RELORCH_PROFILE"] == "sandbox"

@@ -1,0 +1,193 @@
+"""The Workers standard release, driven on a real Prefect server against the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+from prefect.states import State
+
+from tests.scenarios.conftest import Stack
+
+pytestmark = [pytest.mark.scenario, pytest.mark.xdist_group("prefect")]
+
+
+def run_release(params: dict[str, Any]) -> State:
+    from flows.workers_deploy import workers_deploy
+
+    return asyncio.run(workers_deploy(**params, return_state=True))  # type: ignore[call-overload]
+
+
+def artifacts_of(state: State) -> dict[str, str]:
+    async def read() -> dict[str, str]:
+        async with get_client() as client:
+            found = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id]))
+            )
+        return {a.key or a.id.hex: str(a.data) for a in found}
+
+    return asyncio.run(read())
+
+
+def created_deployments(stack: Stack, service: str, env: str = "production") -> list[dict[str, Any]]:
+    """Deployments the orchestrator created (the seed's initial one excluded)."""
+    return [
+        r for r in stack.control.requests("cloudflare")
+        if r["method"] == "POST" and r["path"].endswith(f"/scripts/{stack.script(service, env)}/deployments")
+        and r["status"] in (200, 201, 502)
+    ]
+
+
+def test_happy_path_releases_sandbox_then_production(stack: Stack) -> None:
+    release = stack.prepare("verifier")
+    state = run_release(release.parameters)
+    assert state.is_completed(), state.message
+    versions = release.parameters["version_ids"]
+    assert stack.live_version("verifier", "sandbox") == versions["sandbox"]
+    assert stack.live_version("verifier", "production") == versions["production"]
+    assert len(stack.deployments("verifier")) == 2  # the seed's and ours, nothing doubled
+    # sandbox was deployed before production
+    posts = [r["path"] for r in stack.control.requests("cloudflare") if r["method"] == "POST" and r["path"].endswith("/deployments")]
+    assert posts == [p for p in posts if "sandbox" in p] + [p for p in posts if "production" in p]
+    # recorded as GitHub deployments with statuses, without GitHub's risky defaults
+    gh_posts = [r for r in stack.control.requests("github") if r["method"] == "POST" and r["path"].endswith("/deployments")]
+    assert {r["json"]["environment"] for r in gh_posts} == {"sandbox", "production"}
+    assert all(r["json"]["auto_merge"] is False and r["json"]["required_contexts"] == [] for r in gh_posts)
+    statuses = [r["json"]["state"] for r in stack.control.requests("github") if r["path"].endswith("/statuses") and r["method"] == "POST"]
+    assert statuses.count("success") == 2
+    artifacts = artifacts_of(state)
+    for key in ("workers-verifier-checklist", "workers-verifier-sandbox-verification",
+                "workers-verifier-post-deploy-verification", "workers-verifier-summary",
+                "freeze-verifier-production-deploy"):
+        assert key in artifacts, sorted(artifacts)
+    assert "released" in artifacts["workers-verifier-summary"]
+
+
+def test_service_without_sandbox_goes_straight_to_production(stack: Stack) -> None:
+    release = stack.prepare("edge-router")
+    state = run_release(release.parameters)
+    assert state.is_completed(), state.message
+    assert stack.live_version("edge-router") == release.parameters["version_ids"]["production"]
+
+
+def test_rerun_of_a_finished_release_deploys_nothing_again(stack: Stack) -> None:
+    release = stack.prepare("edge-router")
+    assert run_release(release.parameters).is_completed()
+    again = run_release(release.parameters)
+    assert again.is_completed(), again.message
+    assert len(created_deployments(stack, "edge-router")) == 1
+    assert len(stack.deployments("edge-router")) == 2
+
+
+def _break_pr(stack: Stack, release_params: dict[str, Any], how: str) -> None:
+    svc = stack.policy.service("verifier")
+    sha, pr = release_params["git_sha"], release_params["pr_number"]
+    c = stack.control
+    if how == "missing approval":
+        c.github_pull(svc.repo, pr, head_sha=sha, merge_commit_sha=sha, reviews=[])
+    elif how == "unresolved thread":
+        c.github_pull(svc.repo, pr, head_sha=sha, merge_commit_sha=sha,
+                      reviews=[{"user": "reviewer-1", "state": "APPROVED", "commit_id": sha}],
+                      threads=[{"is_resolved": False, "path": "src/index.ts", "author": "ana", "body": "nit"}])
+    elif how == "failing check":
+        c.github_checks(svc.repo, sha, check_runs=[
+            {"name": "lint", "status": "completed", "conclusion": "success"},
+            {"name": "test", "status": "completed", "conclusion": "failure"}])
+    elif how == "api change without compatibility note":
+        c.github_pull(svc.repo, pr, head_sha=sha, merge_commit_sha=sha, labels=["api-change"],
+                      reviews=[{"user": "reviewer-1", "state": "APPROVED", "commit_id": sha}])
+    elif how == "secret not yet in Cloudflare":
+        c.github_pull(svc.repo, pr, head_sha=sha, merge_commit_sha=sha, labels=["secret-change"],
+                      body="Rotates the signer.\nSecrets: SIGNING_KEY",
+                      reviews=[{"user": "reviewer-1", "state": "APPROVED", "commit_id": sha}])
+
+
+@pytest.mark.parametrize(
+    ("how", "item"),
+    [
+        ("missing approval", "approved"),
+        ("unresolved thread", "no-unresolved-comments"),
+        ("failing check", "ci-green"),
+        ("api change without compatibility note", "api-compatibility"),
+        ("secret not yet in Cloudflare", "secrets-in-place"),
+    ],
+)
+def test_each_checklist_failure_stops_before_any_deploy(stack: Stack, how: str, item: str) -> None:
+    release = stack.prepare("verifier")
+    _break_pr(stack, release.parameters, how)
+    state = run_release(release.parameters)
+    assert state.is_failed()
+    assert "pre-deploy checklist failed" in (state.message or "") and item in (state.message or "")
+    assert created_deployments(stack, "verifier", "sandbox") == []
+    assert created_deployments(stack, "verifier", "production") == []
+    assert stack.live_version("verifier") == release.previous_versions["production"]
+
+
+def test_failing_health_rolls_back_to_the_previous_version(stack: Stack) -> None:
+    release = stack.prepare("verifier")
+    new = release.parameters["version_ids"]["production"]
+    stack.control.worker_behaviour(stack.script("verifier"), new, health="fail")
+    state = run_release(release.parameters)
+    assert state.is_failed()
+    assert "health" in (state.message or "") and "rolled back" in (state.message or "")
+    assert stack.live_version("verifier") == release.previous_versions["production"]
+    latest = stack.deployments("verifier")[0]
+    assert latest["annotations"]["workers/message"].startswith("rollback:")
+
+
+def test_error_rate_spike_rolls_back(stack: Stack) -> None:
+    release = stack.prepare("verifier")
+    new = release.parameters["version_ids"]["production"]
+    stack.control.worker_behaviour(stack.script("verifier"), new, error_rate=0.3)
+    state = run_release(release.parameters)
+    assert state.is_failed()
+    assert "error-rate" in (state.message or "") and "rolled back" in (state.message or "")
+    assert stack.live_version("verifier") == release.previous_versions["production"]
+
+
+def test_key_flow_failure_rolls_back(stack: Stack) -> None:
+    release = stack.prepare("verifier")
+    new = release.parameters["version_ids"]["production"]
+    stack.control.worker_behaviour(stack.script("verifier"), new, key_flow="fail")
+    state = run_release(release.parameters)
+    assert state.is_failed() and "key-flow" in (state.message or "")
+    assert stack.live_version("verifier") == release.previous_versions["production"]
+
+
+def test_no_traffic_is_not_a_pass(stack: Stack) -> None:
+    release = stack.prepare("edge-router")
+    stack.control.worker_traffic(stack.script("edge-router"), 0.0)
+    state = run_release(release.parameters)
+    assert state.is_failed()
+    assert "no data" in (state.message or "")
+    assert stack.live_version("edge-router") == release.previous_versions["production"]
+
+
+def test_bad_parameters_fail_at_once_without_a_provider_call(stack: Stack) -> None:
+    release = stack.prepare("verifier")
+    before = len(stack.control.requests())
+    for bad in ({"service": "nope"}, {"git_sha": "123"}, {"pr_number": 0},
+                {"version_ids": {"production": release.parameters["version_ids"]["production"]}}):
+        state = run_release({**release.parameters, **bad})
+        assert state.is_failed()
+        assert next(iter(bad)) in (state.message or ""), state.message
+    assert len(stack.control.requests()) == before
+
+
+def test_injected_faults_reach_the_same_final_state_with_one_production_deployment(stack: Stack) -> None:
+    release = stack.prepare("verifier")
+    for target in ("github", "cloudflare"):
+        stack.control.add_fault(target, "status", status=503, probability=0.1, seed=7)
+        stack.control.add_fault(target, "rate_limit", retry_after=0, probability=0.1, seed=11)
+    stack.control.add_fault("cloudflare", "drop_after_commit", method="POST", path_contains="/deployments", count=1)
+    state = run_release(release.parameters)
+    fired = sum(f["fired"] for f in stack.control.faults())
+    stack.control.clear_faults()
+    assert state.is_completed(), state.message
+    assert fired >= 3  # the faults really happened
+    assert stack.live_version("verifier") == release.parameters["version_ids"]["production"]
+    assert len(stack.deployments("verifier")) == 2
+    assert len(stack.deployments("verifier", "sandbox")) == 2
