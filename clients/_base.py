@@ -33,7 +33,7 @@ def json_body(response: httpx.Response) -> Any:
         return None
 
 
-class HttpSeam:
+class BaseClient:
     """Owns (or borrows) the httpx.AsyncClient and runs requests through the retry loop."""
 
     provider: ClassVar[str]
@@ -254,7 +254,7 @@ class HttpSeam:
         return parse(outcome)
 
 
-class TokenClient(HttpSeam):
+class TokenClient(BaseClient):
     """A provider client authenticated by a bearer token that never leaves the headers."""
 
     def __init__(

@@ -15,6 +15,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Generic, TypeVar
 
 import httpx
@@ -44,8 +45,8 @@ class RetryPolicy:
     max_total_s: float = 30.0
     base_delay_s: float = 0.2
     max_delay_s: float = 5.0
-    sleep: Sleep = field(default=_sleep, repr=False, compare=False)
-    clock: Clock = field(default=time.monotonic, repr=False, compare=False)
+    sleep: Sleep = field(default=_sleep, repr=False, compare=False, kw_only=True)
+    clock: Clock = field(default=time.monotonic, repr=False, compare=False, kw_only=True)
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -58,7 +59,7 @@ class RetryPolicy:
     def backoff(self, retry_number: int) -> float:
         """Delay before retry `retry_number` (1-based): capped exponential, half of it jittered
         so that clients failing together do not retry together."""
-        ceiling = min(self.max_delay_s, self.base_delay_s * 2 ** (retry_number - 1))
+        ceiling = min(self.max_delay_s, self.base_delay_s * 2.0 ** min(retry_number - 1, 30))
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
@@ -112,15 +113,20 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 def retry_after_seconds(response: httpx.Response) -> float | None:
     """Seconds the server asked us to wait: `Retry-After` (delta or HTTP date), else GitHub's
     `x-ratelimit-reset` when the rate limit is spent."""
-    value = response.headers.get("retry-after")
-    if value is not None:
-        value = value.strip()
+    value = response.headers.get("retry-after", "").strip()
+    if value:
         try:
             return max(0.0, float(value))
         except ValueError:
-            when = email.utils.parsedate_to_datetime(value) if value else None
-            if when is not None:
-                return max(0.0, when.timestamp() - time.time())
+            pass
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            when = None  # unreadable: fall back to our own backoff
+        if when is not None:
+            if when.tzinfo is None:  # "-0000": UTC by RFC 5322
+                when = when.replace(tzinfo=UTC)
+            return max(0.0, when.timestamp() - time.time())
     if response.headers.get("x-ratelimit-remaining") == "0":
         reset = response.headers.get("x-ratelimit-reset", "")
         if reset.isdigit():
@@ -242,8 +248,10 @@ def _outcome(state: RetryCallState) -> _Retryable:
 
 
 def _reason(last: _Retryable, idempotent: bool, no_read_back: bool) -> str:
-    if last.lost and not idempotent and no_read_back:
-        return "the answer was lost and the request is not safe to repeat"
+    if last.lost and not idempotent:
+        if no_read_back:
+            return "the answer was lost and the request is not safe to repeat"
+        return "the answer was lost and the budget ran out before it could be read back"
     if last.retry_after is not None:
         return "rate limited"
     return "no usable answer within the retry budget"

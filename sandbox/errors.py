@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -69,7 +70,7 @@ def worker_body(message: str) -> dict[str, Any]:
 
 
 def provider_error(
-    target: str, status: int, message: str, headers: dict[str, str] | None = None
+    target: str, status: int, message: str, headers: Mapping[str, str] | None = None
 ) -> Response:
     """A generic failure (faults, unknown routes) in the shape the target's clients parse."""
     if target == "github":
@@ -86,7 +87,7 @@ def provider_error(
         body = cloudflare_body(code, message)
     else:
         body = worker_body(message)
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(body, status_code=status, headers=dict(headers or {}))
 
 
 def target_of(path: str) -> str | None:

@@ -83,7 +83,9 @@ class ProviderMiddleware:
             if fault is not None and fault.kind == "status":
                 status = await _answer(fault_answer(target, fault), scope, receive, send)
             elif fault is not None and fault.kind == "rate_limit":
-                status = await _answer(rate_limited(target, fault.retry_after), scope, receive, send)
+                status = await _answer(
+                    rate_limited(target, fault.retry_after), scope, receive, send
+                )
             elif target in PROVIDERS and not is_authorised(
                 target, headers.get("authorization"), self.state.tokens
             ):

@@ -44,17 +44,26 @@ class HolidayCalendar:
     def names(self, day: date) -> tuple[str, ...]:
         return holiday_names(day, self._states, self._kings)
 
-    def run(self, day: date) -> Window:
-        """The merged window of the holiday run containing `day` (a holiday), named for `day`."""
+    def run(self, day: date, whole_name: bool = False) -> Window:
+        """The merged window of the holiday run containing `day` (a holiday).
+
+        Named for `day` (what a verdict reports: "today is Boxing Day"), or with every name in
+        the run (what a calendar lists).
+        """
         first = day
         while self.names(first - ONE_DAY):
             first -= ONE_DAY
         last = day
         while self.names(last + ONE_DAY):
             last += ONE_DAY
+        if whole_name:
+            days = (first + ONE_DAY * i for i in range((last - first).days + 1))
+            names = dict.fromkeys(n for d in days for n in self.names(d))  # ordered, unique
+        else:
+            names = dict.fromkeys(self.names(day))
         return Window(
             "holiday",
-            " / ".join(self.names(day)),
+            " / ".join(names),
             local_midnight(first, self._zone),
             local_midnight(last + ONE_DAY, self._zone),
         )
@@ -64,12 +73,12 @@ class HolidayCalendar:
         return self.run(day) if self.names(day) else None
 
     def between(self, start: datetime, end: datetime) -> Iterator[Window]:
-        """Runs overlapping [start, end), each whole, in order; named for their first day."""
+        """Runs overlapping [start, end), each whole, in order, named with all their days."""
         day = local_day(start, self._zone)
         last = local_day(end, self._zone)
         while day <= last:
             if self.names(day):
-                window = self.run(day)
+                window = self.run(day, whole_name=True)
                 if window.overlaps(start, end):
                     yield window
                 day = local_day(window.end, self._zone) if window.end else last

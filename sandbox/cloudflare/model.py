@@ -7,6 +7,7 @@ its latest version. This is what makes a secret PUT create a new version of the 
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +21,12 @@ DEFAULT_RPS = 20.0
 def digest(value: str | bytes) -> str:
     data = value.encode() if isinstance(value, str) else value
     return hashlib.sha256(data).hexdigest()
+
+
+def secret_digest(binding: dict[str, Any]) -> str:
+    """Fingerprint of a secret binding (name, type, value) so changes show without the value."""
+    fields = {k: binding.get(k) for k in ("name", "type", "text", "key_base64", "key_jwk")}
+    return digest(json.dumps(fields, sort_keys=True))
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
-from starlette.datastructures import URL
+from starlette.datastructures import URL, QueryParams
 
 from sandbox.errors import GitHubError
 
@@ -27,9 +27,9 @@ def paginate(
     items: Sequence[T], url: URL, default_per_page: int = 30
 ) -> tuple[list[T], dict[str, str]]:
     """One page of `items` and the headers that point at the others (as GitHub sends them)."""
-    per_page = min(_positive_int(url.query_params.get("per_page"), default_per_page, "per_page"),
-                   MAX_PER_PAGE)
-    page = _positive_int(url.query_params.get("page"), 1, "page")
+    query = QueryParams(url.query)
+    per_page = min(_positive_int(query.get("per_page"), default_per_page, "per_page"), MAX_PER_PAGE)
+    page = _positive_int(query.get("page"), 1, "page")
     last = max((len(items) + per_page - 1) // per_page, 1)
     start = (page - 1) * per_page
     chunk = list(items[start : start + per_page])

@@ -1,0 +1,48 @@
+"""`python -m sandbox --host 127.0.0.1 --port 8790 [--seed seed.json] [--tokens-env ...]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from sandbox.server import serve_forever
+
+
+def tokens_from_env(pairs: list[str]) -> dict[str, str]:
+    """`github=GITHUB_TOKEN` -> the value of $GITHUB_TOKEN, so tokens never sit in argv."""
+    tokens: dict[str, str] = {}
+    for pair in pairs:
+        provider, _, variable = pair.partition("=")
+        if provider not in ("github", "cloudflare") or not variable:
+            raise SystemExit(f"--tokens-env expects github=VAR or cloudflare=VAR, got {pair!r}")
+        value = os.environ.get(variable)
+        if not value:
+            raise SystemExit(f"--tokens-env: environment variable {variable} is not set")
+        tokens[provider] = value
+    return tokens
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8790)
+    parser.add_argument("--seed", type=Path, help="JSON seed document to load at start-up")
+    parser.add_argument(
+        "--tokens-env",
+        nargs="*",
+        default=[],
+        metavar="PROVIDER=VAR",
+        help="accept only the token in $VAR for PROVIDER (github, cloudflare)",
+    )
+    args = parser.parse_args(argv)
+    seed = json.loads(args.seed.read_text()) if args.seed else None
+    # uvicorn handles Ctrl-C itself: it stops serving and returns.
+    serve_forever(args.host, args.port, tokens=tokens_from_env(args.tokens_env), seed=seed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""The ASGI app: every provider on one port, each under its own path prefix."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount
+
+from sandbox import admin
+from sandbox.adminutil import AdminError, on_admin_error
+from sandbox.cloudflare import analytics, deployments, scripts, secrets, versions
+from sandbox.errors import EXCEPTION_HANDLERS
+from sandbox.github import deployments as github_deployments
+from sandbox.github import graphql as github_graphql
+from sandbox.github import rest as github_rest
+from sandbox.middleware import ProviderMiddleware
+from sandbox.state import SandboxState
+from sandbox.worker import routes as worker_routes
+
+
+def build_app(state: SandboxState) -> Starlette:
+    github = github_rest.ROUTES + github_deployments.ROUTES + github_graphql.ROUTES
+    cloudflare = (
+        scripts.ROUTES + versions.ROUTES + deployments.ROUTES + secrets.ROUTES + analytics.ROUTES
+    )
+    app = Starlette(
+        routes=[
+            Mount("/github", routes=github),
+            Mount("/cloudflare/client/v4", routes=cloudflare),
+            Mount("/workers", routes=worker_routes.ROUTES),
+            Mount("/_sandbox", routes=admin.ROUTES),
+        ],
+        middleware=[Middleware(ProviderMiddleware, state=state)],
+        exception_handlers={**EXCEPTION_HANDLERS, AdminError: on_admin_error},
+    )
+    app.state.sandbox = state
+    return app

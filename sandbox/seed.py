@@ -1,0 +1,59 @@
+"""Seed documents: a whole starting world (tokens, repositories, accounts and scripts) in one go.
+
+    {"tokens": {"github": "...", "cloudflare": "..."},
+     "github": {"repos": [{"repo": "acme/auth-api", "default_branch": "main",
+                           "required_approvals": 1, "via": "protection",
+                           "thread_resolution": true}]},
+     "cloudflare": {"accounts": [{"id": "acct", "scripts": [
+         {"name": "auth-api-production", "secrets": ["SIGNING_KEY"]}]}]}}
+
+Seeding adds to the current state; reset first for a clean world.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.adminutil import AdminError
+from sandbox.cloudflare.admin import create_script
+from sandbox.github.admin import upsert_repo
+from sandbox.state import SandboxState
+
+
+def _list(doc: Any, key: str) -> list[dict[str, Any]]:
+    items = doc.get(key, []) if isinstance(doc, dict) else []
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise AdminError(f"{key} must be a list of objects")
+    return items
+
+
+def apply_seed(state: SandboxState, doc: dict[str, Any]) -> dict[str, Any]:
+    """Apply a seed document; returns what was created (script -> initial version id)."""
+    created: dict[str, Any] = {"repos": [], "scripts": {}}
+    with state.lock:
+        tokens = doc.get("tokens")
+        if tokens is not None:
+            if not isinstance(tokens, dict) or not all(isinstance(v, str) for v in tokens.values()):
+                raise AdminError("tokens must map provider -> token")
+            try:
+                state.set_tokens(tokens)
+            except ValueError as exc:
+                raise AdminError(str(exc)) from exc
+        for repo_doc in _list(doc.get("github"), "repos"):
+            full_name = repo_doc.get("repo")
+            if not isinstance(full_name, str):
+                raise AdminError("each repo needs 'repo': 'owner/name'")
+            created["repos"].append(upsert_repo(state, full_name, repo_doc).full_name)
+        for account_doc in _list(doc.get("cloudflare"), "accounts"):
+            account_id = account_doc.get("id")
+            if not isinstance(account_id, str) or not account_id:
+                raise AdminError("each account needs an 'id'")
+            state.cloudflare.ensure_account(account_id)
+            for script_doc in _list(account_doc, "scripts"):
+                name = script_doc.get("name")
+                if not isinstance(name, str):
+                    raise AdminError("each script needs a 'name'")
+                script = create_script(state, account_id, name, script_doc)
+                assert script.latest_version is not None
+                created["scripts"][name] = script.latest_version.id
+    return created

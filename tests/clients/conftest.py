@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from clients import CloudflareClient, GitHubClient
+from tests.clients._support import TOKEN, FakeTime, ScriptedProvider
+
+GITHUB_URL = "https://api.github.com"
+CLOUDFLARE_URL = "https://api.cloudflare.com/client/v4"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def provider(fake_time: FakeTime) -> ScriptedProvider:
+    return ScriptedProvider(fake_time)
+
+
+@pytest.fixture
+async def github(provider: ScriptedProvider, fake_time: FakeTime) -> AsyncIterator[GitHubClient]:
+    async with GitHubClient(
+        GITHUB_URL, TOKEN, transport=provider.transport, retry=fake_time.policy()
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def cloudflare(
+    provider: ScriptedProvider, fake_time: FakeTime
+) -> AsyncIterator[CloudflareClient]:
+    async with CloudflareClient(
+        CLOUDFLARE_URL, TOKEN, transport=provider.transport, retry=fake_time.policy()
+    ) as client:
+        yield client

@@ -1,0 +1,108 @@
+"""Fault injection: each kind, targeting, counting, and seeded reproducibility."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from sandbox.control import SandboxControl
+from tests.sandbox.helpers import ACCOUNT, CF_TOKEN, REPO, SCRIPT, SHA, deploy, live_versions
+
+
+def test_status_fault_answers_without_processing(control: SandboxControl, cf: httpx.Client) -> None:
+    control.cf_script(ACCOUNT, SCRIPT)
+    new = control.cf_upload_version(ACCOUNT, SCRIPT, token=CF_TOKEN)
+    control.add_fault("cloudflare", "status", status=503, path_contains="/deployments")
+    answer = deploy(cf, {new: 100})
+    assert answer.status_code == 503
+    assert answer.json()["success"] is False and answer.json()["errors"][0]["code"] == 10002
+    control.clear_faults()
+    assert new not in live_versions(cf)
+
+
+def test_rate_limit_sends_retry_after(
+    control: SandboxControl, gh: httpx.Client, cf: httpx.Client
+) -> None:
+    control.github_repo(REPO)
+    control.add_fault("*", "rate_limit", retry_after=7)
+    limited = gh.get(f"/repos/{REPO}/pulls/1")
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "7"
+    assert limited.headers["X-RateLimit-Remaining"] == "0"
+    assert "rate limit" in limited.json()["message"]
+    cf_limited = cf.get(f"/accounts/{ACCOUNT}/workers/scripts")
+    assert cf_limited.status_code == 429 and cf_limited.headers["Retry-After"] == "7"
+    assert cf_limited.json()["errors"][0]["code"] == 971
+
+
+def test_drop_after_commit_changes_state_but_answers_502(
+    control: SandboxControl, cf: httpx.Client
+) -> None:
+    control.cf_script(ACCOUNT, SCRIPT)
+    new = control.cf_upload_version(ACCOUNT, SCRIPT, token=CF_TOKEN)
+    control.add_fault("cloudflare", "drop_after_commit", method="POST", count=1)
+    lost = deploy(cf, {new: 100})
+    assert lost.status_code == 502
+    assert live_versions(cf) == {new: 100}  # the deployment happened all the same
+    logged = control.requests("cloudflare")
+    (drop,) = [e for e in logged if e["fault"]]
+    assert drop["path"].endswith("/deployments") and drop["status"] == 502
+    assert drop["fault"]["kind"] == "drop_after_commit"
+
+
+def test_slow_delays_then_processes(control: SandboxControl, gh: httpx.Client) -> None:
+    control.github_repo(REPO)
+    control.ready_pull(REPO, 1, SHA)
+    control.add_fault("github", "slow", delay_s=0.3)
+    started = time.perf_counter()
+    answer = gh.get(f"/repos/{REPO}/pulls/1")
+    assert answer.status_code == 200
+    assert time.perf_counter() - started >= 0.3
+
+
+def test_count_limits_firing(control: SandboxControl, gh: httpx.Client) -> None:
+    control.github_repo(REPO)
+    fault = control.add_fault("github", "status", status=500, count=2)
+    statuses = [gh.get(f"/repos/{REPO}/rules/branches/main").status_code for _ in range(4)]
+    assert statuses == [500, 500, 200, 200]
+    assert [f["fired"] for f in control.faults() if f["id"] == fault] == [2]
+
+
+def test_targeting_by_provider_method_and_path(
+    control: SandboxControl, gh: httpx.Client, cf: httpx.Client, worker: httpx.Client
+) -> None:
+    control.github_repo(REPO)
+    control.cf_script(ACCOUNT, SCRIPT)
+    control.add_fault("worker", "status", status=503)
+    control.add_fault("github", "status", status=502, method="POST")
+    control.add_fault("cloudflare", "status", status=500, path_contains="/secrets")
+    assert worker.get("/health").status_code == 503
+    assert gh.get(f"/repos/{REPO}/rules/branches/main").status_code == 200
+    assert gh.post(f"/repos/{REPO}/deployments", json={"ref": SHA}).status_code == 502
+    assert cf.get(f"/accounts/{ACCOUNT}/workers/scripts").status_code == 200
+    assert cf.get(f"/accounts/{ACCOUNT}/workers/scripts/{SCRIPT}/secrets").status_code == 500
+    # The admin API is never faulted.
+    assert len(control.faults()) == 3
+
+
+def test_seeded_probability_is_reproducible(control: SandboxControl, gh: httpx.Client) -> None:
+    control.github_repo(REPO)
+
+    def pattern() -> list[int]:
+        control.clear_faults()
+        control.add_fault("github", "status", probability=0.5, seed=42)
+        return [gh.get(f"/repos/{REPO}/rules/branches/main").status_code for _ in range(12)]
+
+    first = pattern()
+    assert set(first) == {200, 503}
+    assert pattern() == first
+
+
+def test_bad_fault_specs_are_refused(sandbox_url: str, control: SandboxControl) -> None:
+    for body in (
+        {"target": "gitlab", "kind": "status"},
+        {"target": "github", "kind": "explode"},
+        {"target": "github", "kind": "status", "probability": 2},
+    ):
+        answer = httpx.post(f"{sandbox_url}/_sandbox/faults", json=body)
+        assert answer.status_code == 400 and "error" in answer.json()
