@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from procedure.policy import Policy, PolicyError
 
 SHA = re.compile(r"^[0-9a-f]{40}$")
-Environment = Literal["sandbox", "production"]
+ENVIRONMENTS = ("sandbox", "production")
 
 
 class RequestError(ValueError):
@@ -24,7 +24,7 @@ class WorkersDeployRequest(BaseModel):
     service: str = Field(min_length=1)
     git_sha: str
     pr_number: int = Field(gt=0)
-    version_ids: dict[Environment, str]
+    version_ids: dict[str, str]
     significant: bool | None = None
 
     @field_validator("git_sha")
@@ -39,6 +39,8 @@ class WorkersDeployRequest(BaseModel):
     @classmethod
     def _uuids(cls, value: dict[str, str]) -> dict[str, str]:
         for env, version in value.items():
+            if env not in ENVIRONMENTS:
+                raise ValueError(f"{env!r} is not an environment (sandbox or production)")
             try:
                 uuid.UUID(version)
             except (ValueError, AttributeError, TypeError):

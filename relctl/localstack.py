@@ -59,7 +59,8 @@ def prepare_release(
     svc = policy.service(service)
     sha = sha or random_sha()
     control.ready_pull(svc.repo, pr_number, sha, labels=labels, body=body)
-    version_ids, previous = {}, {}
+    version_ids: dict[str, str] = {}
+    previous: dict[str, str] = {}
     for env in svc.deploy_order:
         script = svc.environments[env].script
         live = control.cf_deployments(svc.account_id, script)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -39,8 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     seed = json.loads(args.seed.read_text()) if args.seed else None
-    # uvicorn handles Ctrl-C itself: it stops serving and returns.
-    serve_forever(args.host, args.port, tokens=tokens_from_env(args.tokens_env), seed=seed)
+    # uvicorn shuts down gracefully on Ctrl-C, then re-raises the interrupt: a clean exit here.
+    with contextlib.suppress(KeyboardInterrupt):
+        serve_forever(args.host, args.port, tokens=tokens_from_env(args.tokens_env), seed=seed)
     return 0
 
 

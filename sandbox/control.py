@@ -20,6 +20,10 @@ FALLBACK_MODULE = "export default { async fetch() { return new Response('ok'); }
 CHECKS = ("lint", "test", "build")
 
 
+class SandboxAdminError(RuntimeError):
+    """The admin API refused a request (bad input, unknown script, ...)."""
+
+
 class SandboxControl:
     def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
@@ -45,7 +49,7 @@ class SandboxControl:
             method, f"/_sandbox{path}", json=body, params={k: v for k, v in params.items() if v}
         )
         if response.is_error:
-            raise RuntimeError(
+            raise SandboxAdminError(
                 f"sandbox admin {method} {path}: {response.status_code} {response.text}"
             )
         return response.json()
@@ -191,9 +195,12 @@ class SandboxControl:
                 "index.js": ("index.js", module, "application/javascript+module"),
             },
         )
-        envelope = response.json()
+        try:
+            envelope = response.json()
+        except ValueError:
+            envelope = {"body": response.text}
         if response.is_error or not envelope.get("success"):
-            raise RuntimeError(f"version upload failed: {response.status_code} {envelope}")
+            raise SandboxAdminError(f"version upload failed: {response.status_code} {envelope}")
         return str(envelope["result"]["id"])
 
     def cf_deployments(self, account: str, script: str) -> list[dict[str, Any]]:

@@ -49,7 +49,7 @@ async def read_pull_request_facts(request: WorkersDeployRequest, policy: Policy)
         merged=pull.merged,
         merge_commit_sha=pull.merge_commit_sha,
         head_sha=pull.head_sha,
-        reviews=[ReviewFact(r.user, r.state) for r in reviews],
+        reviews=[ReviewFact(r.user or "(deleted user)", r.state) for r in reviews],
         required_approvals=requirement.required_approvals,
         requirement_sources=tuple(requirement.sources),
         review_decision=review_state.review_decision,

@@ -3,6 +3,7 @@ so a re-run never deploys twice."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -39,7 +40,9 @@ def _views(history: list[CfDeployment]) -> list[DeploymentView]:
 
 
 @task(name="confirm uploaded versions", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-async def confirm_uploaded_versions(service: str, version_ids: dict[str, str], policy: Policy) -> None:
+async def confirm_uploaded_versions(
+    service: str, version_ids: Mapping[str, str], policy: Policy
+) -> None:
     """CI uploaded one version per environment; make sure each exists before anything deploys."""
     svc = policy.service(service)
     async with providers.cloudflare() as cf:

@@ -6,7 +6,12 @@ import asyncio
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, LogFilter, LogFilterFlowRunId
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    LogFilter,
+    LogFilterFlowRunId,
+)
 
 from tests.scenarios.conftest import CLOUDFLARE_TOKEN, GITHUB_TOKEN, Stack
 from tests.scenarios.test_workers_deploy import run_release

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 import holidays
@@ -38,7 +38,7 @@ _NATIONAL = {
 _KINGS = {"King's Birthday", "Queen's Birthday"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _oracle_days(state: str, year: int, kings: bool) -> frozenset[date]:
     calendar = holidays.country_holidays("AU", subdiv=state, years=year)
     wanted = _NATIONAL | (_KINGS if kings else set())

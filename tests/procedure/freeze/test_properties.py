@@ -155,4 +155,4 @@ def test_years_are_in_range() -> None:
     # The strategies cover 2024-2035 as the brief asks; guard against silent narrowing.
     from .strategies import FIRST, LAST
 
-    assert FIRST == datetime(2024, 1, 1, tzinfo=UTC) and LAST.year == 2036
+    assert datetime(2024, 1, 1, tzinfo=UTC) == FIRST and LAST.year == 2036
