@@ -25,7 +25,7 @@ def to_utc(value: datetime) -> datetime:
 
 def local_day(instant: datetime, zone: tzinfo) -> date:
     """The calendar date of `instant` on the wall clock of `zone` (never the UTC date)."""
-    return instant.astimezone(UTC).date()
+    return instant.astimezone(zone).date()
 
 
 def local_midnight(day: date, zone: tzinfo) -> datetime:

@@ -70,7 +70,11 @@ class HolidayCalendar:
 
     def at(self, instant: datetime) -> Window | None:
         day = local_day(instant, self._zone)
-        return self.run(day) if self.names(day) else None
+        if not self.names(day):
+            return None
+        window = self.run(day)
+        # Always true for a real zone; checked so a chain walking windows can never stall.
+        return window if window.contains(instant) else None
 
     def between(self, start: datetime, end: datetime) -> Iterator[Window]:
         """Runs overlapping [start, end), each whole, in order, named with all their days."""

@@ -7,7 +7,12 @@ from typing import Any
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    FlowRunFilter,
+    FlowRunFilterParentFlowRunId,
+)
 from prefect.states import State
 
 from tests.scenarios.conftest import Stack
@@ -22,10 +27,18 @@ def run_release(params: dict[str, Any]) -> State:
 
 
 def artifacts_of(state: State) -> dict[str, str]:
+    """Artifacts of the run and of its subflow runs, by key."""
+
     async def read() -> dict[str, str]:
+        run_id = state.state_details.flow_run_id
         async with get_client() as client:
+            children = await client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[run_id]))
+            )
             found = await client.read_artifacts(
-                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id]))
+                artifact_filter=ArtifactFilter(
+                    flow_run_id=ArtifactFilterFlowRunId(any_=[run_id, *(c.id for c in children)])
+                )
             )
         return {a.key or a.id.hex: str(a.data) for a in found}
 
@@ -54,9 +67,9 @@ def test_happy_path_releases_sandbox_then_production(stack: Stack) -> None:
     assert posts == [p for p in posts if "sandbox" in p] + [p for p in posts if "production" in p]
     # recorded as GitHub deployments with statuses, without GitHub's risky defaults
     gh_posts = [r for r in stack.control.requests("github") if r["method"] == "POST" and r["path"].endswith("/deployments")]
-    assert {r["json"]["environment"] for r in gh_posts} == {"sandbox", "production"}
-    assert all(r["json"]["auto_merge"] is False and r["json"]["required_contexts"] == [] for r in gh_posts)
-    statuses = [r["json"]["state"] for r in stack.control.requests("github") if r["path"].endswith("/statuses") and r["method"] == "POST"]
+    assert {r["body"]["environment"] for r in gh_posts} == {"sandbox", "production"}
+    assert all(r["body"]["auto_merge"] is False and r["body"]["required_contexts"] == [] for r in gh_posts)
+    statuses = [r["body"]["state"] for r in stack.control.requests("github") if r["path"].endswith("/statuses") and r["method"] == "POST"]
     assert statuses.count("success") == 2
     artifacts = artifacts_of(state)
     for key in ("workers-verifier-checklist", "workers-verifier-sandbox-verification",
@@ -139,13 +152,14 @@ def test_failing_health_rolls_back_to_the_previous_version(stack: Stack) -> None
 
 
 def test_error_rate_spike_rolls_back(stack: Stack) -> None:
-    release = stack.prepare("verifier")
+    # edge-router has no key flow, so the spike is seen by the analytics alone
+    release = stack.prepare("edge-router")
     new = release.parameters["version_ids"]["production"]
-    stack.control.worker_behaviour(stack.script("verifier"), new, error_rate=0.3)
+    stack.control.worker_behaviour(stack.script("edge-router"), new, error_rate=0.3)
     state = run_release(release.parameters)
     assert state.is_failed()
     assert "error-rate" in (state.message or "") and "rolled back" in (state.message or "")
-    assert stack.live_version("verifier") == release.previous_versions["production"]
+    assert stack.live_version("edge-router") == release.previous_versions["production"]
 
 
 def test_key_flow_failure_rolls_back(stack: Stack) -> None:

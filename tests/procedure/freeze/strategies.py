@@ -55,9 +55,7 @@ def oracle_is_holiday(day: date, states: list[str], kings: bool) -> bool:
 
 @lru_cache(maxsize=1)
 def _all_holiday_dates() -> list[date]:
-    days = {
-        d for s in STATES for y in range(2024, 2036) for d in _oracle_days(s, y, kings=True)
-    }
+    days = {d for s in STATES for y in range(2024, 2036) for d in _oracle_days(s, y, kings=True)}
     return sorted(days)
 
 

@@ -11,6 +11,7 @@ from procedure.freeze import (
     DeclaredIncident,
     FreezeObservations,
     FreezePolicy,
+    FreezeWindow,
     Maintenance,
     MaintenanceRules,
     freeze_windows,
@@ -55,9 +56,10 @@ OBSERVED = FreezeObservations(
 )
 
 
-def table(windows: list) -> list[tuple[str, str, str, str | None]]:  # type: ignore[type-arg]
+def table(windows: list[FreezeWindow]) -> list[tuple[str, str, str, str | None]]:
     return [
-        (w.source, w.name, w.start.isoformat(), w.end and w.end.isoformat()) for w in windows
+        (w.source, w.name, w.start.isoformat(), w.end.isoformat() if w.end else None)
+        for w in windows
     ]
 
 
@@ -83,7 +85,12 @@ def test_december_2026_all_sources() -> None:
             "2026-12-28T00:00:00+11:00",
             "2026-12-29T00:00:00+11:00",
         ),
-        ("maintenance", "Workers upgrade", "2026-12-29T12:00:00+11:00", "2026-12-29T14:00:00+11:00"),
+        (
+            "maintenance",
+            "Workers upgrade",
+            "2026-12-29T12:00:00+11:00",
+            "2026-12-29T14:00:00+11:00",
+        ),
         ("holiday", "New Year's Day", "2027-01-01T00:00:00+11:00", "2027-01-02T00:00:00+11:00"),
     ]
 
@@ -94,7 +101,11 @@ def test_calendar_sources_are_holidays_and_declared_freezes() -> None:
     )
     assert [w.source for w in got] == ["declared", "holiday", "holiday", "holiday"]
     only = freeze_windows(
-        syd("2026-12-15T00:00"), syd("2027-01-05T00:00"), POLICY, OBSERVED, frozenset({"maintenance"})
+        syd("2026-12-15T00:00"),
+        syd("2027-01-05T00:00"),
+        POLICY,
+        OBSERVED,
+        frozenset({"maintenance"}),
     )
     assert [w.name for w in only] == ["Workers upgrade"]
 
@@ -127,17 +138,26 @@ def test_in_progress_maintenance_is_open_ended() -> None:
         maintenances=(OBSERVED.maintenances[0].model_copy(update={"status": "verifying"}),)
     )
     (window,) = freeze_windows(
-        syd("2026-12-30T00:00"), syd("2026-12-31T00:00"), POLICY, overrun, frozenset({"maintenance"})
+        syd("2026-12-30T00:00"),
+        syd("2026-12-31T00:00"),
+        POLICY,
+        overrun,
+        frozenset({"maintenance"}),
     )
     assert window.end is None
 
 
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="unknown freeze source"):
-        freeze_windows(utc("2026-01-01T00:00:00"), utc("2026-02-01T00:00:00"), POLICY,
-                       sources=frozenset({"weekends"}))
+        freeze_windows(
+            utc("2026-01-01T00:00:00"),
+            utc("2026-02-01T00:00:00"),
+            POLICY,
+            sources=frozenset({"weekends"}),
+        )
     with pytest.raises(ValueError, match="before start"):
         freeze_windows(utc("2026-02-01T00:00:00"), utc("2026-01-01T00:00:00"), POLICY)
     with pytest.raises(ValueError, match="no UTC offset"):
-        freeze_windows(utc("2026-01-01T00:00:00").replace(tzinfo=None), utc("2026-02-01T00:00:00"),
-                       POLICY)
+        freeze_windows(
+            utc("2026-01-01T00:00:00").replace(tzinfo=None), utc("2026-02-01T00:00:00"), POLICY
+        )

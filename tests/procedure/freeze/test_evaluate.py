@@ -24,6 +24,7 @@ from procedure.freeze import (
 from .helpers import PERTH, syd, utc
 
 POLICY = FreezePolicy()
+NOTHING = FreezeObservations()
 
 
 def incident(priority: str | None, status: str = "triggered") -> Incident:
@@ -44,8 +45,10 @@ def observe(*items: Incident | Maintenance | SourceFailure) -> FreezeObservation
     )
 
 
-def only_reason(at: datetime, policy: FreezePolicy = POLICY, **kw: object) -> FreezeReason:
-    verdict = evaluate_freeze(at, policy, **kw)  # type: ignore[arg-type]
+def only_reason(
+    at: datetime, policy: FreezePolicy = POLICY, observations: FreezeObservations = NOTHING
+) -> FreezeReason:
+    verdict = evaluate_freeze(at, policy, observations)
     assert verdict.frozen and len(verdict.reasons) == 1, verdict
     return verdict.reasons[0]
 
@@ -129,9 +132,7 @@ def test_declared_freeze_across_dst_start_chains_into_nothing() -> None:
     # DST starts Sun 4 Oct 2026 02:00 -> 03:00: a 23-hour day; the freeze ends where declared.
     policy = FreezePolicy(
         declared_freezes=[
-            DeclaredFreeze(
-                start=syd("2026-10-03T00:00"), end=syd("2026-10-05T00:00"), reason="QA"
-            )
+            DeclaredFreeze(start=syd("2026-10-03T00:00"), end=syd("2026-10-05T00:00"), reason="QA")
         ]
     )
     verdict = evaluate_freeze(syd("2026-10-04T01:30"), policy)
@@ -372,7 +373,9 @@ def test_chain_into_an_open_window_asks_to_recheck_at_its_start() -> None:
 
 def test_every_reason_is_listed_open_ended_first() -> None:
     verdict = evaluate_freeze(
-        syd("2026-12-25T10:00"), POLICY, observe(incident("P2"), SourceFailure(source="maintenance"))
+        syd("2026-12-25T10:00"),
+        POLICY,
+        observe(incident("P2"), SourceFailure(source="maintenance")),
     )
     assert [r.source for r in verdict.reasons] == ["incident", "source-unavailable", "holiday"]
     assert verdict.next_allowed is None
@@ -439,5 +442,7 @@ def test_fast_enough_for_thousands_per_second() -> None:
     observations = observe(maintenance(), incident("P3"), incident(None))
     start = time.perf_counter()
     for hour in range(3000):
-        evaluate_freeze(syd("2026-12-20T00:00") + timedelta(hours=hour), WORKERS_POLICY, observations)
+        evaluate_freeze(
+            syd("2026-12-20T00:00") + timedelta(hours=hour), WORKERS_POLICY, observations
+        )
     assert time.perf_counter() - start < 1.5  # ~10 µs each here; generous for slow CI

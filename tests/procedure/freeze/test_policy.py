@@ -50,13 +50,19 @@ def test_durations(text: object, expected: timedelta) -> None:
 
 
 def test_states_normalised_and_deduplicated() -> None:
-    policy = FreezePolicy.model_validate({"holidays": {"states": ["qld", "New South Wales", "NSW"]}})
+    policy = FreezePolicy.model_validate(
+        {"holidays": {"states": ["qld", "New South Wales", "NSW"]}}
+    )
     assert policy.holidays.states == ["NSW", "QLD"]
 
 
 def test_naive_declared_freeze_is_rejected_with_a_clear_message() -> None:
     message = error_for(
-        {"declared_freezes": [{"start": "2026-12-20T00:00", "end": "2027-01-05T00:00Z", "reason": "x"}]}
+        {
+            "declared_freezes": [
+                {"start": "2026-12-20T00:00", "end": "2027-01-05T00:00Z", "reason": "x"}
+            ]
+        }
     )
     assert "declared_freezes.0.start" in message
     assert "no UTC offset" in message
