@@ -26,12 +26,12 @@ from tasks.checklist import pre_deploy_checklist
 from tasks.deploy import DeployRecord, confirm_uploaded_versions, deploy_version, roll_back
 from tasks.evidence import artifact_key, gate_markdown, publish, table
 from tasks.freeze import Frozen, freeze_gate
-from tasks.limits import production_limit
+from tasks.limits import release_limit
 from tasks.record import finish_deployment_record, start_deployment_record
 from tasks.settings import current_policy
 from tasks.verify import measure_baseline, verification_round
 
-PRODUCTION_SLOT_TIMEOUT_S = 3 * 3600  # a queued release waits behind a 2-hour watch, not forever
+SLOT_TIMEOUT_S = 3 * 3600  # a queued release waits behind a 2-hour watch, not forever
 
 
 class GateFailed(RuntimeError):
@@ -42,7 +42,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-@flow(name="post-deploy verification")
 async def post_deploy_verification(
     request: WorkersDeployRequest,
     deployed: DeployRecord,
@@ -50,7 +49,10 @@ async def post_deploy_verification(
     window: timedelta,
     policy: Policy,
 ) -> MonitorDecision:
-    """Watch the production Worker every check interval until the window ends or a signal fails."""
+    """Watch the production Worker every check interval until the window ends or a signal fails.
+
+    Each round is a task in this run (not a subflow: a subflow costs ~2 s of orchestration on
+    every release and adds nothing the rounds' task runs do not already show)."""
     log = get_run_logger()
     interval = policy.monitor.check_interval.total_seconds()
     deadline = max(_now(), deployed.live_since) + window
@@ -166,7 +168,7 @@ async def workers_deploy(
     """
     log = get_run_logger()
     policy = current_policy()
-    request = validate_workers_request(
+    request = validate_workers_request(  # bad parameters stop here, before any provider call
         {"service": service, "git_sha": git_sha, "pr_number": pr_number,
          "version_ids": version_ids, "significant": significant},
         policy,
@@ -176,42 +178,55 @@ async def workers_deploy(
         log.warning(warning)
     steps: list[tuple[str, str, str]] = []
     outcome = "failed"
-    try:
-        verdict, facts = await pre_deploy_checklist(request, policy)
-        steps.append(("pre-deploy checklist", "pass" if verdict.passed else "FAIL",
-                      "; ".join(f"{i.name}: {i.detail}" for i in verdict.failures) or "all items pass"))
-        if not verdict.passed:
-            raise GateFailed("pre-deploy checklist failed: " + steps[-1][2])
-        is_significant = request.significant if request.significant is not None else (
-            policy.checklist.labels.significant in facts.labels
-        )
-        await confirm_uploaded_versions(request.service, request.version_ids, policy)
-        svc = policy.service(request.service)
-        for environment in svc.deploy_order:
-            if environment == "sandbox":
-                await release_to_environment(request, environment, is_significant, policy, steps)
-                continue
-            async with concurrency(
-                production_limit(request.service), occupy=1, strict=True,
-                timeout_seconds=PRODUCTION_SLOT_TIMEOUT_S,
-            ):
-                freeze = await freeze_gate("production deploy", request.service, policy)
-                steps.append(("freeze gate", "FROZEN" if freeze.frozen else "clear",
-                              "; ".join(r.name for r in freeze.reasons) or "no freeze"))
-                if freeze.frozen:
-                    raise Frozen(freeze)
-                await release_to_environment(request, environment, is_significant, policy, steps)
-        outcome = "released"
-        return {"service": request.service, "outcome": outcome, "steps": steps}
-    finally:
-        await publish(
-            artifact_key("workers", request.service, "summary"),
-            gate_markdown(
-                f"Workers release — {request.service} {request.git_sha[:12]} (PR #{request.pr_number})",
-                outcome,
-                {"flow run": str(flow_run.get_name()), "versions": request.version_ids,
-                 "policy review": warning or f"next review {policy.metadata.next_review}"},
-                table(("step", "result", "detail"), steps),
-            ),
-            f"release {outcome}",
-        )
+    # One release per service at a time — sandbox and production are shared by every release of
+    # the service. Taken first: a release queued behind another's 2-hour watch checks its PR
+    # when its turn comes, not hours before.
+    async with concurrency(
+        release_limit(request.service), occupy=1, strict=True, timeout_seconds=SLOT_TIMEOUT_S
+    ):
+        try:
+            await standard_release(request, policy, steps)
+            outcome = "released"
+        finally:
+            await publish(
+                artifact_key("workers", request.service, "summary"),
+                gate_markdown(
+                    f"Workers release — {request.service} {request.git_sha[:12]} (PR #{request.pr_number})",
+                    outcome,
+                    {"flow run": str(flow_run.get_name()), "versions": request.version_ids,
+                     "policy review": warning or f"next review {policy.metadata.next_review}"},
+                    table(("step", "result", "detail"), steps),
+                ),
+                f"release {outcome}",
+            )
+    return {"service": request.service, "outcome": outcome, "steps": steps}
+
+
+async def standard_release(
+    request: WorkersDeployRequest, policy: Policy, steps: list[tuple[str, str, str]]
+) -> None:
+    """The procedure's "Automated (Standard)" list, in order."""
+    # Pre-Deploy Checklist — approvals, CI green, no unresolved comments, API / secret changes.
+    verdict, facts = await pre_deploy_checklist(request, policy)
+    failures = "; ".join(f"{i.name}: {i.detail}" for i in verdict.failures)
+    steps.append(("pre-deploy checklist", "pass" if verdict.passed else "FAIL", failures or "all items pass"))
+    if not verdict.passed:
+        raise GateFailed(f"pre-deploy checklist failed: {failures}")
+    significant = request.significant
+    if significant is None:
+        significant = policy.checklist.labels.significant in facts.labels
+    await confirm_uploaded_versions(request.service, request.version_ids, policy)
+
+    # CI deploys to sandbox (if applicable); sandbox deployment verified.
+    if policy.service(request.service).has_sandbox:
+        await release_to_environment(request, "sandbox", significant, policy, steps)
+
+    # Deployment Freeze Periods — checked right before the production change.
+    freeze = await freeze_gate("production deploy", request.service, policy)
+    steps.append(("freeze gate", "FROZEN" if freeze.frozen else "clear",
+                  "; ".join(r.name for r in freeze.reasons) or "no freeze"))
+    if freeze.frozen:
+        raise Frozen(freeze)
+
+    # CI deploys to production; post-deploy verification; rollback when it fails.
+    await release_to_environment(request, "production", significant, policy, steps)

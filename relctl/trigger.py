@@ -52,9 +52,15 @@ class PrefectApi:
             time.sleep(poll_s)
 
     def artifacts(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's artifacts and its subflows', oldest first."""
+        children = self._http.post(
+            "flow_runs/filter", json={"flow_runs": {"parent_flow_run_id": {"any_": [run_id]}}}
+        )
+        children.raise_for_status()
+        ids = [run_id, *(c["id"] for c in children.json())]
         answer = self._http.post(
             "artifacts/filter",
-            json={"artifacts": {"flow_run_id": {"any_": [run_id]}}, "sort": "CREATED_ASC"},
+            json={"artifacts": {"flow_run_id": {"any_": ids}}, "sort": "CREATED_DESC"},
         )
         answer.raise_for_status()
-        return list(answer.json())
+        return list(reversed(answer.json()))

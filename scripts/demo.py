@@ -41,8 +41,13 @@ def main() -> int:
         final = api.wait(run["id"], timeout_s=150)
         state = final["state"]
         print(f"\nrun {final['name']}: {state['type']} {state.get('message') or ''}\n")
-        for artifact in api.artifacts(run["id"]):
+        print("gate by gate (each is an artifact in the UI):")
+        artifacts = api.artifacts(run["id"])
+        for artifact in artifacts:
             print(f"  {artifact['key']:<45} {artifact.get('description') or ''}")
+        summary = next((a for a in artifacts if a["key"].endswith("-summary")), None)
+        if summary:
+            print("\n" + str(summary["data"]))
         live = stack.control.cf_deployments(policy.service("verifier").account_id, "verifier-production")
         print(f"\nlive on verifier-production: {live[0]['versions'][0]['version_id']}")
         print(f"demo took {time.monotonic() - started:.0f}s")

@@ -1,5 +1,6 @@
 """One production change per target at a time: a global concurrency limit per service, created up
-front (a missing limit would silently not limit; flows take it with strict=True)."""
+front (a missing limit would silently not limit; flows take it with strict=True). A Workers
+release holds its service's slot from the checklist to the end of the watch."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from prefect.exceptions import ObjectNotFound
 from procedure.policy import Policy
 
 
-def production_limit(service: str) -> str:
-    return f"workers-production-{service}"
+def release_limit(service: str) -> str:
+    return f"workers-release-{service}"
 
 
 async def ensure_limits(policy: Policy) -> list[str]:
-    names = [production_limit(s) for s in policy.services]
+    names = [release_limit(s) for s in policy.services]
     async with get_client() as client:
         for name in names:
             try:

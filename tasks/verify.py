@@ -3,7 +3,7 @@ flow challenge → proof → verification. Each returns a verdict; the core deci
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -69,8 +69,12 @@ async def verification_round(
     outcomes = [o for o in (await probe_health(svc, environment), await probe_key_flow(svc, environment)) if o]
     if with_error_rate:
         script = svc.environments[environment].script  # type: ignore[index]
+        # Analytics filters are whole seconds: widen to the seconds that hold the live period
+        # (the sandbox, like Cloudflare, has nothing to report beyond its own now).
+        start = live_since.replace(microsecond=0)
         end = _now() - policy.monitor.analytics_lag
-        current = await _totals(svc, script, live_since, end)
+        end = end.replace(microsecond=0) + (timedelta(seconds=1) if end.microsecond else timedelta())
+        current = await _totals(svc, script, start, end)
         check = error_rate_verdict(current, baseline, svc.error_rate)
         outcomes.append(ProbeOutcome("error-rate", check.verdict, check.detail))
     return outcomes

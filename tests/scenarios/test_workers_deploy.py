@@ -205,3 +205,44 @@ def test_injected_faults_reach_the_same_final_state_with_one_production_deployme
     assert stack.live_version("verifier") == release.parameters["version_ids"]["production"]
     assert len(stack.deployments("verifier")) == 2
     assert len(stack.deployments("verifier", "sandbox")) == 2
+
+
+def test_missing_concurrency_limit_refuses_instead_of_running_unguarded(stack: Stack) -> None:
+    from tasks.limits import release_limit
+
+    async def drop() -> None:
+        async with get_client() as client:
+            await client.delete_global_concurrency_limit_by_name(release_limit("edge-router"))
+
+    asyncio.run(drop())
+    release = stack.prepare("edge-router")
+    state = run_release(release.parameters)
+    assert state.is_failed()
+    assert release_limit("edge-router") in (state.message or "")
+    assert created_deployments(stack, "edge-router") == []
+
+
+def test_two_releases_of_one_service_run_one_at_a_time(stack: Stack) -> None:
+    first = stack.prepare("edge-router", pr_number=1)
+    second = stack.prepare("edge-router", pr_number=2)
+
+    async def both() -> list[State]:
+        from flows.workers_deploy import workers_deploy
+
+        return list(await asyncio.gather(
+            workers_deploy(**first.parameters, return_state=True),  # type: ignore[call-overload]
+            workers_deploy(**second.parameters, return_state=True),  # type: ignore[call-overload]
+        ))
+
+    states = asyncio.run(both())
+    assert all(s.is_completed() for s in states), [s.message for s in states]
+    # the second release started only after the first one's watch ended: no overlap
+    posts = created_deployments(stack, "edge-router")
+    assert len(posts) == 2
+    history = stack.deployments("edge-router")
+    gap = (history[0]["created_on"], history[1]["created_on"])
+    assert gap[0] > gap[1]
+    from datetime import datetime
+
+    seconds = (datetime.fromisoformat(gap[0]) - datetime.fromisoformat(gap[1])).total_seconds()
+    assert seconds >= 2.0  # at least one monitor window (TEST_MONITOR standard = 2 s) apart
