@@ -26,9 +26,13 @@ from clients._github_models import (
     ReviewThread,
     StatusContext,
 )
+from clients._pagerduty import PagerDutyClient
+from clients._pagerduty_models import PdIncident
 from clients._probe import WorkerProbe
 from clients._probe_models import HealthProbe, KeyFlowProbe
 from clients._retry import RetryPolicy
+from clients._statuspage import StatuspageClient
+from clients._statuspage_models import SpComponent, SpIncident, SpMaintenance
 
 __all__ = [
     "CfDeployment",
@@ -44,6 +48,8 @@ __all__ = [
     "InvocationTotals",
     "KeyFlowProbe",
     "NotFoundError",
+    "PagerDutyClient",
+    "PdIncident",
     "ProviderError",
     "PullRequest",
     "RetryPolicy",
@@ -51,7 +57,11 @@ __all__ = [
     "ReviewRequirement",
     "ReviewState",
     "ReviewThread",
+    "SpComponent",
+    "SpIncident",
+    "SpMaintenance",
     "StatusContext",
+    "StatuspageClient",
     "VersionShare",
     "WorkerProbe",
 ]

@@ -11,25 +11,25 @@ ids; this flow deploys them. Every step reads Cloudflare's state first, so a re-
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from prefect import flow
 from prefect.concurrency.asyncio import concurrency
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
+from prefect.states import State
 
-from procedure.health import MonitorDecision, ProbeOutcome, Totals, Verdict, decide_round
+from flows.continuation import CannotContinue, continue_at, deferred
+from flows.verification import verify_or_roll_back
 from procedure.policy import Policy
 from procedure.request import WorkersDeployRequest, validate_workers_request
 from tasks.checklist import pre_deploy_checklist
-from tasks.deploy import DeployRecord, confirm_uploaded_versions, deploy_version, roll_back
+from tasks.deploy import confirm_uploaded_versions, deploy_version
 from tasks.evidence import artifact_key, gate_markdown, publish, table
-from tasks.freeze import Frozen, freeze_gate
+from tasks.freeze import Frozen, describe, freeze_gate
 from tasks.limits import release_limit
 from tasks.record import finish_deployment_record, start_deployment_record
 from tasks.settings import current_policy
-from tasks.verify import measure_baseline, verification_round
 
 SLOT_TIMEOUT_S = 3 * 3600  # a queued release waits behind a 2-hour watch, not forever
 
@@ -42,111 +42,25 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def post_deploy_verification(
-    request: WorkersDeployRequest,
-    deployed: DeployRecord,
-    baseline: Totals,
-    window: timedelta,
-    policy: Policy,
-) -> MonitorDecision:
-    """Watch the production Worker every check interval until the window ends or a signal fails.
-
-    Each round is a task in this run (not a subflow: a subflow costs ~2 s of orchestration on
-    every release and adds nothing the rounds' task runs do not already show)."""
-    log = get_run_logger()
-    interval = policy.monitor.check_interval.total_seconds()
-    deadline = max(_now(), deployed.live_since) + window
-    rows: list[tuple[str, str, str, str]] = []
-    while True:
-        outcomes: list[ProbeOutcome] = await verification_round(
-            request.service, "production", deployed.live_since, baseline, policy
-        )
-        window_over = _now() >= deadline
-        decision = decide_round(outcomes, window_over=window_over, rules=policy.monitor)
-        stamp = _now().strftime("%H:%M:%S")
-        rows += [(stamp, o.signal, o.verdict.value, o.detail) for o in outcomes]
-        if decision.action != "continue":
-            break
-        await asyncio.sleep(max(0.0, min(interval, (deadline - _now()).total_seconds())))
-    log.info("verification verdict: %s — %s", decision.verdict.value, decision.reason)
-    svc = policy.service(request.service)
-    await publish(
-        artifact_key("workers", request.service, "post-deploy-verification"),
-        gate_markdown(
-            f"Post-deploy verification — {request.service} {deployed.version_id}",
-            f"{decision.verdict.value} → {decision.action}",
-            {
-                "script": deployed.script,
-                "live since": deployed.live_since.isoformat(),
-                "window": str(window),
-                "baseline": f"{baseline.errors}/{baseline.requests} errors/requests",
-            },
-            table(("time", "signal", "verdict", "detail"), rows),
-            thresholds={
-                "max error rate": svc.error_rate.max_error_rate,
-                "spike factor": svc.error_rate.spike_factor,
-                "spike min delta": svc.error_rate.spike_min_delta,
-                "min requests": svc.error_rate.min_requests,
-                "check interval": str(policy.monitor.check_interval),
-                "on no data": policy.monitor.on_no_data,
-            },
-        ),
-        f"verification {decision.verdict.value}",
-    )
-    return decision
-
-
-async def verify_sandbox(request: WorkersDeployRequest, deployed: DeployRecord, policy: Policy) -> MonitorDecision:
-    """"Sandbox deployment verified": health and the key flow answer on the sandbox Worker."""
-    outcomes = await verification_round(
-        request.service, "sandbox", deployed.live_since, None, policy, with_error_rate=False
-    )
-    decision = decide_round(outcomes, window_over=True, rules=policy.monitor)
-    await publish(
-        artifact_key("workers", request.service, "sandbox-verification"),
-        gate_markdown(
-            f"Sandbox verification — {request.service} {deployed.version_id}",
-            decision.verdict.value,
-            {"script": deployed.script},
-            table(("signal", "verdict", "detail"), [(o.signal, o.verdict.value, o.detail) for o in outcomes]),
-        ),
-        f"sandbox verification {decision.verdict.value}",
-    )
-    return decision
-
-
 async def release_to_environment(
-    request: WorkersDeployRequest, environment: str, significant: bool, policy: Policy, steps: list[tuple[str, str, str]]
+    request: WorkersDeployRequest, environment: str, significant: bool, policy: Policy,
+    steps: list[tuple[str, str, str]],
 ) -> None:
     """Deploy one environment, verify it, roll back if verification fails."""
-    version_id = request.version_ids[environment]  # type: ignore[index]
+    version_id = request.version_ids[environment]
     message = f"{request.git_sha[:12]} PR #{request.pr_number} via release orchestrator"
     record_id = await start_deployment_record(
         request.service, environment, request.git_sha, version_id, request.pr_number, policy
     )
     deployed = await deploy_version(request.service, environment, version_id, message, policy)
     steps.append((f"deploy {environment}", "done" if deployed.created else "already live", deployed.deployment_id))
-    if environment == "sandbox":
-        decision = await verify_sandbox(request, deployed, policy)
-    else:
-        baseline = await measure_baseline(request.service, environment, deployed.live_since, policy)
-        window = policy.monitor.window(significant)
-        decision = await post_deploy_verification(request, deployed, baseline, window, policy)
-    steps.append((f"verify {environment}", decision.verdict.value, decision.reason))
-    if decision.verdict is Verdict.PASS:
-        await finish_deployment_record(
-            request.service, environment, record_id, "success", "verified", policy
-        )
+    window = policy.monitor.window(significant) if environment == "production" else None
+    failure = await verify_or_roll_back(request.service, deployed, window, policy, steps)
+    if failure is None:
+        await finish_deployment_record(request.service, environment, record_id, "success", "verified", policy)
         return
-    reason = f"{environment} verification {decision.verdict.value}: {decision.reason}"
-    if decision.action == "rollback" and deployed.previous_version_id:
-        await roll_back(request.service, environment, deployed.previous_version_id, reason, policy)
-        steps.append((f"roll back {environment}", "done", f"to {deployed.previous_version_id}"))
-        reason += f"; rolled back to {deployed.previous_version_id}"
-    elif decision.action == "rollback":
-        reason += "; no earlier version to roll back to"
-    await finish_deployment_record(request.service, environment, record_id, "failure", reason, policy)
-    raise GateFailed(reason)
+    await finish_deployment_record(request.service, environment, record_id, "failure", failure, policy)
+    raise GateFailed(failure)
 
 
 @flow(name="workers-deploy", log_prints=True)
@@ -156,7 +70,7 @@ async def workers_deploy(
     pr_number: int,
     version_ids: dict[str, str],
     significant: bool | None = None,
-) -> dict[str, object]:
+) -> dict[str, object] | State:
     """Release one Cloudflare Worker through the standard procedure.
 
     Args:
@@ -178,6 +92,7 @@ async def workers_deploy(
         log.warning(warning)
     steps: list[tuple[str, str, str]] = []
     outcome = "failed"
+    deferred_because: str | None = None
     # One release per service at a time — sandbox and production are shared by every release of
     # the service. Taken first: a release queued behind another's 2-hour watch checks its PR
     # when its turn comes, not hours before.
@@ -185,8 +100,8 @@ async def workers_deploy(
         release_limit(request.service), occupy=1, strict=True, timeout_seconds=SLOT_TIMEOUT_S
     ):
         try:
-            await standard_release(request, policy, steps)
-            outcome = "released"
+            deferred_because = await standard_release(request, policy, steps)
+            outcome = "deferred" if deferred_because else "released"
         finally:
             await publish(
                 artifact_key("workers", request.service, "summary"),
@@ -199,13 +114,16 @@ async def workers_deploy(
                 ),
                 f"release {outcome}",
             )
+    if deferred_because:
+        return deferred(deferred_because)
     return {"service": request.service, "outcome": outcome, "steps": steps}
 
 
 async def standard_release(
     request: WorkersDeployRequest, policy: Policy, steps: list[tuple[str, str, str]]
-) -> None:
-    """The procedure's "Automated (Standard)" list, in order."""
+) -> str | None:
+    """The procedure's "Automated (Standard)" list, in order. Returns why the release was
+    deferred to a continuation run (a freeze), or None when it is done."""
     # Pre-Deploy Checklist — approvals, CI green, no unresolved comments, API / secret changes.
     verdict, facts = await pre_deploy_checklist(request, policy)
     failures = "; ".join(f"{i.name}: {i.detail}" for i in verdict.failures)
@@ -223,10 +141,19 @@ async def standard_release(
 
     # Deployment Freeze Periods — checked right before the production change.
     freeze = await freeze_gate("production deploy", request.service, policy)
-    steps.append(("freeze gate", "FROZEN" if freeze.frozen else "clear",
-                  "; ".join(r.name for r in freeze.reasons) or "no freeze"))
+    steps.append(("freeze gate", "FROZEN" if freeze.frozen else "clear", describe(freeze)))
     if freeze.frozen:
-        raise Frozen(freeze)
-
+        if policy.freeze.on_freeze == "fail":
+            raise Frozen(freeze)
+        when = freeze.next_allowed or freeze.recheck_at
+        assert when is not None  # the core always gives one or the other when frozen
+        try:
+            _, name = await continue_at(when, f"change freeze: {describe(freeze)}")
+        except CannotContinue as error:
+            raise Frozen(freeze) from error
+        message = f"change freeze ({describe(freeze)}): continues as {name} at {when.isoformat()}"
+        steps.append(("production deploy", "deferred", message))
+        return message
     # CI deploys to production; post-deploy verification; rollback when it fails.
     await release_to_environment(request, "production", significant, policy, steps)
+    return None

@@ -89,6 +89,9 @@ class WorkerService(_Model):
     production_from_ci: bool = True
     environments: dict[Literal["sandbox", "production"], WorkerEnvironment]
     health_path: str | None = Field("/health", description="null where there is none")
+    checkout: str | None = Field(
+        None, description="the repository checkout `wrangler deploy` runs in (emergency path)"
+    )
     key_flow: KeyFlowPaths | None = KeyFlowPaths()
     error_rate: ErrorRateRule = ErrorRateRule()
 
@@ -150,12 +153,48 @@ class ChecklistRules(_Model):
     )
 
 
+class PagerDutySource(_Model):
+    enabled: bool = True
+    base_url: str = "https://api.pagerduty.com"
+    service_ids: list[str] = Field(default_factory=list, description="empty = every service")
+    team_ids: list[str] = Field(default_factory=list)
+
+
+class StatusPageSource(_Model):
+    enabled: bool = True
+    base_url: str
+
+
+class FreezeSources(_Model):
+    """Where the live freeze facts come from. Credentials come from the environment."""
+
+    pagerduty: PagerDutySource = PagerDutySource()
+    cloudflare_status: StatusPageSource = StatusPageSource(
+        base_url="https://yh6f0r4529hb.statuspage.io"  # cloudflarestatus.com's page; its own host 403s bots
+    )
+    github_status: StatusPageSource = StatusPageSource(base_url="https://www.githubstatus.com")
+    github_actions_component: str = "Actions"
+
+
+class EmergencyRules(_Model):
+    """The procedure: "Only used when CI is unavailable and a P1/P2 incident requires an
+    immediate fix." It bypasses the freeze and checklist gates only."""
+
+    require_ci_unavailable: bool = True
+    allow_attestation: bool = Field(
+        True, description="when GitHub's status page itself cannot be read, a person may attest"
+    )
+    monitor_window: Duration = timedelta(minutes=30)
+
+
 class Policy(_Model):
     version: Literal[1] = 1
     metadata: PolicyMetadata
     monitor: MonitorRules = MonitorRules()
     checklist: ChecklistRules = ChecklistRules()
     freeze: FreezePolicy = FreezePolicy()
+    sources: FreezeSources = FreezeSources()
+    emergency: EmergencyRules = EmergencyRules()
     services: dict[str, WorkerService] = Field(min_length=1)
 
     @field_validator("services")

@@ -3,6 +3,8 @@
   relctl policy check [--policy FILE] [--profile NAME]
   relctl limits ensure
   relctl release workers --service S --sha SHA --pr N --version ENV=ID ... [--significant] [--watch]
+  relctl freeze [--at INSTANT] [--json] [--sources calendar]
+  relctl freeze --calendar [--from DATE] [--days N] [--sources calendar] [--json]
 """
 
 from __future__ import annotations
@@ -63,6 +65,12 @@ def cmd_release_workers(args: argparse.Namespace) -> int:
     return 0 if final["state"]["type"] == "COMPLETED" else 1
 
 
+def cmd_freeze(args: argparse.Namespace) -> int:
+    from relctl import freeze_cmd
+
+    return freeze_cmd.run(args, load_policy(Path(args.policy), args.profile))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="relctl", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -88,6 +96,18 @@ def build_parser() -> argparse.ArgumentParser:
     workers.add_argument("--watch", action="store_true")
     workers.add_argument("--timeout", type=float, default=3 * 3600)
     workers.set_defaults(func=cmd_release_workers)
+    freeze = sub.add_parser("freeze", help="is production frozen? (and the calendar ahead)")
+    freeze.add_argument("--at", help="an instant (ISO 8601; no offset = the team's time zone)")
+    freeze.add_argument("--json", action="store_true")
+    freeze.add_argument("--calendar", action="store_true", help="list the windows ahead")
+    freeze.add_argument("--from", dest="from_date", help="first day of the calendar (YYYY-MM-DD)")
+    freeze.add_argument("--days", type=int, default=14)
+    freeze.add_argument(
+        "--sources", default="all",
+        help="calendar = holidays + declared freezes (reads no provider); all = every source",
+    )
+    _policy_args(freeze)
+    freeze.set_defaults(func=cmd_freeze)
     return parser
 
 
@@ -95,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except PolicyError as error:
+    except (PolicyError, ValueError) as error:
         print(f"relctl: {error}", file=sys.stderr)
         return 2
 

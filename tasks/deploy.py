@@ -30,6 +30,7 @@ class DeployRecord:
     deployment_id: str
     live_since: datetime
     created: bool  # False when the version was already live (a re-run)
+    message: str | None = None
 
 
 def _views(history: list[CfDeployment]) -> list[DeploymentView]:
@@ -100,4 +101,24 @@ async def roll_back(
     return DeployRecord(
         environment, script, to_version_id, None, outcome.deployment.id,
         outcome.deployment.created_on, outcome.created,
+    )
+
+
+@task(name="read live deployment", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+async def read_live(
+    service: str, environment: str, policy: Policy, previous: str | None = None
+) -> DeployRecord:
+    """What serves now, since when, and what served before it (unless `previous` is known)."""
+    svc = policy.service(service)
+    script = svc.environments[environment].script  # type: ignore[index]
+    async with providers.cloudflare() as cf:
+        history = await cf.list_deployments(svc.account_id, script)
+    if not history:
+        raise DeployError(f"{script} has no deployment")
+    views = _views(history)
+    version = views[0].sole_version or views[0].main_version or ""
+    before = previous if previous and previous != version else rollback_target(views, version)
+    return DeployRecord(
+        environment, script, version, before, history[0].id,
+        live_since(views, version) or history[0].created_on, False, history[0].message,
     )

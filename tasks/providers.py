@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import httpx
 
-from clients import CloudflareClient, GitHubClient, WorkerProbe
+from clients import CloudflareClient, GitHubClient, PagerDutyClient, StatuspageClient, WorkerProbe
 from tasks.settings import ProviderSettings
 
 
@@ -35,3 +35,12 @@ def cloudflare() -> CloudflareClient:
 
 def worker_probe() -> WorkerProbe:
     return WorkerProbe(transport=_transport())
+
+
+def pagerduty(base_url: str) -> PagerDutyClient:
+    s = ProviderSettings.from_env()
+    return PagerDutyClient(base_url, s.pagerduty_token.get_secret_value(), transport=_transport())
+
+
+def statuspage(base_url: str) -> StatuspageClient:
+    return StatuspageClient(base_url, transport=_transport())

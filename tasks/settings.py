@@ -24,6 +24,7 @@ class ProviderSettings:
     github_token: SecretStr
     cloudflare_url: str
     cloudflare_token: SecretStr
+    pagerduty_token: SecretStr
 
     @classmethod
     def from_env(cls) -> ProviderSettings:
@@ -35,10 +36,12 @@ class ProviderSettings:
                 "RELORCH_CLOUDFLARE_API_URL", "https://api.cloudflare.com/client/v4"
             ),
             cloudflare_token=SecretStr(env.get("CLOUDFLARE_API_TOKEN", "")),
+            pagerduty_token=SecretStr(env.get("PAGERDUTY_API_TOKEN", "")),
         )
 
     def secret_values(self) -> list[str]:
-        return [s.get_secret_value() for s in (self.github_token, self.cloudflare_token) if s]
+        tokens = (self.github_token, self.cloudflare_token, self.pagerduty_token)
+        return [s.get_secret_value() for s in tokens if s.get_secret_value()]
 
 
 def policy_location() -> tuple[Path, str | None]:

@@ -82,6 +82,11 @@ class Deployment:
     author_email: str = AUTHOR_EMAIL
 
 
+def default_script_settings() -> dict[str, Any]:
+    """Non-versioned script settings (`script-settings`), as a new Worker has them."""
+    return {"logpush": False, "tail_consumers": None, "observability": None, "tags": []}
+
+
 @dataclass
 class Script:
     name: str
@@ -90,6 +95,14 @@ class Script:
     versions: list[Version] = field(default_factory=list)
     deployments: list[Deployment] = field(default_factory=list)
     requests_per_second: float = DEFAULT_RPS
+    # What last deployed it ("api", "wrangler", "dash", ...): wrangler warns before overriding
+    # a Worker last deployed from the dashboard or the script API.
+    last_deployed_from: str = "api"
+    settings: dict[str, Any] = field(default_factory=default_script_settings)
+    # workers.dev route and Preview URLs: off until a deploy (or the subdomain API) turns them on.
+    workers_dev: bool = False
+    previews_enabled: bool = False
+    crons: list[dict[str, Any]] = field(default_factory=list)
 
     def version(self, version_id: str) -> Version | None:
         return next((v for v in self.versions if v.id == version_id), None)
@@ -170,10 +183,15 @@ class Script:
         return deployment
 
 
+DEFAULT_WORKERS_SUBDOMAIN = "sandbox"
+
+
 @dataclass
 class Account:
     id: str
     scripts: dict[str, Script] = field(default_factory=dict)
+    # The account's workers.dev subdomain (`<script>.<subdomain>.workers.dev`); None = unregistered.
+    workers_subdomain: str | None = DEFAULT_WORKERS_SUBDOMAIN
 
 
 class CloudflareStore:

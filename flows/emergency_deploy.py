@@ -1,0 +1,144 @@
+"""Cloudflare Workers — Manual Emergency Deployment, as the procedure has it:
+
+  cd /path/to/repo && wrangler deploy --env production
+  "Only used when CI is unavailable and a P1/P2 incident requires an immediate fix."
+
+Refused (nothing deployed) unless the incident source confirms the incident as active P1/P2, a
+reason and the acting person are given, and CI is unavailable (GitHub's status page, or — only
+when that page cannot be read — a recorded attestation). It bypasses the freeze and checklist
+gates only: the post-deploy verification still runs and a failure still rolls back. Every run
+leaves an audit artifact: who, why, which incident, which version, which gates were bypassed.
+"""
+
+from __future__ import annotations
+
+from prefect import flow
+from prefect.concurrency.asyncio import concurrency
+from prefect.logging import get_run_logger
+from prefect.runtime import flow_run
+
+from flows.verification import verify_or_roll_back
+from procedure.emergency import (
+    EmergencyRefused,
+    EmergencyRequest,
+    check_ci_unavailable,
+    check_incident,
+    validate_emergency_request,
+)
+from procedure.policy import Policy
+from tasks.deploy import read_live
+from tasks.emergency import read_ci_status, read_incident, wrangler_deploy
+from tasks.evidence import artifact_key, gate_markdown, publish, table
+from tasks.limits import release_limit
+from tasks.settings import current_policy
+
+BYPASSED = "freeze gate, pre-deploy checklist"
+SLOT_WAIT_S = 60  # during a P1 nobody waits behind a 2-hour watch: say who holds the service
+
+
+@flow(name="workers-emergency-deploy", log_prints=True)
+async def workers_emergency_deploy(
+    service: str,
+    incident_id: str,
+    reason: str,
+    acting_person: str,
+    ci_unavailable_attestation: str | None = None,
+) -> dict[str, object]:
+    """Deploy a Worker's checkout with `wrangler deploy --env production` during a P1/P2 incident.
+
+    Args:
+        service: a service from the policy's registry (its `checkout` is where wrangler runs).
+        incident_id: the PagerDuty incident (or a policy-declared incident) this fixes.
+        reason: why this cannot wait for CI.
+        acting_person: who is deploying.
+        ci_unavailable_attestation: only when GitHub's status page cannot be read: a statement
+            that CI is unavailable, recorded in the audit as an attestation.
+    """
+    policy = current_policy()
+    request = validate_emergency_request(
+        {"service": service, "incident_id": incident_id, "reason": reason,
+         "acting_person": acting_person, "ci_unavailable_attestation": ci_unavailable_attestation},
+        policy,
+    )
+    audit: dict[str, object] = {
+        "acting person": request.acting_person, "reason": request.reason,
+        "incident": request.incident_id, "gates bypassed": BYPASSED,
+        "flow run": str(flow_run.get_name()),
+    }
+    steps: list[tuple[str, str, str]] = []
+    outcome = "refused"
+    try:
+        await emergency_release(request, policy, audit, steps)
+        outcome = "deployed and verified"
+    except EmergencyRefused:
+        raise
+    except Exception:
+        outcome = "failed"
+        raise
+    finally:
+        await publish(
+            artifact_key("emergency", request.service, "audit"),
+            gate_markdown(f"Emergency deployment audit — {request.service}", outcome, audit,
+                          table(("step", "result", "detail"), steps)),
+            f"emergency deployment by {request.acting_person}: {outcome}",
+        )
+    return {"service": request.service, "outcome": outcome, **{k: str(v) for k, v in audit.items()}}
+
+
+async def emergency_release(
+    request: EmergencyRequest, policy: Policy, audit: dict[str, object],
+    steps: list[tuple[str, str, str]],
+) -> None:
+    log = get_run_logger()
+    # "Only used when ... a P1/P2 incident requires an immediate fix"
+    incident = check_incident(await read_incident(request.incident_id, policy), request.incident_id)
+    audit["incident confirmed"] = incident
+    steps.append(("incident", "confirmed", incident))
+    # "Only used when CI is unavailable"
+    ci = check_ci_unavailable(
+        await read_ci_status(policy), request.ci_unavailable_attestation,
+        request.acting_person, policy.emergency,
+    )
+    audit["CI unavailable"] = ci
+    steps.append(("CI unavailable", "confirmed", ci))
+    svc = policy.service(request.service)
+    script = svc.environments["production"].script
+    acquired = False
+    try:
+        slot = concurrency(release_limit(request.service), occupy=1, strict=True,
+                           timeout_seconds=SLOT_WAIT_S)
+        async with slot:
+            acquired = True
+            before = await read_live(request.service, "production", policy)
+            marker = f"emergency {request.incident_id} by {request.acting_person} run {flow_run.id}"
+            if before.message and str(flow_run.id) in before.message:
+                # this run already deployed (a retry after the deploy): never deploy twice
+                deployed = before
+                steps.append(("wrangler deploy", "already live", deployed.version_id))
+            else:
+                log.warning("EMERGENCY deploy of %s by %s: %s", script, request.acting_person, request.reason)
+                result = await wrangler_deploy(request.service, marker, policy)
+                deployed = await read_live(request.service, "production", policy,
+                                           previous=before.version_id)
+                if deployed.version_id != result.version_id:
+                    raise RuntimeError(
+                        f"wrangler reported version {result.version_id} but {script} serves "
+                        f"{deployed.version_id}"
+                    )
+                steps.append(("wrangler deploy --env production", "done", result.version_id))
+            audit["version deployed"] = deployed.version_id
+            audit["version before"] = deployed.previous_version_id or "none"
+            failure = await verify_or_roll_back(
+                request.service, deployed, policy.emergency.monitor_window, policy, steps
+            )
+    except TimeoutError:
+        if acquired:
+            raise
+        raise EmergencyRefused(
+            f"another release of {request.service} holds its slot; cancel it first"
+        ) from None
+    if failure:
+        audit["verification"] = failure
+        raise RuntimeError(failure)
+    audit["verification"] = "passed"
+

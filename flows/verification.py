@@ -1,0 +1,121 @@
+"""Verification after a deploy, shared by the standard and the emergency paths: the sandbox
+check, the production watch (health, error rate against the baseline, the key flow, every check
+interval for the window), and the rollback to the version that was live before."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from prefect.logging import get_run_logger
+
+from procedure.health import MonitorDecision, ProbeOutcome, Totals, Verdict, decide_round
+from procedure.policy import Policy
+from tasks.deploy import DeployRecord, roll_back
+from tasks.evidence import artifact_key, gate_markdown, publish, table
+from tasks.verify import measure_baseline, verification_round
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def post_deploy_verification(
+    service: str,
+    deployed: DeployRecord,
+    baseline: Totals,
+    window: timedelta,
+    policy: Policy,
+) -> MonitorDecision:
+    """Watch the production Worker every check interval until the window ends or a signal fails.
+
+    Each round is a task in this run (not a subflow: a subflow costs ~2 s of orchestration on
+    every release and adds nothing the rounds' task runs do not already show)."""
+    log = get_run_logger()
+    interval = policy.monitor.check_interval.total_seconds()
+    deadline = max(_now(), deployed.live_since) + window
+    rows: list[tuple[str, str, str, str]] = []
+    while True:
+        outcomes: list[ProbeOutcome] = await verification_round(
+            service, "production", deployed.live_since, baseline, policy
+        )
+        window_over = _now() >= deadline
+        decision = decide_round(outcomes, window_over=window_over, rules=policy.monitor)
+        stamp = _now().strftime("%H:%M:%S")
+        rows += [(stamp, o.signal, o.verdict.value, o.detail) for o in outcomes]
+        if decision.action != "continue":
+            break
+        await asyncio.sleep(max(0.0, min(interval, (deadline - _now()).total_seconds())))
+    log.info("verification verdict: %s — %s", decision.verdict.value, decision.reason)
+    svc = policy.service(service)
+    await publish(
+        artifact_key("workers", service, "post-deploy-verification"),
+        gate_markdown(
+            f"Post-deploy verification — {service} {deployed.version_id}",
+            f"{decision.verdict.value} → {decision.action}",
+            {
+                "script": deployed.script,
+                "live since": deployed.live_since.isoformat(),
+                "window": str(window),
+                "baseline": f"{baseline.errors}/{baseline.requests} errors/requests",
+            },
+            table(("time", "signal", "verdict", "detail"), rows),
+            thresholds={
+                "max error rate": svc.error_rate.max_error_rate,
+                "spike factor": svc.error_rate.spike_factor,
+                "spike min delta": svc.error_rate.spike_min_delta,
+                "min requests": svc.error_rate.min_requests,
+                "check interval": str(policy.monitor.check_interval),
+                "on no data": policy.monitor.on_no_data,
+            },
+        ),
+        f"verification {decision.verdict.value}",
+    )
+    return decision
+
+
+async def verify_sandbox(service: str, deployed: DeployRecord, policy: Policy) -> MonitorDecision:
+    """"Sandbox deployment verified": health and the key flow answer on the sandbox Worker."""
+    outcomes = await verification_round(
+        service, "sandbox", deployed.live_since, None, policy, with_error_rate=False
+    )
+    decision = decide_round(outcomes, window_over=True, rules=policy.monitor)
+    await publish(
+        artifact_key("workers", service, "sandbox-verification"),
+        gate_markdown(
+            f"Sandbox verification — {service} {deployed.version_id}",
+            decision.verdict.value,
+            {"script": deployed.script},
+            table(("signal", "verdict", "detail"), [(o.signal, o.verdict.value, o.detail) for o in outcomes]),
+        ),
+        f"sandbox verification {decision.verdict.value}",
+    )
+    return decision
+
+
+async def verify_or_roll_back(
+    service: str,
+    deployed: DeployRecord,
+    window: timedelta | None,
+    policy: Policy,
+    steps: list[tuple[str, str, str]],
+) -> str | None:
+    """Verify `deployed` (sandbox: one round; production: watch for `window`). On failure roll
+    back to the version that was live before and return why; None when verified."""
+    env = deployed.environment
+    if window is None:
+        decision = await verify_sandbox(service, deployed, policy)
+    else:
+        baseline = await measure_baseline(service, env, deployed.live_since, policy)
+        decision = await post_deploy_verification(service, deployed, baseline, window, policy)
+    steps.append((f"verify {env}", decision.verdict.value, decision.reason))
+    if decision.verdict is Verdict.PASS:
+        return None
+    reason = f"{env} verification {decision.verdict.value}: {decision.reason}"
+    if decision.action == "rollback" and deployed.previous_version_id:
+        await roll_back(service, env, deployed.previous_version_id, reason, policy)
+        steps.append((f"roll back {env}", "done", f"to {deployed.previous_version_id}"))
+        reason += f"; rolled back to {deployed.previous_version_id}"
+    elif decision.action == "rollback":
+        reason += "; no earlier version to roll back to"
+    return reason

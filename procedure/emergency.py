@@ -1,0 +1,109 @@
+"""When the manual emergency deployment is allowed — the procedure: "Only used when CI is
+unavailable and a P1/P2 incident requires an immediate fix." Pure: the facts are read elsewhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from procedure.policy import EmergencyRules, Policy, PolicyError
+
+OPEN_INCIDENT = frozenset({"triggered", "acknowledged"})
+FREEZING = frozenset({"P1", "P2"})
+CI_UP = "operational"
+
+
+class EmergencyRefused(RuntimeError):
+    """The emergency path said no. Nothing was deployed."""
+
+
+class EmergencyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    service: str = Field(min_length=1)
+    incident_id: str = Field(min_length=1)
+    reason: str = Field(min_length=10, description="why this cannot wait for CI")
+    acting_person: str = Field(min_length=2)
+    ci_unavailable_attestation: str | None = Field(
+        None, description="only counts when GitHub's status page cannot be read"
+    )
+
+    @field_validator("reason", "acting_person", "incident_id")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+
+def validate_emergency_request(params: dict[str, object], policy: Policy) -> EmergencyRequest:
+    try:
+        request = EmergencyRequest.model_validate(params)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise EmergencyRefused(f"bad parameters: {problems}") from None
+    try:
+        service = policy.service(request.service)
+    except PolicyError as error:
+        raise EmergencyRefused(f"service: {error}") from None
+    if not service.checkout:
+        raise EmergencyRefused(
+            f"service {request.service} has no `checkout` in the policy: nowhere to run wrangler"
+        )
+    return request
+
+
+@dataclass(frozen=True)
+class IncidentFact:
+    id: str
+    status: str
+    priority: str | None
+    title: str
+    source: str
+
+
+def check_incident(fact: IncidentFact | None, incident_id: str) -> str:
+    """The incident must be confirmed by its source as active and P1 or P2."""
+    if fact is None:
+        raise EmergencyRefused(f"incident {incident_id} is not known to the incident source")
+    priority = (fact.priority or "").upper()
+    if fact.status not in OPEN_INCIDENT:
+        raise EmergencyRefused(f"incident {incident_id} is {fact.status}, not active")
+    if priority not in FREEZING:
+        raise EmergencyRefused(
+            f"incident {incident_id} is {fact.priority or 'without priority'}, not P1 or P2"
+        )
+    return f"{fact.source} incident {fact.id} ({priority}, {fact.status}): {fact.title}"
+
+
+@dataclass(frozen=True)
+class CiStatusFact:
+    """GitHub's status page: the Actions component's status, or None when the page was unreadable."""
+
+    actions_status: str | None
+    detail: str
+
+
+def check_ci_unavailable(
+    fact: CiStatusFact, attestation: str | None, acting_person: str, rules: EmergencyRules
+) -> str:
+    if not rules.require_ci_unavailable:
+        return "policy does not require CI to be unavailable"
+    if fact.actions_status is None:
+        if rules.allow_attestation and attestation and attestation.strip():
+            return (
+                f"GitHub's status page could not be read ({fact.detail}); CI unavailability "
+                f"ATTESTED by {acting_person}: {attestation.strip()}"
+            )
+        raise EmergencyRefused(
+            f"cannot tell whether CI is unavailable: GitHub's status page could not be read "
+            f"({fact.detail}) and no attestation was given"
+        )
+    if fact.actions_status == CI_UP:
+        raise EmergencyRefused(
+            "CI is available (GitHub Actions is operational): use the standard release"
+        )
+    return f"GitHub Actions is {fact.actions_status} on GitHub's status page"

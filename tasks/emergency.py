@@ -1,0 +1,136 @@
+"""The emergency path's own steps: confirm the incident, confirm CI is down, run `wrangler deploy`.
+
+wrangler is the npm package pinned in package.json (installed by the project's set-up); it reads
+the API base URL, token and account from its environment, so the same command deploys to the
+sandbox in tests and to Cloudflare for real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.logging import get_run_logger
+
+from clients import NotFoundError, ProviderError
+from procedure.emergency import CiStatusFact, EmergencyRefused, IncidentFact
+from procedure.policy import Policy
+from tasks import providers
+from tasks.evidence import redact
+from tasks.settings import REPO_ROOT, ProviderSettings
+
+WRANGLER_TIMEOUT_S = 600
+
+
+@task(name="confirm incident", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+async def read_incident(incident_id: str, policy: Policy) -> IncidentFact | None:
+    now = datetime.now(UTC)
+    for declared in policy.freeze.declared_incidents:
+        if declared.id == incident_id and declared.start <= now and (declared.end is None or now < declared.end):
+            return IncidentFact(declared.id, "triggered", declared.priority, declared.title, "policy")
+    if not policy.sources.pagerduty.enabled:
+        return None
+    try:
+        async with providers.pagerduty(policy.sources.pagerduty.base_url) as pd:
+            found = await pd.get_incident(incident_id)
+    except NotFoundError:
+        return None
+    except (ProviderError, OSError) as error:
+        raise EmergencyRefused(f"cannot confirm incident {incident_id}: {error}") from None
+    return IncidentFact(found.id, found.status, found.priority, found.title, "PagerDuty")
+
+
+@task(name="read CI status", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
+async def read_ci_status(policy: Policy) -> CiStatusFact:
+    source = policy.sources.github_status
+    component = policy.sources.github_actions_component
+    try:
+        async with providers.statuspage(source.base_url) as page:
+            status = await page.component_status(component)
+    except (ProviderError, OSError) as error:
+        return CiStatusFact(None, str(error))
+    if status is None:
+        return CiStatusFact(None, f"no component named {component!r} on {source.base_url}")
+    return CiStatusFact(status, f"{component}: {status}")
+
+
+@dataclass(frozen=True)
+class WranglerResult:
+    version_id: str
+    worker_name: str
+    output_tail: str
+
+
+def wrangler_binary() -> str:
+    return os.environ.get("RELORCH_WRANGLER", str(REPO_ROOT / "node_modules" / ".bin" / "wrangler"))
+
+
+def wrangler_env(account_id: str, output_file: Path) -> dict[str, str]:
+    settings = ProviderSettings.from_env()
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
+    return {
+        **keep,
+        "CI": "true",  # never prompt
+        "CLOUDFLARE_API_BASE_URL": settings.cloudflare_url,
+        "CLOUDFLARE_API_TOKEN": settings.cloudflare_token.get_secret_value(),
+        "CLOUDFLARE_ACCOUNT_ID": account_id,
+        "WRANGLER_OUTPUT_FILE_PATH": str(output_file),
+        "WRANGLER_SEND_METRICS": "false",
+        "WRANGLER_LOG": "info",
+    }
+
+
+def deployed_version(output_file: Path) -> tuple[str, str] | None:
+    """wrangler's ND-JSON output: the `deploy` entry carries the version id and worker name."""
+    if not output_file.exists():
+        return None
+    for line in reversed(output_file.read_text().splitlines()):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("type") == "deploy" and entry.get("version_id"):
+            return str(entry["version_id"]), str(entry.get("worker_name") or "")
+    return None
+
+
+@task(name="wrangler deploy --env production", retries=0, cache_policy=NO_CACHE)
+async def wrangler_deploy(service: str, message: str, policy: Policy) -> WranglerResult:
+    """The procedure's own command, in the service's checkout. Not retried: a second run would
+    be a second deploy; the flow reads the live deployment first instead."""
+    svc = policy.service(service)
+    checkout = Path(svc.checkout or "")
+    if not checkout.is_absolute():
+        checkout = REPO_ROOT / checkout
+    if not (checkout / "wrangler.toml").exists() and not (checkout / "wrangler.jsonc").exists():
+        raise EmergencyRefused(f"{checkout} has no wrangler configuration")
+    binary = wrangler_binary()
+    if not Path(binary).exists():
+        raise EmergencyRefused(f"wrangler is not installed at {binary} (run `make install`)")
+    with tempfile.TemporaryDirectory() as tmp:
+        output_file = Path(tmp) / "wrangler-output.ndjson"
+        proc = await asyncio.create_subprocess_exec(
+            binary, "deploy", "--env", "production", "--message", message,
+            cwd=checkout, env=wrangler_env(svc.account_id, output_file),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(), WRANGLER_TIMEOUT_S)
+        except TimeoutError:
+            proc.kill()
+            raise RuntimeError(f"wrangler deploy did not finish in {WRANGLER_TIMEOUT_S} s") from None
+        text = redact(out.decode(errors="replace"))
+        tail = "\n".join(text.strip().splitlines()[-15:])
+        get_run_logger().info("wrangler deploy exited %s:\n%s", proc.returncode, tail)
+        found = deployed_version(output_file)
+    if proc.returncode != 0 or found is None:
+        raise RuntimeError(f"wrangler deploy failed (exit {proc.returncode}):\n{tail}")
+    version_id, worker_name = found
+    return WranglerResult(version_id, worker_name, tail)
