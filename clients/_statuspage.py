@@ -90,11 +90,19 @@ class StatuspageClient(BaseClient):
         ordered by start. Each carries the names of the groups its components sit in, looked up
         in components.json (so "Oceania" can be matched by name)."""
         op = "scheduled_maintenances"
-        upcoming, active, components = await asyncio.gather(
-            self._get(op, "scheduled-maintenances/upcoming.json"),
-            self._get(op, "scheduled-maintenances/active.json"),
-            self.components(),
+        reads = (
+            asyncio.ensure_future(self._get(op, "scheduled-maintenances/upcoming.json")),
+            asyncio.ensure_future(self._get(op, "scheduled-maintenances/active.json")),
+            asyncio.ensure_future(self.components()),
         )
+        try:
+            upcoming, active, components = await asyncio.gather(*reads)
+        except BaseException:
+            # One read failed: stop the others rather than leave them retrying in the background.
+            for read in reads:
+                read.cancel()
+            await asyncio.gather(*reads, return_exceptions=True)
+            raise
         group_names = {c.id: c.name for c in components if c.group}
         with self._parsing(op):
             # A maintenance that starts between the two reads shows up in both: keep the copy

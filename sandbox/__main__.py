@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from sandbox.server import serve_forever
+from sandbox.state import PROVIDERS
 
 
 def tokens_from_env(pairs: list[str]) -> dict[str, str]:
@@ -17,8 +18,9 @@ def tokens_from_env(pairs: list[str]) -> dict[str, str]:
     tokens: dict[str, str] = {}
     for pair in pairs:
         provider, _, variable = pair.partition("=")
-        if provider not in ("github", "cloudflare") or not variable:
-            raise SystemExit(f"--tokens-env expects github=VAR or cloudflare=VAR, got {pair!r}")
+        if provider not in PROVIDERS or not variable:
+            expected = " or ".join(f"{p}=VAR" for p in PROVIDERS)
+            raise SystemExit(f"--tokens-env expects {expected}, got {pair!r}")
         value = os.environ.get(variable)
         if not value:
             raise SystemExit(f"--tokens-env: environment variable {variable} is not set")
@@ -36,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         nargs="*",
         default=[],
         metavar="PROVIDER=VAR",
-        help="accept only the token in $VAR for PROVIDER (github, cloudflare)",
+        help=f"accept only the token in $VAR for PROVIDER ({', '.join(PROVIDERS)})",
     )
     args = parser.parse_args(argv)
     seed = json.loads(args.seed.read_text()) if args.seed else None

@@ -14,7 +14,9 @@ from sandbox.cloudflare import admin as cloudflare_admin
 from sandbox.faults import TARGETS, FaultSpecError
 from sandbox.github import admin as github_admin
 from sandbox.httputil import sandbox_state
+from sandbox.pagerduty import admin as pagerduty_admin
 from sandbox.seed import apply_seed
+from sandbox.statuspage import admin as statuspage_admin
 from sandbox.worker import admin as worker_admin
 
 
@@ -84,4 +86,6 @@ ROUTES: list[BaseRoute] = [
     Mount("/github", routes=github_admin.ROUTES),
     Mount("/cloudflare", routes=cloudflare_admin.ROUTES),
     Mount("/workers", routes=worker_admin.ROUTES),
+    Mount("/pagerduty", routes=pagerduty_admin.ROUTES),
+    Mount("/statuspage", routes=statuspage_admin.ROUTES),
 ]

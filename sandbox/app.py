@@ -8,13 +8,24 @@ from starlette.routing import Mount
 
 from sandbox import admin
 from sandbox.adminutil import AdminError, on_admin_error
-from sandbox.cloudflare import analytics, deployments, scripts, secrets, versions
+from sandbox.cloudflare import (
+    analytics,
+    deployments,
+    identity,
+    scripts,
+    secrets,
+    services,
+    triggers,
+    versions,
+)
 from sandbox.errors import EXCEPTION_HANDLERS
 from sandbox.github import deployments as github_deployments
 from sandbox.github import graphql as github_graphql
 from sandbox.github import rest as github_rest
 from sandbox.middleware import ProviderMiddleware
+from sandbox.pagerduty import routes as pagerduty_routes
 from sandbox.state import SandboxState
+from sandbox.statuspage import routes as statuspage_routes
 from sandbox.worker import routes as worker_routes
 
 
@@ -23,11 +34,15 @@ def build_app(state: SandboxState) -> Starlette:
     cloudflare = (
         scripts.ROUTES + versions.ROUTES + deployments.ROUTES + secrets.ROUTES + analytics.ROUTES
     )
+    # What wrangler reads and writes around a deploy (services, settings, workers.dev, whoami).
+    cloudflare += services.ROUTES + triggers.ROUTES + identity.ROUTES
     app = Starlette(
         routes=[
             Mount("/github", routes=github),
             Mount("/cloudflare/client/v4", routes=cloudflare),
             Mount("/workers", routes=worker_routes.ROUTES),
+            Mount("/pagerduty", routes=pagerduty_routes.ROUTES),
+            Mount("/statuspage", routes=statuspage_routes.ROUTES),
             Mount("/_sandbox", routes=admin.ROUTES),
         ],
         middleware=[Middleware(ProviderMiddleware, state=state)],

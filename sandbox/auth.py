@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from starlette.responses import JSONResponse, Response
 
 from sandbox.errors import CF_AUTH, cloudflare_body, github_body
+from sandbox.pagerduty.wire import api_key, pagerduty_body
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -19,8 +20,9 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 def is_authorised(target: str, authorization: str | None, tokens: Mapping[str, str]) -> bool:
-    """Any non-empty bearer token passes unless a token was configured for the provider."""
-    token = bearer_token(authorization)
+    """Any non-empty bearer token passes unless a token was configured for the provider.
+    PagerDuty takes its API key as `Token token=<key>` instead."""
+    token = api_key(authorization) if target == "pagerduty" else bearer_token(authorization)
     if token is None:
         return False
     expected = tokens.get(target)
@@ -32,4 +34,6 @@ def unauthorised(target: str, authorization: str | None) -> Response:
     if target == "github":
         message = "Requires authentication" if not authorization else "Bad credentials"
         return JSONResponse(github_body(401, message), status_code=401)
+    if target == "pagerduty":
+        return JSONResponse(pagerduty_body(401), status_code=401)
     return JSONResponse(cloudflare_body(CF_AUTH, "Authentication error"), status_code=401)

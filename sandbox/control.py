@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 
+from sandbox.control_sources import FreezeSourcesControl
+
 # The sample Worker's entry module, uploaded as a new version by cf_upload_version().
 SAMPLE_WORKER = Path(__file__).with_name("sample-worker") / "src" / "index.js"
 FALLBACK_MODULE = "export default { async fetch() { return new Response('ok'); } };\n"
@@ -24,7 +26,7 @@ class SandboxAdminError(RuntimeError):
     """The admin API refused a request (bad input, unknown script, ...)."""
 
 
-class SandboxControl:
+class SandboxControl(FreezeSourcesControl):  # PagerDuty and status page methods live there
     def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout)

@@ -9,6 +9,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from sandbox.pagerduty.wire import pagerduty_body
+
 GITHUB_DOCS = "https://docs.github.com/rest"
 
 # Cloudflare error codes the sandbox answers with. The first three are documented behaviour
@@ -85,7 +87,9 @@ def provider_error(
         else:
             code = CF_INTERNAL
         body = cloudflare_body(code, message)
-    else:
+    elif target == "pagerduty":
+        body = pagerduty_body(status, message)
+    else:  # the Worker, and status pages: {"error": message}
         body = worker_body(message)
     return JSONResponse(body, status_code=status, headers=dict(headers or {}))
 
@@ -98,6 +102,10 @@ def target_of(path: str) -> str | None:
         return "cloudflare"
     if path.startswith("/workers/"):
         return "worker"
+    if path == "/pagerduty" or path.startswith("/pagerduty/"):
+        return "pagerduty"
+    if path.startswith("/statuspage/"):
+        return "statuspage"
     return None
 
 

@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-TARGETS = ("github", "cloudflare", "worker", "*")
+TARGETS = ("github", "cloudflare", "worker", "pagerduty", "statuspage", "*")
 KINDS = ("status", "rate_limit", "slow", "drop_after_commit")
 
 

@@ -18,11 +18,19 @@ from sandbox.faults import Fault
 from sandbox.requestlog import query_dict, redact_headers, summarise_body
 from sandbox.state import PROVIDERS, SandboxState
 
-PREFIXES = {"github": "/github", "cloudflare": "/cloudflare/client/v4", "worker": "/workers"}
+PREFIXES = {
+    "github": "/github",
+    "cloudflare": "/cloudflare/client/v4",
+    "worker": "/workers",
+    "pagerduty": "/pagerduty",
+    "statuspage": "/statuspage",  # the logged path keeps the page: /cloudflare/api/v2/...
+}
 RATE_LIMIT_MESSAGES = {
     "github": "API rate limit exceeded for installation.",
     "cloudflare": "Please wait and consider throttling your request speed",
     "worker": "Too Many Requests",
+    "pagerduty": "Rate Limit Exceeded",
+    "statuspage": "Too Many Requests",
 }
 STATUS_MESSAGES = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 

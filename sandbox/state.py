@@ -11,10 +11,13 @@ from sandbox.clock import Clock, system_clock
 from sandbox.cloudflare.model import CloudflareStore
 from sandbox.faults import FaultStore
 from sandbox.github.model import GitHubStore
+from sandbox.pagerduty.model import PagerDutyStore
 from sandbox.requestlog import RequestLog
+from sandbox.statuspage.model import StatuspageStore
 from sandbox.worker.model import WorkerSessions
 
-PROVIDERS = ("github", "cloudflare")
+# Providers whose API needs a token (status pages are public; the Worker has no auth).
+PROVIDERS = ("github", "cloudflare", "pagerduty")
 # Traffic splitting and worker error rolls use a seeded generator so runs are reproducible.
 RNG_SEED = 0
 
@@ -28,6 +31,8 @@ class SandboxState:
         self.github = GitHubStore()
         self.cloudflare = CloudflareStore()
         self.worker = WorkerSessions()
+        self.pagerduty = PagerDutyStore()
+        self.statuspage = StatuspageStore.default(self.clock())
         self.faults = FaultStore()
         self.log = RequestLog()
         self.rng = random.Random(RNG_SEED)
@@ -37,12 +42,15 @@ class SandboxState:
         return self.clock()
 
     def reset(self) -> None:
-        """Forget everything but the tokens given at start-up (and the clock)."""
+        """Forget everything but the tokens given at start-up (and the clock); the status
+        pages go back to their default components, with no maintenances or incidents."""
         with self.lock:
             self.tokens = dict(self._start_tokens)
             self.github = GitHubStore()
             self.cloudflare = CloudflareStore()
             self.worker = WorkerSessions()
+            self.pagerduty = PagerDutyStore()
+            self.statuspage = StatuspageStore.default(self.now())
             self.faults.clear()
             self.log.clear()
             self.rng = random.Random(RNG_SEED)

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.cloudflare import shapes
-from sandbox.cloudflare.envelope import find_script, not_found, ok
+from sandbox.cloudflare.envelope import find_script, not_found, ok, request_source
 from sandbox.cloudflare.model import Script
 from sandbox.cloudflare.uploads import invalid
 from sandbox.errors import CF_ROLLBACK_SECRETS_CHANGED, CloudflareError
@@ -90,6 +90,7 @@ async def create_deployment(request: Request) -> Response:
         annotations = body.get("annotations") or {}
         message = annotations.get("workers/message") if isinstance(annotations, dict) else None
         deployment = script.deploy(state.now(), split, message=message, triggered_by="deployment")
+        deployment.source = script.last_deployed_from = request_source(request)
         return ok(shapes.deployment(deployment))
 
 

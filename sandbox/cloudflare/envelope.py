@@ -39,6 +39,15 @@ def find_script(request: Request) -> Script:
     return script
 
 
+def request_source(request: Request) -> str:
+    """Where a change came from, as the API records it (`metadata.source`, `last_deployed_from`).
+
+    Cloudflare tells wrangler apart from other API clients by its `User-Agent: wrangler/<v>`.
+    """
+    agent = request.headers.get("user-agent", "").lower()
+    return "wrangler" if agent.startswith("wrangler/") else "api"
+
+
 def not_found(what: str) -> CloudflareError:
     # 10007 is the API's generic "Resource not found", used for versions and deployments too.
     return CloudflareError(404, CF_NOT_FOUND, f"{what} not found")

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.cloudflare import shapes
-from sandbox.cloudflare.envelope import find_account, ok
+from sandbox.cloudflare.envelope import find_account, ok, request_source
 from sandbox.cloudflare.model import Script
 from sandbox.cloudflare.uploads import invalid, parse_upload
 from sandbox.httputil import sandbox_state
@@ -51,7 +51,11 @@ async def upload_script(request: Request) -> Response:
             tag=upload.tag,
             triggered_by="upload",
         )
-        script.deploy(now, [(version.id, 100.0)], message=upload.message, triggered_by="upload")
+        version.source = script.last_deployed_from = request_source(request)
+        deployment = script.deploy(
+            now, [(version.id, 100.0)], message=upload.message, triggered_by="upload"
+        )
+        deployment.source = version.source
         return ok(
             {
                 **shapes.script(script),

@@ -43,7 +43,7 @@ def version_full(version: Version) -> dict[str, Any]:
             "script": {
                 "etag": version.etag,
                 "handlers": ["fetch"],
-                "last_deployed_from": "api",
+                "last_deployed_from": version.source,
             },
             "script_runtime": {
                 "compatibility_date": version.compatibility_date,
@@ -84,7 +84,7 @@ def script(item: Script) -> dict[str, Any]:
         "modified_on": iso_micro(item.modified_on),
         "has_modules": True,
         "has_assets": False,
-        "logpush": False,
+        "logpush": bool(item.settings.get("logpush")),
         "compatibility_date": latest.compatibility_date if latest else None,
-        "last_deployed_from": "api",
+        "last_deployed_from": item.last_deployed_from,
     }

@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.cloudflare import shapes
-from sandbox.cloudflare.envelope import find_script, not_found, ok
+from sandbox.cloudflare.envelope import find_script, not_found, ok, request_source
 from sandbox.cloudflare.uploads import invalid, parse_upload
 from sandbox.httputil import sandbox_state
 
@@ -79,6 +79,7 @@ async def upload_version(request: Request) -> Response:
             tag=upload.tag,
             triggered_by="version_upload",
         )
+        version.source = request_source(request)
         return ok(shapes.version_uploaded(version))
 
 

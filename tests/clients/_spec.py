@@ -21,6 +21,8 @@ GITHUB_REST = "github-rest.json"
 CLOUDFLARE_WORKERS = "cloudflare-workers.json"
 CLOUDFLARE_SECRETS = "cloudflare-workers-secrets.transcribed.json"
 CLOUDFLARE_ENVELOPE = "cloudflare-common-envelope.json"
+PAGERDUTY_REST = "pagerduty-rest-v2.json"
+STATUSPAGE = "statuspage-public-v2.transcribed.json"
 
 
 @cache
@@ -43,6 +45,9 @@ def _adjusted(name: str) -> dict[str, Any]:
     - github-rest.json marks enums `nullable` without listing null (e.g. check-run `conclusion`,
       which the API sends as null until a run completes). Under OpenAPI 3.0.3's reading null is
       then invalid; the description means the 3.0.0 reading, so null is added to such enums.
+    - pagerduty-rest-v2.json types an incident's `priority` as a plain `$ref` to Priority, yet the
+      API sends `"priority": null` for every incident without one (and on accounts with the
+      priorities feature off): the property is made nullable.
     """
     document = copy.deepcopy(spec_document(name))
     schemas = document.get("components", {}).get("schemas", {})
@@ -54,6 +59,11 @@ def _adjusted(name: str) -> dict[str, Any]:
                 if target is not None:
                     target.pop("readOnly", None)
     _allow_null_in_nullable_enums(document)
+    if name == PAGERDUTY_REST:
+        incident = document["components"]["schemas"]["Incident"]["allOf"][1]["properties"]
+        incident["priority"] = {
+            "anyOf": [incident["priority"], {"type": "object", "nullable": True, "enum": [None]}]
+        }
     return document
 
 
