@@ -56,7 +56,7 @@ def main() -> int:
             "RELORCH_POLICY": str(bench_policy(RESULTS)), "RELORCH_PROFILE": "sandbox",
             "RELORCH_SANDBOX_URL": sb.url, "RELORCH_GITHUB_API_URL": f"{sb.url}/github",
             "RELORCH_CLOUDFLARE_API_URL": f"{sb.url}/cloudflare/client/v4",
-            "GITHUB_TOKEN": GH, "CLOUDFLARE_API_TOKEN": CF})
+            "GITHUB_TOKEN": GH, "CLOUDFLARE_API_TOKEN": CF, "PAGERDUTY_API_TOKEN": "bench-pd"})
         from flows.workers_deploy import workers_deploy
         from tasks.limits import ensure_limits
         from tasks.settings import current_policy

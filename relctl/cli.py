@@ -60,7 +60,7 @@ def cmd_release_workers(args: argparse.Namespace) -> int:
     print(json.dumps({"flow_run_id": run["id"], "name": run["name"], "created": created}))
     if not args.watch:
         return 0
-    final = api.wait(run["id"], timeout_s=args.timeout)
+    final = api.wait_chain(run["id"], timeout_s=args.timeout)  # follows freeze continuations
     print(f"{final['name']}: {final['state']['type']} — {final['state'].get('message') or ''}")
     return 0 if final["state"]["type"] == "COMPLETED" else 1
 

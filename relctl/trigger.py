@@ -51,6 +51,38 @@ class PrefectApi:
                 return run
             time.sleep(poll_s)
 
+    def runs_tagged(self, tag: str) -> list[dict[str, Any]]:
+        answer = self._http.post(
+            "flow_runs/filter",
+            json={"flow_runs": {"tags": {"all_": [tag]}}, "sort": "EXPECTED_START_TIME_ASC"},
+        )
+        answer.raise_for_status()
+        return list(answer.json())
+
+    def follow(self, run_id: str) -> dict[str, Any]:
+        """The newest run in a chain of continuations (a frozen run hands over to the next)."""
+        run = self.flow_run(run_id)
+        for _ in range(1000):
+            state = run["state"]
+            if not (state["type"] == "COMPLETED" and state["name"] == "Deferred"):
+                return run
+            nxt = self.runs_tagged(f"continues:{run['id']}")
+            if not nxt:
+                return run
+            run = nxt[-1]
+        return run
+
+    def wait_chain(self, run_id: str, timeout_s: float, poll_s: float = 1.0) -> dict[str, Any]:
+        """Wait until the chain of continuations starting at `run_id` ends."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            run = self.follow(run_id)
+            if run["state"]["type"] in TERMINAL and run["state"]["name"] != "Deferred":
+                return run
+            if time.monotonic() > deadline:
+                return run
+            time.sleep(poll_s)
+
     def artifacts(self, run_id: str) -> list[dict[str, Any]]:
         """The run's artifacts and its subflows', oldest first."""
         children = self._http.post(

@@ -18,6 +18,8 @@ from sandbox.server import RunningSandbox, start_sandbox
 ROOT = Path(__file__).resolve().parents[2]
 GITHUB_TOKEN = "ghp_scenarioSECRETgithub0123456789"
 CLOUDFLARE_TOKEN = "cf-scenario-SECRET-cloudflare-9876543210"
+PAGERDUTY_TOKEN = "pd-scenario-SECRET-pagerduty-5555"
+TOKENS = {"github": GITHUB_TOKEN, "cloudflare": CLOUDFLARE_TOKEN, "pagerduty": PAGERDUTY_TOKEN}
 TEST_MONITOR = {"standard": "2s", "significant": "3s", "check_interval": "0.5s",
                 "analytics_lag": "0s", "baseline_window": "30s"}
 
@@ -32,7 +34,7 @@ def prefect_server() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[RunningSandbox]:
-    with start_sandbox(tokens={"github": GITHUB_TOKEN, "cloudflare": CLOUDFLARE_TOKEN}) as sb:
+    with start_sandbox(tokens=TOKENS) as sb:
         yield sb
 
 
@@ -80,12 +82,13 @@ def stack(prefect_server: None, sandbox_server: RunningSandbox, policy_file: Pat
         "RELORCH_CLOUDFLARE_API_URL": f"{url}/cloudflare/client/v4",
         "GITHUB_TOKEN": GITHUB_TOKEN,
         "CLOUDFLARE_API_TOKEN": CLOUDFLARE_TOKEN,
+        "PAGERDUTY_API_TOKEN": PAGERDUTY_TOKEN,
     }.items():
         monkeypatch.setenv(key, value)
     policy = load_policy(policy_file, "sandbox")
     control = SandboxControl(url)
     control.reset()
-    control.seed({**seed_document(policy), "tokens": {"github": GITHUB_TOKEN, "cloudflare": CLOUDFLARE_TOKEN}})
+    control.seed({**seed_document(policy), "tokens": TOKENS})
     for svc in policy.services.values():
         for env in svc.environments.values():
             control.worker_traffic(env.script, 400.0)

@@ -13,7 +13,7 @@ from prefect.client.schemas.filters import (
     LogFilterFlowRunId,
 )
 
-from tests.scenarios.conftest import CLOUDFLARE_TOKEN, GITHUB_TOKEN, Stack
+from tests.scenarios.conftest import TOKENS, Stack
 from tests.scenarios.test_workers_deploy import run_release
 
 pytestmark = [pytest.mark.scenario, pytest.mark.xdist_group("prefect")]
@@ -41,6 +41,6 @@ def test_tokens_absent_from_logs_artifacts_and_errors(stack: Stack) -> None:
     logs, artifacts = asyncio.run(read())
     assert logs and artifacts
     text = "\n".join([*logs, *artifacts, state.message or "", repr(state.data)])
-    for token in (GITHUB_TOKEN, CLOUDFLARE_TOKEN):
+    for token in TOKENS.values():
         assert token not in text
         assert token[:-4] not in text

@@ -1,0 +1,58 @@
+"""A process worker serving prefect.yaml's deployments against the test harness's server — the
+same shape as `make run` — for scenarios that need runs started by the server itself
+(scheduled continuations, REST triggers)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from relctl.trigger import PrefectApi
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def served_deployments(extra_env: dict[str, str]) -> Iterator[PrefectApi]:
+    from prefect.settings import PREFECT_API_URL
+
+    api_url = str(PREFECT_API_URL.value())
+    env = {**os.environ, **extra_env, "PREFECT_API_URL": api_url, "RELORCH_HOME": str(ROOT),
+           "PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_WORKER_PREFETCH_SECONDS": "2"}
+
+    def prefect(*args: str) -> None:
+        subprocess.run([sys.executable, "-m", "prefect", *args], env=env, cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+
+    prefect("work-pool", "create", "release-local", "--type", "process", "--overwrite")
+    prefect("--no-prompt", "deploy", "--all")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "worker", "start", "--pool", "release-local"],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    api = PrefectApi(api_url)
+    try:
+        yield api
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        api.close()
+
+
+def wait_for(predicate: Any, timeout: float, poll: float = 0.5) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(poll)
+    raise AssertionError(f"condition not met within {timeout} s")
