@@ -77,13 +77,16 @@ def wrangler_env(account_id: str, output_file: Path) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
     return {
         **keep,
-        "CI": "true",  # never prompt
-        "CLOUDFLARE_API_BASE_URL": settings.cloudflare_url,
+        "CI": "true",  # never prompt: every confirmation takes its non-interactive default
+        # wrangler joins URLs as strings: a trailing slash would give "//accounts/..."
+        "CLOUDFLARE_API_BASE_URL": settings.cloudflare_url.rstrip("/"),
         "CLOUDFLARE_API_TOKEN": settings.cloudflare_token.get_secret_value(),
         "CLOUDFLARE_ACCOUNT_ID": account_id,
         "WRANGLER_OUTPUT_FILE_PATH": str(output_file),
         "WRANGLER_SEND_METRICS": "false",
-        "WRANGLER_LOG": "info",
+        "WRANGLER_SEND_ERROR_REPORTS": "false",
+        "WRANGLER_HIDE_BANNER": "true",  # the banner is what checks npm for updates
+        "FORCE_COLOR": "0",
     }
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,12 @@ def policy_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The shipped policy with its sandbox profile's watch shortened further for tests."""
     doc = yaml.safe_load((ROOT / "policy" / "release-policy.yaml").read_text())
     doc["profiles"]["sandbox"]["monitor"] = TEST_MONITOR
+    doc["profiles"]["sandbox"]["emergency"] = {"monitor_window": "2s"}
+    # wrangler writes .wrangler/ into the checkout: each test process gets its own copy
+    checkout = tmp_path_factory.mktemp("checkout") / "verifier"
+    shutil.copytree(ROOT / "sandbox" / "sample-worker", checkout,
+                    ignore=shutil.ignore_patterns(".wrangler", "node_modules"))
+    doc["profiles"]["sandbox"]["services"]["verifier"]["checkout"] = str(checkout)
     path = tmp_path_factory.mktemp("policy") / "release-policy.yaml"
     path.write_text(yaml.safe_dump(doc))
     return path

@@ -14,7 +14,7 @@ from tests.scenarios.conftest import Stack
 from tests.scenarios.test_workers_deploy import created_deployments, run_release
 from tests.scenarios.worker import served_deployments, wait_for
 
-pytestmark = [pytest.mark.scenario, pytest.mark.xdist_group("prefect")]
+pytestmark = [pytest.mark.scenario]
 
 
 def _frozen_before_production(

@@ -16,7 +16,7 @@ from prefect.client.schemas.filters import (
 from tests.scenarios.conftest import TOKENS, Stack
 from tests.scenarios.test_workers_deploy import run_release
 
-pytestmark = [pytest.mark.scenario, pytest.mark.xdist_group("prefect")]
+pytestmark = [pytest.mark.scenario]
 
 
 def test_tokens_absent_from_logs_artifacts_and_errors(stack: Stack) -> None:

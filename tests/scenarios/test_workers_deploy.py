@@ -17,7 +17,7 @@ from prefect.states import State
 
 from tests.scenarios.conftest import Stack
 
-pytestmark = [pytest.mark.scenario, pytest.mark.xdist_group("prefect")]
+pytestmark = [pytest.mark.scenario]
 
 
 def run_release(params: dict[str, Any]) -> State:

@@ -1,0 +1,94 @@
+"""The manual emergency path: refusals deploy nothing; a confirmed P1 with CI down deploys with
+the real `wrangler deploy --env production` (against the sandbox), even during a freeze, verifies,
+and leaves an audit record."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prefect.states import State
+
+from tasks.settings import REPO_ROOT
+from tests.scenarios.conftest import Stack
+from tests.scenarios.test_workers_deploy import artifacts_of
+
+pytestmark = [pytest.mark.scenario]
+WRANGLER = REPO_ROOT / "node_modules" / ".bin" / "wrangler"
+needs_wrangler = pytest.mark.skipif(not Path(WRANGLER).exists(), reason="run `make install`: wrangler missing")
+
+REASON = "Signing key rotation broke verification for every user"
+
+
+def run_emergency(**params: Any) -> State:
+    from flows.emergency_deploy import workers_emergency_deploy
+
+    return asyncio.run(workers_emergency_deploy(**params, return_state=True))  # type: ignore[call-overload]
+
+
+def production_writes(stack: Stack) -> list[dict[str, Any]]:
+    script = stack.script("verifier")
+    return [r for r in stack.control.requests("cloudflare")
+            if r["method"] in ("POST", "PUT") and f"/scripts/{script}" in r["path"]]
+
+
+def ci_down(stack: Stack) -> None:
+    stack.control.status_set_component("github", "Actions", "major_outage")
+
+
+@pytest.mark.parametrize(
+    ("setup", "params", "refusal"),
+    [
+        (lambda s: None, {"incident_id": "PNOSUCH"}, "not known to the incident source"),
+        (lambda s: s.control.pd_set_incident_status("PINC1", "resolved"), {}, "is resolved, not active"),
+        (lambda s: s.control.pd_open_incident("minor", priority="P3", incident_id="PINC3"),
+         {"incident_id": "PINC3"}, "P3, not P1 or P2"),
+        (lambda s: s.control.status_set_component("github", "Actions", "operational"), {},
+         "CI is available"),
+        (lambda s: s.control.add_fault("statuspage", "status", status=503, path_contains="/github/"),
+         {}, "no attestation was given"),
+        (lambda s: None, {"reason": "  "}, "reason"),
+        (lambda s: None, {"acting_person": ""}, "acting_person"),
+        (lambda s: None, {"service": "edge-router"}, "no `checkout`"),
+    ],
+)
+def test_every_refusal_is_clear_and_deploys_nothing(stack: Stack, setup: Any, params: dict[str, Any], refusal: str) -> None:
+    stack.control.pd_open_incident("Verification down", priority="P1", incident_id="PINC1")
+    ci_down(stack)
+    setup(stack)
+    state = run_emergency(**{"service": "verifier", "incident_id": "PINC1", "reason": REASON,
+                             "acting_person": "ana.oncall", **params})
+    assert state.is_failed()
+    assert refusal in (state.message or ""), state.message
+    assert production_writes(stack) == []
+
+
+@needs_wrangler
+def test_emergency_deploy_during_a_freeze_succeeds_with_its_audit_record(stack: Stack) -> None:
+    stack.control.pd_open_incident("Verification down", priority="P1", incident_id="PINC1")  # also a freeze
+    ci_down(stack)
+    before = stack.live_version("verifier")
+    state = run_emergency(service="verifier", incident_id="PINC1", reason=REASON, acting_person="ana.oncall")
+    assert state.is_completed(), state.message
+    after = stack.live_version("verifier")
+    assert after != before
+    wrangler_calls = [r for r in stack.control.requests("cloudflare")
+                      if "wrangler" in str(r["headers"].get("user-agent", ""))]
+    assert wrangler_calls, "the deploy went through wrangler"
+    audit = artifacts_of(state)["emergency-verifier-audit"]
+    for expected in ("ana.oncall", REASON, "PINC1", after, before, "freeze gate, pre-deploy checklist",
+                     "GitHub Actions is major_outage", "deployed and verified"):
+        assert expected in audit, expected
+
+
+@needs_wrangler
+def test_unreadable_ci_status_with_attestation_is_recorded_as_such(stack: Stack) -> None:
+    stack.control.pd_open_incident("Verification down", priority="P2", incident_id="PINC2")
+    stack.control.add_fault("statuspage", "status", status=503, path_contains="/github/")
+    state = run_emergency(service="verifier", incident_id="PINC2", reason=REASON, acting_person="bo.oncall",
+                          ci_unavailable_attestation="Actions runners stuck for 40 min, see #inc-42")
+    assert state.is_completed(), state.message
+    audit = artifacts_of(state)["emergency-verifier-audit"]
+    assert "ATTESTED by bo.oncall" in audit and "runners stuck" in audit
