@@ -12,6 +12,7 @@ from procedure.freeze import FreezeObservations, freeze_windows
 from procedure.policy import Policy
 from tasks.freeze import CALENDAR_ONLY, freeze_verdict, observe_freeze_sources
 
+
 def parse_sources(text: str) -> frozenset[str] | None:
     names = frozenset(s.strip() for s in text.split(",") if s.strip())
     return None if names in (frozenset(), frozenset({"all"})) else names
