@@ -102,3 +102,21 @@ def test_frozen_run_schedules_its_continuation_and_resumes_by_itself(stack: Stac
         assert final["state"]["type"] == "COMPLETED", final["state"]
     assert stack.live_version("edge-router") == release.parameters["version_ids"]["production"]
     assert len(created_deployments(stack, "edge-router")) == 1
+
+
+def test_freeze_status_writes_the_calendar_and_the_verdict(stack: Stack) -> None:
+    import asyncio
+
+    from flows.freeze_status import freeze_status
+    from tests.scenarios.test_workers_deploy import artifacts_of
+
+    now = datetime.now(UTC)
+    stack.control.status_post_maintenance(
+        "cloudflare", "Workers KV migration", components=["Workers"],
+        scheduled_for=now + timedelta(days=2), scheduled_until=now + timedelta(days=2, hours=3))
+    stack.control.pd_open_incident("Login outage", priority="P2")
+    state = asyncio.run(freeze_status(days=14, return_state=True))  # type: ignore[call-overload]
+    assert state.is_completed(), state.message
+    artifacts = artifacts_of(state)
+    assert "Workers KV migration" in artifacts["freeze-calendar"]
+    assert "FROZEN" in artifacts["freeze-now"] and "Login outage" in artifacts["freeze-now"]
