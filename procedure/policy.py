@@ -187,6 +187,52 @@ class EmergencyRules(_Model):
     monitor_window: Duration = timedelta(minutes=30)
 
 
+class VitalsRules(_Model):
+    """Android health gate: Google's bad-behaviour lines are 1.09 % user-perceived crash rate and
+    0.47 % user-perceived ANR rate; a release may also not be much worse than the previous one."""
+
+    max_user_perceived_crash_rate: float = Field(0.0109, ge=0, le=1)
+    max_user_perceived_anr_rate: float = Field(0.0047, ge=0, le=1)
+    max_regression_factor: float = Field(
+        1.5, ge=1, description="…and at most this many times the previous release's rate"
+    )
+    regression_min_delta: float = Field(
+        0.001, ge=0, le=1, description="…unless within this many points of it"
+    )
+    min_distinct_users: int = Field(500, ge=1, description="fewer users than this is no data")
+    recheck_after: Duration = Field(timedelta(hours=1), description="when no data: look again")
+
+
+class AndroidApp(_Model):
+    package_name: str = Field(pattern=r"^[a-zA-Z][\w]*(\.[a-zA-Z][\w]*)+$")
+    internal_track: str = "internal"
+    production_track: str = "production"
+    stages: list[float] = Field(default_factory=lambda: [0.05, 0.2, 0.5, 1.0], min_length=1)
+    internal_soak_standard: Duration = timedelta(0)
+    internal_soak_significant: Duration = Field(
+        timedelta(hours=24), description="procedure: minimum 24 hours for significant changes"
+    )
+    internal_sign_off: bool = Field(False, description="suspend for a typed sign-off in the UI")
+    stage_soak: Duration = Field(timedelta(hours=24), description="time at a stage before advancing")
+    review_check_interval: Duration = timedelta(minutes=30)
+    review_alert_after: Duration = Field(timedelta(days=7), description="Play: typically 2–7 days")
+    vitals: VitalsRules = VitalsRules()
+
+    @field_validator("stages")
+    @classmethod
+    def _increasing_fractions(cls, value: list[float]) -> list[float]:
+        if any(not 0 < f <= 1 for f in value):
+            raise ValueError("each stage is a fraction in (0, 1]")
+        if any(b <= a for a, b in zip(value, value[1:], strict=False)):
+            raise ValueError("stages must strictly increase")
+        if value[-1] != 1.0:
+            raise ValueError("the last stage must be 1.0 (100 %)")
+        return value
+
+    def internal_soak(self, significant: bool) -> timedelta:
+        return self.internal_soak_significant if significant else self.internal_soak_standard
+
+
 class Policy(_Model):
     version: Literal[1] = 1
     metadata: PolicyMetadata
@@ -196,6 +242,14 @@ class Policy(_Model):
     sources: FreezeSources = FreezeSources()
     emergency: EmergencyRules = EmergencyRules()
     services: dict[str, WorkerService] = Field(min_length=1)
+    android_apps: dict[str, AndroidApp] = Field(default_factory=dict)
+
+    def android_app(self, name: str) -> AndroidApp:
+        try:
+            return self.android_apps[name]
+        except KeyError:
+            known = ", ".join(sorted(self.android_apps)) or "none"
+            raise PolicyError(f"unknown Android app {name!r}; the policy knows: {known}") from None
 
     @field_validator("services")
     @classmethod

@@ -1,0 +1,183 @@
+"""The Android procedure as a pure decision: given what Google Play says now and when each step
+happened, what is due — and when.
+
+  Internal testing track (minimum 24 h for significant changes) → promote to the production track
+  → Google Play review → staged rollout 5 %, 20 %, 50 %, 100 % → halt when unhealthy.
+
+The store is the truth (DESIGN decision 1): `PlayView` is read from Play on every run; `Timeline`
+only remembers *when* things happened (Play does not say when a fraction changed), and a missing
+entry is read as "just now", so a lost record can delay a step but never hurry one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from procedure.policy import AndroidApp
+
+APPROVED = frozenset({"RELEASE_LIFECYCLE_STATE_PUBLISHED", "RELEASE_LIFECYCLE_STATE_APPROVED_NOT_PUBLISHED"})
+REJECTED = "RELEASE_LIFECYCLE_STATE_NOT_APPROVED"
+
+
+@dataclass(frozen=True)
+class PlayView:
+    """What Google Play says about one version code now."""
+
+    on_internal: bool
+    production_status: str | None = None  # draft | inProgress | halted | completed | None
+    production_fraction: float | None = None
+    lifecycle: str | None = None  # releaseLifecycleState of its production release
+
+    @property
+    def fraction(self) -> float:
+        if self.production_status == "completed":
+            return 1.0
+        return self.production_fraction or 0.0
+
+
+@dataclass(frozen=True)
+class Timeline:
+    internal_since: datetime | None = None
+    signed_off_by: str | None = None
+    promoted_at: datetime | None = None
+    stage_since: dict[str, datetime] = field(default_factory=dict)  # "0.2" → when it went live
+
+    def since(self, fraction: float) -> datetime | None:
+        return self.stage_since.get(stage_key(fraction))
+
+
+def stage_key(fraction: float) -> str:
+    return f"{fraction:g}"
+
+
+class Step(StrEnum):
+    UPLOAD = "upload"  # put the bundle on the internal track
+    MISSING = "missing"  # not on the internal track and nothing to upload
+    SOAK = "soak"  # internal testing soak not over
+    SIGN_OFF = "sign-off"  # soak over, policy wants a person's sign-off
+    PROMOTE = "promote"  # → production at the first stage
+    REVIEW = "review"  # waiting for Play's review
+    REJECTED = "rejected"
+    STAGE = "stage"  # live at a stage, its soak not over
+    ADVANCE = "advance"  # → the next stage (gates first: freeze, health)
+    HALTED = "halted"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class Decision:
+    step: Step
+    reason: str
+    due: datetime | None = None  # when to look again (SOAK, REVIEW, STAGE)
+    target: float | None = None  # ADVANCE / PROMOTE: the fraction to set
+
+
+def next_stage(app: AndroidApp, fraction: float) -> float | None:
+    """The first stage above `fraction`: never lower, never skip."""
+    return next((s for s in app.stages if s > fraction + 1e-9), None)
+
+
+def decide(
+    view: PlayView,
+    timeline: Timeline,
+    app: AndroidApp,
+    *,
+    significant: bool,
+    now: datetime,
+    has_bundle: bool,
+) -> Decision:
+    status = view.production_status
+    if status == "completed":
+        return Decision(Step.DONE, "live to 100 % of users")
+    if status == "halted":
+        return Decision(Step.HALTED, f"halted at {view.fraction:.0%}; resumes only by an operator's run")
+    if status in ("inProgress", "draft"):
+        return _after_promotion(view, timeline, app, now)
+    # not on production yet
+    if not view.on_internal:
+        if has_bundle:
+            return Decision(Step.UPLOAD, "upload the bundle to the internal testing track")
+        return Decision(Step.MISSING, "the version code is not on the internal testing track")
+    started = timeline.internal_since or now
+    soak = app.internal_soak(significant)
+    if now < started + soak:
+        kind = "significant" if significant else "standard"
+        return Decision(Step.SOAK, f"internal testing ({kind}: {soak}) until {started + soak:%Y-%m-%d %H:%M:%S %Z}",
+                        due=started + soak)
+    if app.internal_sign_off and not timeline.signed_off_by:
+        return Decision(Step.SIGN_OFF, "internal testing sign-off needed")
+    return Decision(Step.PROMOTE, "promote to production", target=app.stages[0])
+
+
+def _after_promotion(view: PlayView, timeline: Timeline, app: AndroidApp, now: datetime) -> Decision:
+    if view.lifecycle == REJECTED:
+        return Decision(Step.REJECTED, "Google Play did not approve the release (NOT_APPROVED)")
+    if view.lifecycle not in APPROVED:
+        promoted = timeline.promoted_at or now
+        waited = now - promoted
+        note = f"in review for {_human(waited)}"
+        if waited >= app.review_alert_after:
+            note += f" — longer than the {_human(app.review_alert_after)} the policy expects"
+        return Decision(Step.REVIEW, note, due=now + app.review_check_interval)
+    fraction = view.fraction
+    since = timeline.since(fraction) or now
+    due = since + app.stage_soak
+    if now < due:
+        return Decision(Step.STAGE, f"at {fraction:.0%} since {since:%H:%M:%S}; next step after {_human(app.stage_soak)}", due=due)
+    target = next_stage(app, fraction)
+    if target is None:  # at the last stage but not "completed": finish it
+        target = 1.0
+    return Decision(Step.ADVANCE, f"{fraction:.0%} → {target:.0%}", target=target)
+
+
+def _human(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds >= 86400 and seconds % 3600 == 0:
+        return f"{seconds // 86400} d {seconds % 86400 // 3600} h".replace(" 0 h", "")
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min".replace(" 0 min", "")
+    if seconds >= 60:
+        return f"{seconds // 60} min"
+    return f"{seconds} s"
+
+
+@dataclass(frozen=True)
+class VitalsSample:
+    user_perceived_crash_rate: float | None
+    user_perceived_anr_rate: float | None
+    distinct_users: int | None
+
+
+def vitals_verdict(
+    current: VitalsSample, previous: VitalsSample | None, app: AndroidApp
+) -> tuple[str, str]:
+    """("pass" | "fail" | "no data", why) for the crash and ANR rates of the version."""
+    rules = app.vitals
+    users = current.distinct_users or 0
+    if users < rules.min_distinct_users or current.user_perceived_crash_rate is None:
+        return "no data", f"{users} users, fewer than the {rules.min_distinct_users} needed"
+    problems = []
+    checks = (
+        ("crash", current.user_perceived_crash_rate,
+         previous.user_perceived_crash_rate if previous else None,
+         rules.max_user_perceived_crash_rate),
+        ("ANR", current.user_perceived_anr_rate,
+         previous.user_perceived_anr_rate if previous else None,
+         rules.max_user_perceived_anr_rate),
+    )
+    shown = []
+    for name, rate, before, ceiling in checks:
+        if rate is None:
+            continue
+        limit = ceiling
+        if before is not None and before > 0:
+            limit = min(ceiling, max(before * rules.max_regression_factor, before + rules.regression_min_delta))
+        shown.append(f"{name} {rate:.2%} (limit {limit:.2%})")
+        if rate > limit:
+            problems.append(f"user-perceived {name} rate {rate:.2%} exceeds {limit:.2%}"
+                            + (f" (previous release {before:.2%})" if before is not None else ""))
+    if problems:
+        return "fail", "; ".join(problems)
+    return "pass", f"{', '.join(shown)} over {users} users"
