@@ -20,9 +20,12 @@ class CannotContinue(RuntimeError):
     pass
 
 
-async def continue_at(when: datetime, why: str) -> tuple[str, str]:
-    """Schedule this run's continuation at `when`; returns (run id, run name). Idempotent: a
-    retried or re-run attempt of this same run finds the continuation it already scheduled."""
+async def continue_at(
+    when: datetime, why: str, parameters: dict[str, object] | None = None
+) -> tuple[str, str]:
+    """Schedule this run's continuation at `when` (with `parameters`, default this run's own);
+    returns (run id, run name). Idempotent: a retried or re-run attempt of this same run finds
+    the continuation it already scheduled."""
     deployment_id = deployment.id
     if not deployment_id:
         raise CannotContinue(
@@ -33,7 +36,7 @@ async def continue_at(when: datetime, why: str) -> tuple[str, str]:
     base = str(flow_run.name).split("~")[0]
     run = await arun_deployment(
         UUID(str(deployment_id)),
-        parameters=dict(flow_run.parameters),
+        parameters=dict(flow_run.parameters) if parameters is None else parameters,
         scheduled_time=when,
         timeout=0,
         as_subflow=False,

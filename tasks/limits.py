@@ -15,8 +15,13 @@ def release_limit(service: str) -> str:
     return f"workers-release-{service}"
 
 
+def app_limit(app: str) -> str:
+    """Every Play write for one app, serialised: a new edit invalidates the others."""
+    return f"android-app-{app}"
+
+
 async def ensure_limits(policy: Policy) -> list[str]:
-    names = [release_limit(s) for s in policy.services]
+    names = [release_limit(s) for s in policy.services] + [app_limit(a) for a in policy.android_apps]
     async with get_client() as client:
         for name in names:
             try:

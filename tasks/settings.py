@@ -5,6 +5,7 @@ Sandbox or real differ only here: base URLs and credentials (DESIGN decision 9).
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,6 +26,10 @@ class ProviderSettings:
     cloudflare_url: str
     cloudflare_token: SecretStr
     pagerduty_token: SecretStr
+    play_url: str
+    play_upload_url: str
+    play_reporting_url: str
+    google_service_account: SecretStr  # the key file's JSON text
 
     @classmethod
     def from_env(cls) -> ProviderSettings:
@@ -37,11 +42,39 @@ class ProviderSettings:
             ),
             cloudflare_token=SecretStr(env.get("CLOUDFLARE_API_TOKEN", "")),
             pagerduty_token=SecretStr(env.get("PAGERDUTY_API_TOKEN", "")),
+            play_url=env.get(
+                "RELORCH_PLAY_API_URL", "https://androidpublisher.googleapis.com/androidpublisher/v3"
+            ),
+            play_upload_url=env.get(
+                "RELORCH_PLAY_UPLOAD_URL",
+                "https://androidpublisher.googleapis.com/upload/androidpublisher/v3",
+            ),
+            play_reporting_url=env.get(
+                "RELORCH_PLAY_REPORTING_URL", "https://playdeveloperreporting.googleapis.com/v1beta1"
+            ),
+            google_service_account=SecretStr(_service_account_text(env)),
         )
 
     def secret_values(self) -> list[str]:
         tokens = (self.github_token, self.cloudflare_token, self.pagerduty_token)
-        return [s.get_secret_value() for s in tokens if s.get_secret_value()]
+        values = [s.get_secret_value() for s in tokens if s.get_secret_value()]
+        account = self.google_service_account.get_secret_value()
+        if account:
+            try:
+                key = json.loads(account).get("private_key", "")
+            except ValueError:
+                key = ""
+            # the PEM body lines, so no fragment of the key survives redaction either
+            values += [line for line in str(key).splitlines() if len(line) > 16]
+        return values
+
+
+def _service_account_text(env: os._Environ[str] | dict[str, str]) -> str:
+    """GOOGLE_SERVICE_ACCOUNT_JSON (the JSON itself) or GOOGLE_APPLICATION_CREDENTIALS (a path)."""
+    if env.get("GOOGLE_SERVICE_ACCOUNT_JSON"):
+        return env["GOOGLE_SERVICE_ACCOUNT_JSON"]
+    path = env.get("GOOGLE_APPLICATION_CREDENTIALS")
+    return Path(path).read_text() if path and Path(path).exists() else ""
 
 
 def policy_location() -> tuple[Path, str | None]:

@@ -1,0 +1,56 @@
+"""`advance-rollouts`: the cron safety net behind every rollout's scheduled continuation.
+
+Every few minutes: for each app in the policy, list the rollouts in flight *from Google Play*
+(production releases in progress, halted or in review — not from memory), decide for each
+whether a step is due, and take it. It holds the app's slot while it looks, so when a rollout's
+own continuation fires at the same time one of them acts and the other finds nothing due. It
+refreshes one table artifact of every active rollout.
+"""
+
+from __future__ import annotations
+
+from prefect import flow
+from prefect.concurrency.asyncio import concurrency
+from prefect.logging import get_run_logger
+
+from flows.android_steps import StepResult, rollout_step
+from tasks.evidence import publish_table
+from tasks.limits import app_limit
+from tasks.play import read_play
+from tasks.settings import current_policy
+
+SLOT_WAIT_S = 30  # an app busy with its own run is being looked after: next tick
+
+
+def _row(app: str, result: StepResult) -> dict[str, object]:
+    return {
+        "app": app, "version": result.version_code, "stage": result.decision.step.value,
+        "fraction": f"{result.fraction:.0%}", "acted": result.acted or "",
+        "next action": result.decision.reason if not result.acted else (result.message or ""),
+        "when": result.next_check.isoformat() if result.next_check else "",
+        "blocking": result.final or ("" if result.acted else result.message),
+    }
+
+
+@flow(name="advance-rollouts")
+async def advance_rollouts() -> list[dict[str, object]]:
+    policy = current_policy()
+    log = get_run_logger()
+    rows: list[dict[str, object]] = []
+    for name, app in policy.android_apps.items():
+        try:
+            async with concurrency(app_limit(name), occupy=1, strict=True, timeout_seconds=SLOT_WAIT_S):
+                state = await read_play(app)
+                for release in state.in_flight() or []:
+                    code = max(release.version_codes)
+                    result = await rollout_step(name, policy, version_code=code, state=state)
+                    if result.acted:
+                        log.info("%s %s: %s", name, code, result.acted)
+                        state = await read_play(app)  # the store changed: read it again
+                    rows.append(_row(name, result))
+        except TimeoutError:
+            log.info("%s is busy with its own run; next tick", name)
+            rows.append({"app": name, "version": "", "stage": "busy", "fraction": "", "acted": "",
+                         "next action": "its own run holds the slot", "when": "", "blocking": ""})
+    await publish_table("active-rollouts", rows, f"{len(rows)} rollout(s) in flight")
+    return rows

@@ -1,0 +1,130 @@
+"""Android — as the procedure lists it:
+
+  CI builds the .aab and uploads it to Google Play Console → internal testing track (minimum
+  24 hours for significant changes) → promote to the production track → Google Play review
+  (typically 2–7 days) → staged rollout 5 %, 20 %, 50 %, 100 %. Rollback: halt the rollout;
+  a fix is a new version through the same flow.
+
+Each run takes the app's slot, reads Play, does at most one step (upload, promote, advance,
+halt, resume) and schedules its continuation for when the next step is due: soaks and reviews
+hold no process. `advance-rollouts` is the safety net when a continuation is lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from prefect import flow
+from prefect.concurrency.asyncio import concurrency
+from prefect.flow_runs import suspend_flow_run
+from prefect.logging import get_run_logger
+from prefect.states import Completed, State
+from pydantic import BaseModel, Field
+
+from flows.android_steps import StepResult, rollout_step
+from flows.continuation import CannotContinue, continue_at, deferred
+from procedure.android import Step
+from procedure.android_request import AndroidReleaseRequest, validate_android_request
+from tasks.evidence import artifact_key, gate_markdown, publish
+from tasks.limits import app_limit
+from tasks.settings import current_policy
+from tasks.timeline import load_timeline, save_timeline
+
+SLOT_TIMEOUT_S = 900
+
+
+class RolloutStopped(RuntimeError):
+    """The rollout cannot go on by itself: rejected, halted, missing, or a gate failed."""
+
+
+class InternalSignOff(BaseModel):
+    """The form the Prefect UI shows when the policy asks for an internal-testing sign-off."""
+
+    approver: str = Field(min_length=2)
+    decision: bool = Field(description="true: internal testing passed; promote")
+    note: str = ""
+
+
+@flow(name="android-release", log_prints=True)
+async def android_release(
+    app: str,
+    version_code: int | None = None,
+    aab_path: str | None = None,
+    version_name: str = "",
+    release_notes: str = "",
+    significant: bool = False,
+    resume_reason: str | None = None,
+    operator: str | None = None,
+) -> dict[str, Any] | State:
+    """Take one Android version through the procedure, one due step per run.
+
+    Args:
+        app: an app from the policy's `android_apps`.
+        version_code: the version CI uploaded to the internal track (or leave empty and give aab_path).
+        aab_path: a built .aab to upload to the internal track.
+        version_name: the release name shown in Play.
+        release_notes: en-US release notes (≤ 500 characters).
+        significant: a significant change (internal testing ≥ 24 h).
+        resume_reason: resume a HALTED rollout (needs operator).
+        operator: who resumes.
+    """
+    policy = current_policy()
+    request = validate_android_request(
+        {"app": app, "version_code": version_code, "aab_path": aab_path, "version_name": version_name,
+         "release_notes": release_notes, "significant": significant,
+         "resume_reason": resume_reason, "operator": operator},
+        policy,
+    )
+    async with concurrency(app_limit(request.app), occupy=1, strict=True, timeout_seconds=SLOT_TIMEOUT_S):
+        result = await rollout_step(
+            request.app, policy, version_code=request.version_code, bundle_path=request.aab_path,
+            version_name=request.version_name, notes=request.release_notes,
+            significant=request.significant, resume_reason=request.resume_reason,
+            operator=request.operator,
+        )
+    if result.decision.step is Step.SIGN_OFF:
+        await sign_off(request, result)
+        result = StepResult(result.version_code, result.decision, next_check=None, message="signed off")
+    await publish(
+        artifact_key("android", request.app, "release"),
+        gate_markdown(f"Android release — {request.app} {result.version_code}",
+                      result.final or result.decision.step.value,
+                      {"step": result.decision.step.value, "acted": result.acted or "nothing due",
+                       "fraction": f"{result.fraction:.0%}",
+                       "next check": result.next_check.isoformat() if result.next_check else "—"},
+                      result.message),
+        f"{result.decision.step.value}: {result.message}",
+    )
+    if result.final == "done":
+        return Completed(message=f"{request.app} {result.version_code} is live to 100 % of users")
+    if result.final:
+        raise RolloutStopped(f"{request.app} {result.version_code} {result.final}: {result.message}")
+    return await hand_over(request, result)
+
+
+async def hand_over(request: AndroidReleaseRequest, result: StepResult) -> State:
+    """End this run; the next one starts when the next step is due (now, after a sign-off)."""
+    when = result.next_check or datetime.now(UTC)
+    params = {**request.model_dump(exclude={"aab_path", "resume_reason", "operator"}),
+              "version_code": result.version_code}
+    why = f"{result.decision.step.value}: {result.message}"
+    try:
+        _, name = await continue_at(when, why, params)
+    except CannotContinue:
+        get_run_logger().warning("no continuation (not run from a deployment): advance-rollouts will act when due")
+        return deferred(f"{why}; next step due {when.isoformat()} — left to advance-rollouts")
+    return deferred(f"{why}; continues as {name} at {when.isoformat()}")
+
+
+async def sign_off(request: AndroidReleaseRequest, result: StepResult) -> None:
+    """The policy asks a person to sign off internal testing: suspend (no process waits) for a
+    typed answer in the UI; the answer is recorded in the rollout's timeline."""
+    key = f"sign-off-{request.app}-{result.version_code}"
+    # suspend_flow_run is sync/async-dual; its stubs only describe the sync form
+    answer: InternalSignOff = await suspend_flow_run(wait_for_input=InternalSignOff, key=key)  # type: ignore[misc, arg-type]
+    if not answer.decision:
+        raise RolloutStopped(f"internal testing not signed off by {answer.approver}: {answer.note}")
+    timeline = await load_timeline(request.app, result.version_code)
+    await save_timeline(request.app, result.version_code, replace(timeline, signed_off_by=answer.approver))

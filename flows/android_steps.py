@@ -1,0 +1,204 @@
+"""One step of an Android rollout: read Play, decide with the core, act at most once, say when
+to look again. Shared by `android-release` (each run, then its scheduled continuation) and
+`advance-rollouts` (the cron safety net). The caller holds the app's concurrency slot, so two
+callers never act on one app at once; the second one re-reads Play and finds nothing due.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from prefect.artifacts import acreate_progress_artifact
+from prefect.logging import get_run_logger
+
+from procedure.android import (
+    APPROVED,
+    Decision,
+    PlayView,
+    Step,
+    Timeline,
+    decide,
+    stage_key,
+    vitals_verdict,
+)
+from procedure.policy import AndroidApp, Policy
+from tasks.evidence import artifact_key, gate_markdown, publish
+from tasks.freeze import describe, freeze_gate
+from tasks.play import PlayState, read_play, read_vitals, set_production_release, upload_bundle
+from tasks.timeline import load_timeline, save_timeline
+
+FINAL = {Step.DONE: "done", Step.HALTED: "halted", Step.REJECTED: "rejected", Step.MISSING: "missing"}
+
+
+@dataclass(frozen=True)
+class StepResult:
+    version_code: int
+    decision: Decision
+    acted: str | None = None  # the change made in Play, if any
+    next_check: datetime | None = None  # continue at
+    final: str | None = None  # done | halted | rejected | missing | failed
+    message: str = ""
+    fraction: float = 0.0
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def reconcile(timeline: Timeline, view: PlayView, now: datetime) -> Timeline:
+    """Fill in what Play shows has happened but the timeline has not recorded (as of now)."""
+    stages = dict(timeline.stage_since)
+    if view.production_status in ("inProgress", "completed") and view.lifecycle in APPROVED:
+        stages.setdefault(stage_key(view.fraction), now)
+    return replace(
+        timeline,
+        internal_since=timeline.internal_since or (now if view.on_internal else None),
+        promoted_at=timeline.promoted_at or (now if view.production_status else None),
+        stage_since=stages,
+    )
+
+
+async def rollout_step(
+    app_name: str,
+    policy: Policy,
+    *,
+    version_code: int | None,
+    bundle_path: str | None = None,
+    version_name: str = "",
+    notes: str = "",
+    significant: bool = False,
+    resume_reason: str | None = None,
+    operator: str | None = None,
+    state: PlayState | None = None,
+) -> StepResult:
+    app = policy.android_app(app_name)
+    log = get_run_logger()
+    now = _now()
+    state = state or await read_play(app)
+    if version_code is None:
+        if not bundle_path:
+            raise ValueError("version_code or aab_path is needed")
+        version_code = await upload_bundle(app, bundle_path, version_name, notes)
+        log.info("uploaded %s as version code %s to %s", bundle_path, version_code, app.internal_track)
+        await save_timeline(app_name, version_code, Timeline(internal_since=now))
+        soak = app.internal_soak(significant)
+        return StepResult(version_code, Decision(Step.UPLOAD, "uploaded"), "upload", now + soak,
+                          message=f"on {app.internal_track}; internal testing until {now + soak:%H:%M:%S}")
+    view = state.view(version_code)
+    recorded = await load_timeline(app_name, version_code)
+    timeline = reconcile(recorded, view, now)
+    if timeline != recorded:
+        await save_timeline(app_name, version_code, timeline)
+    decision = decide(view, timeline, app, significant=significant, now=now, has_bundle=bool(bundle_path))
+    log.info("%s %s: %s — %s", app_name, version_code, decision.step.value, decision.reason)
+    result = StepResult(version_code, decision, fraction=view.fraction, message=decision.reason)
+
+    if decision.step is Step.UPLOAD and bundle_path:
+        uploaded = await upload_bundle(app, bundle_path, version_name, notes)
+        if uploaded != version_code:
+            return replace(result, final="failed",
+                           message=f"the bundle is version code {uploaded}, not {version_code}")
+        await save_timeline(app_name, version_code, replace(timeline, internal_since=now))
+        return replace(result, acted="upload", next_check=now + app.internal_soak(significant))
+    if decision.step is Step.HALTED and resume_reason:
+        return await _resume(app_name, app, policy, version_code, view, timeline, resume_reason, operator, version_name, notes, result)
+    if decision.step in FINAL:
+        return replace(result, final=FINAL[decision.step])
+    if decision.step in (Step.SOAK, Step.REVIEW, Step.STAGE, Step.SIGN_OFF):
+        if decision.step is Step.REVIEW and "longer than" in decision.reason:
+            await alert(app_name, version_code, f"Google Play review is slow: {decision.reason}")
+        return replace(result, next_check=decision.due)
+
+    # PROMOTE or ADVANCE: production changes — freeze gate first, right before the change.
+    subject = f"{app_name}-{version_code}"
+    freeze = await freeze_gate(decision.step.value, subject, policy)
+    if freeze.frozen:
+        return replace(result, next_check=freeze.next_allowed or freeze.recheck_at,
+                       message=f"change freeze: {describe(freeze)}")
+    target = decision.target or 1.0
+    if decision.step is Step.PROMOTE:
+        await set_production_release(app, version_code, "inProgress", target, version_name, notes)
+        await save_timeline(app_name, version_code, replace(timeline, promoted_at=now))
+        return replace(result, acted=f"promoted to {app.production_track} at {target:.0%} (sent for review)",
+                       next_check=now + app.review_check_interval)
+    # ADVANCE: the health gate on this stage's users.
+    since = timeline.since(view.fraction) or now
+    verdict, why = await health_gate(app_name, app, version_code, state.previous_release(version_code), since, now)
+    if verdict == "no data":
+        return replace(result, next_check=now + app.vitals.recheck_after, message=f"health: no data yet ({why})")
+    if verdict == "fail":
+        await set_production_release(app, version_code, "halted", view.fraction, version_name, notes)
+        await alert(app_name, version_code, f"rollout HALTED at {view.fraction:.0%}: {why}")
+        return replace(result, acted=f"halted at {view.fraction:.0%}", final="failed",
+                       message=f"health gate failed at {view.fraction:.0%}: {why}; rollout halted")
+    if target >= 1.0:
+        await set_production_release(app, version_code, "completed", None, version_name, notes)
+    else:
+        await set_production_release(app, version_code, "inProgress", target, version_name, notes)
+    stages = {**timeline.stage_since, stage_key(target): now}
+    await save_timeline(app_name, version_code, replace(timeline, stage_since=stages))
+    await progress(app_name, version_code, target)
+    done = target >= 1.0
+    return replace(result, acted=f"{view.fraction:.0%} → {target:.0%}", fraction=target,
+                   next_check=None if done else now + app.stage_soak, final="done" if done else None,
+                   message=f"advanced to {target:.0%} ({why})")
+
+
+async def _resume(app_name: str, app: AndroidApp, policy: Policy, version_code: int, view: PlayView,
+                  timeline: Timeline, reason: str, operator: str | None, name: str, notes: str,
+                  result: StepResult) -> StepResult:
+    """A halted rollout resumes only by an operator's run with a reason — at the same fraction."""
+    if not operator:
+        return replace(result, final="failed", message="resuming a halted rollout needs `operator`")
+    freeze = await freeze_gate("resume", f"{app_name}-{version_code}", policy)
+    if freeze.frozen:
+        return replace(result, next_check=freeze.next_allowed or freeze.recheck_at,
+                       message=f"change freeze: {describe(freeze)}")
+    now = _now()
+    await set_production_release(app, version_code, "inProgress", view.fraction, name, notes)
+    stages = {**timeline.stage_since, stage_key(view.fraction): now}
+    await save_timeline(app_name, version_code, replace(timeline, stage_since=stages))
+    await alert(app_name, version_code, f"resumed at {view.fraction:.0%} by {operator}: {reason}", level="warning")
+    return replace(result, acted=f"resumed at {view.fraction:.0%} by {operator}", next_check=now + app.stage_soak,
+                   message=f"resumed by {operator}: {reason}")
+
+
+async def health_gate(app_name: str, app: AndroidApp, version_code: int, previous: int | None,
+                      since: datetime, now: datetime) -> tuple[str, str]:
+    current = await read_vitals(app, version_code, since, now)
+    before = await read_vitals(app, previous, since, now) if previous else None
+    verdict, why = vitals_verdict(current, before, app)
+    rules = app.vitals
+    await publish(
+        artifact_key("android", app_name, str(version_code), "health"),
+        gate_markdown(
+            f"Health gate — {app_name} {version_code}", verdict,
+            {"window": f"{since.isoformat()} → {now.isoformat()}",
+             "user-perceived crash rate": current.user_perceived_crash_rate,
+             "user-perceived ANR rate": current.user_perceived_anr_rate,
+             "distinct users": current.distinct_users,
+             "previous release": f"{previous}: crash {before.user_perceived_crash_rate}, ANR {before.user_perceived_anr_rate}" if before else "none"},
+            why,
+            thresholds={"max crash rate": rules.max_user_perceived_crash_rate,
+                        "max ANR rate": rules.max_user_perceived_anr_rate,
+                        "max regression factor": rules.max_regression_factor,
+                        "min distinct users": rules.min_distinct_users},
+        ),
+        f"health {verdict}: {why}",
+    )
+    return verdict, why
+
+
+async def alert(app_name: str, version_code: int, text: str, level: str = "error") -> None:
+    """Alerts go to the run log at error level and to an artifact the UI lists."""
+    log = get_run_logger()
+    (log.error if level == "error" else log.warning)("ALERT %s %s: %s", app_name, version_code, text)
+    await publish(artifact_key("android", app_name, "alert"), f"# Alert — {app_name} {version_code}\n\n{text}", text)
+
+
+async def progress(app_name: str, version_code: int, fraction: float) -> None:
+    await acreate_progress_artifact(
+        progress=round(fraction * 100, 1), key=artifact_key("android", app_name, "rollout"),
+        description=f"{app_name} {version_code} at {fraction:.0%}",
+    )

@@ -1,0 +1,153 @@
+"""Google Play: read where a version stands, upload, set the production release, read vitals.
+
+Every write is one edit (insert → change → commit with ERROR_IF_IN_REVIEW) made while the app's
+concurrency slot is held, because edits invalidate each other. Status is read from the releases
+endpoint (no edit); the production fraction needs a track read, which opens a short edit — also
+under the slot.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from clients import (
+    LocalizedText,
+    PlayPublisherClient,
+    PlayReportingClient,
+    Release,
+    ServiceAccountCredentials,
+)
+from procedure.android import PlayView, VitalsSample
+from procedure.policy import AndroidApp
+from tasks.providers import _transport
+from tasks.settings import ProviderSettings
+
+PUBLISHER_SCOPE = "https://www.googleapis.com/auth/androidpublisher"
+REPORTING_SCOPE = "https://www.googleapis.com/auth/playdeveloperreporting"
+
+
+def _credentials(scope: str) -> ServiceAccountCredentials:
+    settings = ProviderSettings.from_env()
+    text = settings.google_service_account.get_secret_value()
+    if not text:
+        raise RuntimeError("no Google service account: set GOOGLE_SERVICE_ACCOUNT_JSON")
+    return ServiceAccountCredentials.from_info(json.loads(text), [scope], transport=_transport())
+
+
+def publisher() -> PlayPublisherClient:
+    s = ProviderSettings.from_env()
+    return PlayPublisherClient(s.play_url, _credentials(PUBLISHER_SCOPE),
+                               upload_url=s.play_upload_url, transport=_transport())
+
+
+def reporting() -> PlayReportingClient:
+    s = ProviderSettings.from_env()
+    return PlayReportingClient(s.play_reporting_url, _credentials(REPORTING_SCOPE),
+                               transport=_transport())
+
+
+@dataclass(frozen=True)
+class ProductionRelease:
+    version_codes: tuple[int, ...]
+    status: str
+    fraction: float | None
+    name: str | None
+    lifecycle: str | None
+
+
+@dataclass(frozen=True)
+class PlayState:
+    """One app's tracks as Play reports them now."""
+
+    internal_codes: frozenset[int]
+    production: tuple[ProductionRelease, ...]
+
+    def view(self, version_code: int) -> PlayView:
+        mine = next((r for r in self.production if version_code in r.version_codes), None)
+        return PlayView(
+            on_internal=version_code in self.internal_codes or mine is not None,
+            production_status=mine.status if mine else None,
+            production_fraction=mine.fraction if mine else None,
+            lifecycle=mine.lifecycle if mine else None,
+        )
+
+    def previous_release(self, version_code: int) -> int | None:
+        """The completed release still serving everyone else during a staged rollout."""
+        for release in self.production:
+            if release.status == "completed" and version_code not in release.version_codes:
+                return max(release.version_codes)
+        return None
+
+    def in_flight(self) -> list[ProductionRelease]:
+        """Staged (in progress or halted) production releases, in review or live."""
+        return [r for r in self.production if r.status in ("inProgress", "halted")]
+
+
+@task(name="read Google Play", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+async def read_play(app: AndroidApp) -> PlayState:
+    pkg = app.package_name
+    async with publisher() as play:
+        lifecycle = {
+            code: state.lifecycle_state
+            for state in await play.list_releases(pkg, app.production_track)
+            for code in state.version_codes
+        }
+        edit = await play.insert_edit(pkg)
+        try:
+            internal = await play.get_track(pkg, edit.id, app.internal_track)
+            production = await play.get_track(pkg, edit.id, app.production_track)
+        finally:
+            await play.delete_edit(pkg, edit.id)
+    releases = tuple(
+        ProductionRelease(
+            version_codes=tuple(int(c) for c in r.version_codes),
+            status=r.status,
+            fraction=r.user_fraction,
+            name=r.name,
+            lifecycle=next((lifecycle[int(c)] for c in r.version_codes if int(c) in lifecycle), None),
+        )
+        for r in production.releases
+    )
+    internal_codes = frozenset(int(c) for r in internal.releases for c in r.version_codes)
+    return PlayState(internal_codes, releases)
+
+
+@task(name="upload bundle to the internal track", retries=0, cache_policy=NO_CACHE)
+async def upload_bundle(app: AndroidApp, path: str, version_name: str, notes: str) -> int:
+    """Not retried by Prefect: a retry would upload twice; a re-run reads the track first."""
+    data = Path(path).read_bytes()
+    async with publisher() as play:
+        return await play.upload_to_track(
+            app.package_name, app.internal_track, data, release_name=version_name,
+            release_notes=_notes(notes), status="completed",
+        )
+
+
+def _notes(text: str) -> tuple[LocalizedText, ...]:
+    return (LocalizedText(language="en-US", text=text),) if text else ()
+
+
+@task(name="set production release", retries=0, cache_policy=NO_CACHE)
+async def set_production_release(
+    app: AndroidApp, version_code: int, status: str, fraction: float | None, name: str, notes: str
+) -> None:
+    release = Release(
+        name=name or str(version_code), version_codes=(str(version_code),), status=status,  # type: ignore[arg-type]
+        user_fraction=fraction if status in ("inProgress", "halted") else None,
+        release_notes=_notes(notes),
+    )
+    async with publisher() as play:
+        await play.apply_track_release(app.package_name, app.production_track, release)
+
+
+@task(name="read vitals", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+async def read_vitals(app: AndroidApp, version_code: int, start: datetime, end: datetime) -> VitalsSample:
+    async with reporting() as vitals:
+        got = await vitals.vitals(app.package_name, version_code, start=start, end=end)
+    return VitalsSample(got.user_perceived_crash_rate, got.user_perceived_anr_rate, got.distinct_users)
