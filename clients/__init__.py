@@ -26,8 +26,27 @@ from clients._github_models import (
     ReviewThread,
     StatusContext,
 )
+from clients._google import AccessTokenSource
+from clients._google_auth import (
+    GOOGLE_TOKEN_URI,
+    PLAY_PUBLISHER_SCOPE,
+    PLAY_REPORTING_SCOPE,
+    ServiceAccountCredentials,
+)
 from clients._pagerduty import PagerDutyClient
 from clients._pagerduty_models import PdIncident
+from clients._play import ChangesInReviewError, PlayPublisherClient
+from clients._play_models import (
+    AppEdit,
+    Bundle,
+    CountryTargeting,
+    LocalizedText,
+    Release,
+    Track,
+    TrackReleaseState,
+    VitalsSample,
+)
+from clients._play_reporting import PlayReportingClient
 from clients._probe import WorkerProbe
 from clients._probe_models import HealthProbe, KeyFlowProbe
 from clients._retry import RetryPolicy
@@ -35,33 +54,49 @@ from clients._statuspage import StatuspageClient
 from clients._statuspage_models import SpComponent, SpIncident, SpMaintenance
 
 __all__ = [
+    "AccessTokenSource",
+    "AppEdit",
+    "Bundle",
     "CfDeployment",
     "CfVersion",
+    "ChangesInReviewError",
     "CheckRun",
     "CloudflareClient",
     "CombinedStatus",
+    "CountryTargeting",
     "DeployOutcome",
     "DeploymentStatus",
+    "GOOGLE_TOKEN_URI",
     "GitHubClient",
     "GitHubDeployment",
     "HealthProbe",
     "InvocationTotals",
     "KeyFlowProbe",
+    "LocalizedText",
     "NotFoundError",
+    "PLAY_PUBLISHER_SCOPE",
+    "PLAY_REPORTING_SCOPE",
     "PagerDutyClient",
     "PdIncident",
+    "PlayPublisherClient",
+    "PlayReportingClient",
     "ProviderError",
     "PullRequest",
+    "Release",
     "RetryPolicy",
     "Review",
     "ReviewRequirement",
     "ReviewState",
     "ReviewThread",
+    "ServiceAccountCredentials",
     "SpComponent",
     "SpIncident",
     "SpMaintenance",
     "StatusContext",
     "StatuspageClient",
+    "Track",
+    "TrackReleaseState",
     "VersionShare",
+    "VitalsSample",
     "WorkerProbe",
 ]

@@ -13,6 +13,7 @@ from sandbox.adminutil import AdminError, admin_json
 from sandbox.cloudflare import admin as cloudflare_admin
 from sandbox.faults import TARGETS, FaultSpecError
 from sandbox.github import admin as github_admin
+from sandbox.googleplay import admin as googleplay_admin
 from sandbox.httputil import sandbox_state
 from sandbox.pagerduty import admin as pagerduty_admin
 from sandbox.seed import apply_seed
@@ -88,4 +89,5 @@ ROUTES: list[BaseRoute] = [
     Mount("/workers", routes=worker_admin.ROUTES),
     Mount("/pagerduty", routes=pagerduty_admin.ROUTES),
     Mount("/statuspage", routes=statuspage_admin.ROUTES),
+    Mount("/googleplay", routes=googleplay_admin.ROUTES),
 ]

@@ -22,6 +22,7 @@ from sandbox.errors import EXCEPTION_HANDLERS
 from sandbox.github import deployments as github_deployments
 from sandbox.github import graphql as github_graphql
 from sandbox.github import rest as github_rest
+from sandbox.googleplay import routes as googleplay_routes
 from sandbox.middleware import ProviderMiddleware
 from sandbox.pagerduty import routes as pagerduty_routes
 from sandbox.state import SandboxState
@@ -43,6 +44,7 @@ def build_app(state: SandboxState) -> Starlette:
             Mount("/workers", routes=worker_routes.ROUTES),
             Mount("/pagerduty", routes=pagerduty_routes.ROUTES),
             Mount("/statuspage", routes=statuspage_routes.ROUTES),
+            Mount("/google", routes=googleplay_routes.ROUTES),
             Mount("/_sandbox", routes=admin.ROUTES),
         ],
         middleware=[Middleware(ProviderMiddleware, state=state)],

@@ -14,7 +14,10 @@ from typing import Any
 
 import httpx
 
+from sandbox.control_play import PlayControl, PlayControlError
 from sandbox.control_sources import FreezeSourcesControl
+
+__all__ = ["PlayControlError", "SandboxAdminError", "SandboxControl"]
 
 # The sample Worker's entry module, uploaded as a new version by cf_upload_version().
 SAMPLE_WORKER = Path(__file__).with_name("sample-worker") / "src" / "index.js"
@@ -26,7 +29,7 @@ class SandboxAdminError(RuntimeError):
     """The admin API refused a request (bad input, unknown script, ...)."""
 
 
-class SandboxControl(FreezeSourcesControl):  # PagerDuty and status page methods live there
+class SandboxControl(FreezeSourcesControl, PlayControl):  # PagerDuty, status pages, Google Play
     def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout)

@@ -9,6 +9,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from sandbox.googleplay.wire import (
+    GoogleError,
+    OAuthError,
+    generic_google_body,
+    generic_oauth_body,
+    google_error_body,
+    oauth_body,
+)
 from sandbox.pagerduty.wire import pagerduty_body
 
 GITHUB_DOCS = "https://docs.github.com/rest"
@@ -89,6 +97,10 @@ def provider_error(
         body = cloudflare_body(code, message)
     elif target == "pagerduty":
         body = pagerduty_body(status, message)
+    elif target == "googleplay":
+        body = generic_google_body(status, message)
+    elif target == "google-oauth":
+        body = generic_oauth_body(status, message)
     else:  # the Worker, and status pages: {"error": message}
         body = worker_body(message)
     return JSONResponse(body, status_code=status, headers=dict(headers or {}))
@@ -106,6 +118,10 @@ def target_of(path: str) -> str | None:
         return "pagerduty"
     if path.startswith("/statuspage/"):
         return "statuspage"
+    if path.startswith("/google/oauth2/"):
+        return "google-oauth"
+    if path.startswith("/google/"):
+        return "googleplay"
     return None
 
 
@@ -124,6 +140,17 @@ async def on_worker_error(_: Request, exc: Exception) -> Response:
     return JSONResponse(worker_body(exc.message), status_code=exc.status)
 
 
+async def on_google_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, GoogleError)
+    body = google_error_body(exc)
+    return JSONResponse(body, status_code=exc.http_status, headers=exc.headers)
+
+
+async def on_oauth_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OAuthError)
+    return JSONResponse(oauth_body(exc.error, exc.description), status_code=exc.http_status)
+
+
 async def on_http_exception(request: Request, exc: Exception) -> Response:
     """Routing misses (404/405) answered in the shape of whichever provider the path names."""
     assert isinstance(exc, HTTPException)
@@ -139,5 +166,7 @@ EXCEPTION_HANDLERS = {
     GitHubError: on_github_error,
     CloudflareError: on_cloudflare_error,
     WorkerError: on_worker_error,
+    GoogleError: on_google_error,
+    OAuthError: on_oauth_error,
     HTTPException: on_http_exception,
 }

@@ -6,7 +6,16 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-TARGETS = ("github", "cloudflare", "worker", "pagerduty", "statuspage", "*")
+TARGETS = (
+    "github",
+    "cloudflare",
+    "worker",
+    "pagerduty",
+    "statuspage",
+    "googleplay",  # androidpublisher, its uploads and Play Developer Reporting
+    "google-oauth",  # the token endpoint
+    "*",
+)
 KINDS = ("status", "rate_limit", "slow", "drop_after_commit")
 
 

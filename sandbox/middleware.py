@@ -15,6 +15,7 @@ from sandbox.auth import is_authorised, unauthorised
 from sandbox.clock import iso_micro
 from sandbox.errors import provider_error, target_of
 from sandbox.faults import Fault
+from sandbox.googleplay.oauth import access_denied
 from sandbox.requestlog import query_dict, redact_headers, summarise_body
 from sandbox.state import PROVIDERS, SandboxState
 
@@ -24,6 +25,8 @@ PREFIXES = {
     "worker": "/workers",
     "pagerduty": "/pagerduty",
     "statuspage": "/statuspage",  # the logged path keeps the page: /cloudflare/api/v2/...
+    "googleplay": "/google",  # logged as /androidpublisher/v3/..., /upload/..., /playdev...
+    "google-oauth": "/google/oauth2",
 }
 RATE_LIMIT_MESSAGES = {
     "github": "API rate limit exceeded for installation.",
@@ -31,6 +34,8 @@ RATE_LIMIT_MESSAGES = {
     "worker": "Too Many Requests",
     "pagerduty": "Rate Limit Exceeded",
     "statuspage": "Too Many Requests",
+    "googleplay": "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute'.",
+    "google-oauth": "Rate limit exceeded.",
 }
 STATUS_MESSAGES = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 
@@ -100,6 +105,11 @@ class ProviderMiddleware:
                 status = await _answer(
                     unauthorised(target, headers.get("authorization")), scope, receive, send
                 )
+            elif (
+                target == "googleplay"
+                and (denied := access_denied(self.state, path, headers)) is not None
+            ):
+                status = await _answer(denied, scope, receive, send)
             else:
                 captured = _Captured()
                 await self.app(scope, _replay(body, receive), captured.send)

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 REDACTED = "[redacted]"
 # Headers that carry credentials for any of the providers (GitHub, Cloudflare, legacy CF keys).
@@ -14,6 +15,10 @@ SENSITIVE_HEADERS = frozenset(
 )
 # Fields of a Cloudflare secret binding that hold the secret itself.
 SECRET_FIELDS = ("text", "key_base64", "key_jwk")
+# Form fields that are credentials (OAuth token requests: the signed JWT assertion and friends).
+SECRET_FORM_FIELDS = frozenset(
+    {"assertion", "client_secret", "refresh_token", "password", "code", "access_token"}
+)
 MAX_TEXT_BODY = 2000
 
 
@@ -47,6 +52,9 @@ def summarise_body(content_type: str, body: bytes) -> Any:
             return redact_json(json.loads(body))
         except ValueError:
             pass
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        pairs = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+        return {k: REDACTED if k in SECRET_FORM_FIELDS else v for k, v in pairs}
     if content_type.startswith("multipart/"):
         # The handler replaces this with a per-part summary once it has parsed the form.
         return {"multipart": True, "size": len(body)}

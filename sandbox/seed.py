@@ -5,7 +5,10 @@
                            "required_approvals": 1, "via": "protection",
                            "thread_resolution": true}]},
      "cloudflare": {"accounts": [{"id": "acct", "scripts": [
-         {"name": "auth-api-production", "secrets": ["SIGNING_KEY"]}]}]}}
+         {"name": "auth-api-production", "secrets": ["SIGNING_KEY"]}]}]},
+     "googleplay": {"service_accounts": [{"client_email": "...", "public_key_pem": "..."}],
+                    "apps": [{"package_name": "com.acme.app", "production_version_code": 100,
+                              "review_seconds": 2.0}]}}
 
 Seeding adds to the current state; reset first for a clean world.
 """
@@ -17,6 +20,7 @@ from typing import Any
 from sandbox.adminutil import AdminError
 from sandbox.cloudflare.admin import create_script
 from sandbox.github.admin import upsert_repo
+from sandbox.googleplay.admin import PACKAGE_NAME, register_service_account, upsert_app
 from sandbox.state import SandboxState
 
 
@@ -29,7 +33,7 @@ def _list(doc: Any, key: str) -> list[dict[str, Any]]:
 
 def apply_seed(state: SandboxState, doc: dict[str, Any]) -> dict[str, Any]:
     """Apply a seed document; returns what was created (script -> initial version id)."""
-    created: dict[str, Any] = {"repos": [], "scripts": {}}
+    created: dict[str, Any] = {"repos": [], "scripts": {}, "play_apps": []}
     with state.lock:
         tokens = doc.get("tokens")
         if tokens is not None:
@@ -56,4 +60,11 @@ def apply_seed(state: SandboxState, doc: dict[str, Any]) -> dict[str, Any]:
                 script = create_script(state, account_id, name, script_doc)
                 assert script.latest_version is not None
                 created["scripts"][name] = script.latest_version.id
+        for account_doc in _list(doc.get("googleplay"), "service_accounts"):
+            register_service_account(state, account_doc)
+        for app_doc in _list(doc.get("googleplay"), "apps"):
+            package_name = app_doc.get("package_name")
+            if not isinstance(package_name, str) or not PACKAGE_NAME.match(package_name):
+                raise AdminError("each Play app needs a 'package_name' like com.acme.app")
+            created["play_apps"].append(upsert_app(state, package_name, app_doc).package_name)
     return created

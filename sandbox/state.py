@@ -11,6 +11,7 @@ from sandbox.clock import Clock, system_clock
 from sandbox.cloudflare.model import CloudflareStore
 from sandbox.faults import FaultStore
 from sandbox.github.model import GitHubStore
+from sandbox.googleplay.model import GooglePlayStore
 from sandbox.pagerduty.model import PagerDutyStore
 from sandbox.requestlog import RequestLog
 from sandbox.statuspage.model import StatuspageStore
@@ -33,6 +34,7 @@ class SandboxState:
         self.worker = WorkerSessions()
         self.pagerduty = PagerDutyStore()
         self.statuspage = StatuspageStore.default(self.clock())
+        self.googleplay = GooglePlayStore()
         self.faults = FaultStore()
         self.log = RequestLog()
         self.rng = random.Random(RNG_SEED)
@@ -51,6 +53,7 @@ class SandboxState:
             self.worker = WorkerSessions()
             self.pagerduty = PagerDutyStore()
             self.statuspage = StatuspageStore.default(self.now())
+            self.googleplay = GooglePlayStore()  # service accounts and tokens too
             self.faults.clear()
             self.log.clear()
             self.rng = random.Random(RNG_SEED)
