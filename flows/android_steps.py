@@ -166,6 +166,7 @@ async def _resume(app_name: str, app: AndroidApp, policy: Policy, version_code: 
 
 async def health_gate(app_name: str, app: AndroidApp, version_code: int, previous: int | None,
                       since: datetime, now: datetime) -> tuple[str, str]:
+    since = min(since, now - app.vitals.min_window)  # hourly data: at least one whole hour
     current = await read_vitals(app, version_code, since, now)
     before = await read_vitals(app, previous, since, now) if previous else None
     verdict, why = vitals_verdict(current, before, app)

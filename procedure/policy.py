@@ -201,6 +201,10 @@ class VitalsRules(_Model):
     )
     min_distinct_users: int = Field(500, ge=1, description="fewer users than this is no data")
     recheck_after: Duration = Field(timedelta(hours=1), description="when no data: look again")
+    min_window: Duration = Field(
+        timedelta(hours=1),
+        description="the Reporting API counts whole UTC hours: look back at least this far",
+    )
 
 
 class AndroidApp(_Model):

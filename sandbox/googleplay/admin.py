@@ -112,13 +112,13 @@ def upsert_app(state: SandboxState, package_name: str, doc: dict[str, Any]) -> A
         if app is None:
             app = App(package_name=package_name)
             state.googleplay.apps[package_name] = app
+        if live is not None:  # first: it may refuse, and then nothing changes
+            _live_production(state, app, live, live_name)
         app.managed_publishing = managed
         app.review_seconds = review_seconds
         app.review_outcome = outcome
         app.rejection_reason = reason
         app.edit_ttl_seconds = ttl
-        if live is not None:
-            _live_production(state, app, live, live_name)
         return app
 
 

@@ -388,7 +388,9 @@ def query_errors(
     return problems
 
 
-def exchange_errors(document: dict[str, Any], response: httpx.Response, *, strip: str) -> list[str]:
+def exchange_errors(
+    document: dict[str, Any], response: httpx.Response, *, strip: str, check_request: bool = True
+) -> list[str]:
     """Everything about one real exchange that the description does not allow: the query, a
     JSON request body against the method's request schema, the answer against its response
     schema (2xx) or Google's error shape (4xx/5xx). `strip` is the sandbox's path prefix before
@@ -402,9 +404,12 @@ def exchange_errors(document: dict[str, Any], response: httpx.Response, *, strip
     if strip.endswith("/") and path.startswith("upload/"):
         path = "/" + path
     method = find_method(document, request.method, path)
-    problems = query_errors(document, method, parse_qsl(request.url.query.decode()))
+    problems = []
+    if check_request:
+        problems += query_errors(document, method, parse_qsl(request.url.query.decode()))
     content = request.content
-    if method.request and content and "json" in request.headers.get("content-type", ""):
+    json_request = "json" in request.headers.get("content-type", "")
+    if check_request and method.request and content and json_request:
         problems += [
             f"request: {p}" for p in body_errors(document, method.request, json.loads(content))
         ]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -105,3 +106,49 @@ def stack(prefect_server: None, sandbox_server: RunningSandbox, policy_file: Pat
     yield Stack(control, policy, url)
     control.clear_faults()
     assert os.environ["RELORCH_PROFILE"] == "sandbox"
+
+
+PACKAGE = "app.provii.wallet"
+PREVIOUS_CODE = 100
+
+
+@dataclass
+class Android:
+    stack: Stack
+    package: str = PACKAGE
+
+    def ci_upload(self, version_code: int) -> None:
+        """What CI does: edit → bundle → internal track (completed) → commit."""
+        token = self.stack.control.play_issue_token()
+        self.stack.control.play_upload_internal(self.package, version_code, token=token)
+
+    def production(self) -> list[dict[str, Any]]:
+        state = self.stack.control.play_state(self.package)
+        return list(state["tracks"]["production"]["releases"])
+
+    def release_of(self, version_code: int) -> dict[str, Any] | None:
+        return next((r for r in self.production() if version_code in r["versionCodes"]), None)
+
+
+@pytest.fixture
+def android(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Android:
+    from prefect.variables import Variable
+
+    from tasks.timeline import variable_name
+
+    async def forget_timelines() -> None:  # version codes are per test; Play state is reset too
+        for code in (101, 102, 103):
+            await Variable.aunset(variable_name("wallet", code))
+
+    asyncio.run(forget_timelines())
+    control = stack.control
+    account = control.play_service_account()
+    monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_JSON", json.dumps(account))
+    monkeypatch.setenv("RELORCH_PLAY_API_URL", f"{stack.url}/google/androidpublisher/v3")
+    monkeypatch.setenv("RELORCH_PLAY_UPLOAD_URL", f"{stack.url}/google/upload/androidpublisher/v3")
+    monkeypatch.setenv("RELORCH_PLAY_REPORTING_URL", f"{stack.url}/google/playdeveloperreporting/v1beta1")
+    control.play_app(PACKAGE, review_seconds=1.0, production_version_code=PREVIOUS_CODE,
+                     production_release_name="1.4.0")
+    control.play_set_vitals(PACKAGE, PREVIOUS_CODE, user_perceived_crash_rate=0.003,
+                            user_perceived_anr_rate=0.001, distinct_users=90000)
+    return Android(stack)

@@ -1,0 +1,165 @@
+"""The Android procedure on a real Prefect server against the Google Play sandbox, in compressed
+time: each `android-release` run does one due step; the test plays the continuations' part
+(runs again when the previous run said the next step is due) unless a test is about them."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from datetime import datetime
+from typing import Any
+
+import pytest
+from prefect.states import State
+
+from tests.scenarios.conftest import PACKAGE, Android
+
+pytestmark = [pytest.mark.scenario]
+DUE = re.compile(r"next step due (\S+) ")
+
+
+def run_android(**params: Any) -> State:
+    from flows.android_release import android_release
+
+    return asyncio.run(android_release(**params, return_state=True))  # type: ignore[call-overload]
+
+
+def is_deferred(state: State) -> bool:
+    return state.is_completed() and state.name == "Deferred"
+
+
+def drive(params: dict[str, Any], *, max_runs: int = 40, between: Any = None) -> list[State]:
+    """Run the release again each time the previous run said its next step is due."""
+    states: list[State] = []
+    for _ in range(max_runs):
+        state = run_android(**params)
+        states.append(state)
+        if not is_deferred(state):
+            return states
+        found = DUE.search(state.message or "")
+        assert found, state.message
+        wait = (datetime.fromisoformat(found.group(1)) - datetime.now().astimezone()).total_seconds()
+        time.sleep(max(0.0, wait) + 0.05)
+        params = {k: v for k, v in params.items() if k not in ("aab_path", "resume_reason", "operator")}
+        if between:
+            between(len(states))
+    raise AssertionError(f"no end after {max_runs} runs: {[s.message for s in states[-3:]]}")
+
+
+def fractions_set(android: Android) -> list[str]:
+    """Every production status/fraction the orchestrator committed, in order."""
+    seen = []
+    for r in android.stack.control.requests("googleplay"):
+        if r["method"] == "PUT" and r["path"].endswith("/tracks/production") and r["status"] < 300:
+            for release in r["body"]["releases"]:
+                if "101" in release["versionCodes"]:
+                    seen.append(f"{release['status']}:{release.get('userFraction', '')}")
+    return seen
+
+
+def test_happy_path_to_100_percent(android: Android) -> None:
+    android.ci_upload(101)
+    android.stack.control.play_set_vitals(PACKAGE, 101, user_perceived_crash_rate=0.003, distinct_users=4000)
+    ci_requests = len(android.stack.control.requests("googleplay"))
+    states = drive({"app": "wallet", "version_code": 101, "version_name": "1.5.0",
+                    "release_notes": "Faster proofs"})
+    assert states[-1].is_completed() and not is_deferred(states[-1]), states[-1].message
+    assert "100 %" in (states[-1].message or "")
+    assert fractions_set(android) == ["inProgress:0.05", "inProgress:0.2", "inProgress:0.5", "completed:"]
+    # every commit asked Play not to cancel a review in progress
+    ours = android.stack.control.requests("googleplay")[ci_requests:]
+    commits = [r for r in ours if r["path"].endswith(":commit")]
+    assert commits and all(r["query"].get("changesInReviewBehavior") == "ERROR_IF_IN_REVIEW" for r in commits)
+    assert android.release_of(101)["status"] == "completed"
+
+
+def test_crash_rate_jump_at_20_percent_halts_and_never_reaches_50(android: Android) -> None:
+    android.ci_upload(101)
+    android.stack.control.play_set_vitals(PACKAGE, 101, user_perceived_crash_rate=0.003, distinct_users=4000)
+
+    def jump_at_20(_: int) -> None:
+        release = android.release_of(101)
+        if release and release.get("userFraction") == 0.2:
+            android.stack.control.play_set_vitals(PACKAGE, 101, user_perceived_crash_rate=0.025,
+                                                  distinct_users=4000)
+
+    states = drive({"app": "wallet", "version_code": 101}, between=jump_at_20)
+    final = states[-1]
+    assert final.is_failed()
+    assert "halted" in (final.message or "") and "crash" in (final.message or "")
+    release = android.release_of(101)
+    assert release["status"] == "halted" and release["userFraction"] == 0.2
+    assert "inProgress:0.5" not in fractions_set(android)
+    # a halted rollout does not move by itself; an operator's run with a reason resumes it
+    again = run_android(app="wallet", version_code=101)
+    assert again.is_failed() and "halted" in (again.message or "")
+    android.stack.control.play_set_vitals(PACKAGE, 101, user_perceived_crash_rate=0.003, distinct_users=4000)
+    resumed = run_android(app="wallet", version_code=101, resume_reason="Crash fixed server-side",
+                          operator="ana.release")
+    assert is_deferred(resumed), resumed.message
+    assert android.release_of(101)["status"] == "inProgress"
+    assert android.release_of(101)["userFraction"] == 0.2  # resumed where it was, not higher
+
+
+def test_review_rejected_is_a_clear_failure(android: Android) -> None:
+    android.stack.control.play_app(PACKAGE, review_seconds=1.0, review_outcome="reject",
+                                   rejection_reason="Policy: missing privacy disclosure")
+    android.ci_upload(101)
+    states = drive({"app": "wallet", "version_code": 101})
+    assert states[-1].is_failed()
+    assert "rejected" in (states[-1].message or "") and "NOT_APPROVED" in (states[-1].message or "")
+
+
+def test_freeze_during_the_rollout_waits_and_continues_after_it_lifts(android: Android) -> None:
+    android.ci_upload(101)
+    android.stack.control.play_set_vitals(PACKAGE, 101, distinct_users=4000)
+    incident: list[str] = []
+
+    def freeze_at_20(run: int) -> None:
+        release = android.release_of(101)
+        if release and release.get("userFraction") == 0.2 and not incident:
+            incident.append(android.stack.control.pd_open_incident("Payments down", priority="P1"))
+        elif incident and len(incident) < 4:
+            incident.append("waiting")  # a few frozen runs go by
+            if len(incident) == 4:
+                android.stack.control.pd_set_incident_status(incident[0], "resolved")
+
+    states = drive({"app": "wallet", "version_code": 101}, between=freeze_at_20)
+    assert states[-1].is_completed() and not is_deferred(states[-1])
+    frozen = [s for s in states if "change freeze" in (s.message or "")]
+    assert frozen and all("Payments down" in (s.message or "") for s in frozen)
+    assert fractions_set(android) == ["inProgress:0.05", "inProgress:0.2", "inProgress:0.5", "completed:"]
+
+
+def test_missing_version_and_bad_parameters_fail_before_play_is_called(android: Android) -> None:
+    before = len(android.stack.control.requests("googleplay"))
+    for bad, field in (({"app": "ios-wallet"}, "app"), ({"version_code": -3}, "version_code"),
+                       ({"version_code": None}, "aab_path"), ({"release_notes": "x" * 501}, "release_notes"),
+                       ({"resume_reason": "because"}, "operator")):
+        state = run_android(**{"app": "wallet", "version_code": 101, **bad})
+        assert state.is_failed() and field in (state.message or ""), state.message
+    assert len(android.stack.control.requests("googleplay")) == before
+    missing = run_android(app="wallet", version_code=999)
+    assert missing.is_failed() and "not on the internal testing track" in (missing.message or "")
+
+
+def test_lost_continuation_is_taken_by_advance_rollouts_within_one_tick(android: Android) -> None:
+    from flows.advance_rollouts import advance_rollouts
+
+    android.ci_upload(101)
+    android.stack.control.play_set_vitals(PACKAGE, 101, distinct_users=4000)
+    # drive until live at 5 %, then drop the continuation (the test stops calling the flow)
+    for _ in range(20):
+        state = run_android(app="wallet", version_code=101)
+        release = android.release_of(101)
+        if release and release.get("userFraction") == 0.05 and "at 5%" in (state.message or ""):
+            break
+        time.sleep(1.0)
+    time.sleep(2.5)  # the 5 % stage's soak (2 s in the sandbox profile) is over
+    rows = asyncio.run(advance_rollouts())
+    assert android.release_of(101)["userFraction"] == 0.2
+    assert [r for r in rows if r["version"] == 101 and "5% → 20%" in str(r["acted"])]
+    # both firing: the rollout's own run right after finds nothing due
+    state = run_android(app="wallet", version_code=101)
+    assert is_deferred(state) and android.release_of(101)["userFraction"] == 0.2
