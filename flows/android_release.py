@@ -33,6 +33,9 @@ from tasks.settings import current_policy
 from tasks.timeline import load_timeline, save_timeline
 
 SLOT_TIMEOUT_S = 900
+# A worker killed while holding an app's slot frees it when its lease lapses: Prefect's shortest
+# lease (60 s), renewed while the run lives, so a crash blocks the app for about a minute.
+SLOT_LEASE_S = 60
 
 
 class RolloutStopped(RuntimeError):
@@ -77,7 +80,8 @@ async def android_release(
          "resume_reason": resume_reason, "operator": operator},
         policy,
     )
-    async with concurrency(app_limit(request.app), occupy=1, strict=True, timeout_seconds=SLOT_TIMEOUT_S):
+    async with concurrency(app_limit(request.app), occupy=1, strict=True,
+                           timeout_seconds=SLOT_TIMEOUT_S, lease_duration=SLOT_LEASE_S):
         result = await rollout_step(
             request.app, policy, version_code=request.version_code, bundle_path=request.aab_path,
             version_name=request.version_name, notes=request.release_notes,

@@ -4,6 +4,7 @@ deployment in prefect.yaml. Prints the UI address; Ctrl-C stops all of it."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -49,6 +50,9 @@ def stack_env(api_url: str, sandbox_url: str, prefect_home: Path) -> dict[str, s
         "GITHUB_TOKEN": os.environ.get("GITHUB_TOKEN", "sandbox-github-token"),
         "CLOUDFLARE_API_TOKEN": os.environ.get("CLOUDFLARE_API_TOKEN", "sandbox-cloudflare-token"),
         "PAGERDUTY_API_TOKEN": os.environ.get("PAGERDUTY_API_TOKEN", "sandbox-pagerduty-token"),
+        "RELORCH_PLAY_API_URL": f"{sandbox_url}/google/androidpublisher/v3",
+        "RELORCH_PLAY_UPLOAD_URL": f"{sandbox_url}/google/upload/androidpublisher/v3",
+        "RELORCH_PLAY_REPORTING_URL": f"{sandbox_url}/google/playdeveloperreporting/v1beta1",
     }
 
 
@@ -78,7 +82,11 @@ def running_stack(port: int = 4200, sandbox_port: int = 8790, quiet: bool = Fals
     procs: list[subprocess.Popen[bytes]] = []
     sandbox = start_sandbox(port=sandbox_port)
     api_url = f"http://127.0.0.1:{port}/api"
-    env = {**os.environ, **stack_env(api_url, sandbox.url, home)}
+    control = SandboxControl(sandbox.url)
+    # a Google service account whose key the sandbox's token endpoint trusts
+    account = control.play_service_account()
+    env = {**os.environ, **stack_env(api_url, sandbox.url, home),
+           "GOOGLE_SERVICE_ACCOUNT_JSON": json.dumps(account)}
     out = subprocess.DEVNULL if quiet else None
     try:
         server = subprocess.Popen(
@@ -87,13 +95,14 @@ def running_stack(port: int = 4200, sandbox_port: int = 8790, quiet: bool = Fals
         )
         procs.append(server)
         _wait_healthy(api_url, server)
-        os.environ.update(stack_env(api_url, sandbox.url, home))
+        os.environ.update({k: v for k, v in env.items() if k.startswith(("RELORCH_", "PREFECT_", "GOOGLE_"))})
         from tasks.limits import ensure_limits
         from tasks.settings import current_policy
 
         policy = current_policy()
-        control = SandboxControl(sandbox.url)
         control.seed(seed_document(policy))
+        for app in policy.android_apps.values():  # live on production already, as real apps are
+            control.play_app(app.package_name, production_version_code=100, review_seconds=5.0)
         asyncio.run(ensure_limits(policy))
         _prefect(env, "work-pool", "create", POOL, "--type", "process", "--overwrite")
         _prefect(env, "--no-prompt", "deploy", "--all")

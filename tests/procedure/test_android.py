@@ -22,7 +22,10 @@ NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 H = timedelta(hours=1)
 
 
-def at(view: PlayView, timeline: Timeline = Timeline(), *, significant: bool = False,
+EMPTY = Timeline()
+
+
+def at(view: PlayView, timeline: Timeline = EMPTY, *, significant: bool = False,
        has_bundle: bool = False, now: datetime = NOW):
     return decide(view, timeline, APP, significant=significant, now=now, has_bundle=has_bundle)
 

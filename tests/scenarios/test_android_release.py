@@ -14,6 +14,7 @@ import pytest
 from prefect.states import State
 
 from tests.scenarios.conftest import PACKAGE, Android
+from tests.scenarios.real_server import real_prefect_server
 
 pytestmark = [pytest.mark.scenario]
 DUE = re.compile(r"next step due (\S+) ")
@@ -147,15 +148,7 @@ def test_missing_version_and_bad_parameters_fail_before_play_is_called(android: 
 def test_lost_continuation_is_taken_by_advance_rollouts_within_one_tick(android: Android) -> None:
     from flows.advance_rollouts import advance_rollouts
 
-    android.ci_upload(101)
-    android.stack.control.play_set_vitals(PACKAGE, 101, distinct_users=4000)
-    # drive until live at 5 %, then drop the continuation (the test stops calling the flow)
-    for _ in range(20):
-        state = run_android(app="wallet", version_code=101)
-        release = android.release_of(101)
-        if release and release.get("userFraction") == 0.05 and "at 5%" in (state.message or ""):
-            break
-        time.sleep(1.0)
+    _live_at_five_percent(android)  # then the continuation is lost: the test stops calling the flow
     time.sleep(2.5)  # the 5 % stage's soak (2 s in the sandbox profile) is over
     rows = asyncio.run(advance_rollouts())
     assert android.release_of(101)["userFraction"] == 0.2
@@ -163,3 +156,88 @@ def test_lost_continuation_is_taken_by_advance_rollouts_within_one_tick(android:
     # both firing: the rollout's own run right after finds nothing due
     state = run_android(app="wallet", version_code=101)
     assert is_deferred(state) and android.release_of(101)["userFraction"] == 0.2
+
+
+def _live_at_five_percent(android: Android) -> None:
+    android.ci_upload(101)
+    android.stack.control.play_set_vitals(PACKAGE, 101, distinct_users=4000)
+    for _ in range(20):
+        state = run_android(app="wallet", version_code=101)
+        release = android.release_of(101)
+        if release and release.get("userFraction") == 0.05 and "at 5%" in (state.message or ""):
+            return
+        time.sleep(1.0)
+    raise AssertionError("never reached 5 %")
+
+
+def test_worker_killed_in_the_middle_of_an_advance_then_exactly_one_advance(
+    android: Android, tmp_path: Any
+) -> None:
+    with real_prefect_server(tmp_path) as api_url:
+        _killed_mid_advance(android, api_url)
+
+
+def _killed_mid_advance(android: Android, api_url: str) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tasks.limits import ensure_limits
+
+    asyncio.run(ensure_limits(android.stack.policy))
+    _live_at_five_percent(android)
+    time.sleep(2.5)  # the 5 % soak is over: the next run advances
+    control = android.stack.control
+    mark = len(control.requests("googleplay"))
+    # the commit is slow: the worker dies while Play is still applying it
+    control.add_fault("googleplay", "slow", delay_s=4.0, method="POST", path_contains=":commit")
+    code = ("import asyncio; from flows.android_release import android_release; "
+            "asyncio.run(android_release(app='wallet', version_code=101))")
+    worker = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "PREFECT_API_URL": api_url},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def mid_advance() -> bool:
+            return any(r["method"] == "PUT" and r["path"].endswith("/tracks/production")
+                       for r in control.requests("googleplay")[mark:])
+        deadline = time.monotonic() + 60
+        while not mid_advance():
+            assert time.monotonic() < deadline and worker.poll() is None, "the advance never started"
+            time.sleep(0.05)
+        time.sleep(0.3)  # the commit is on its way
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    time.sleep(4.5)  # Play finishes the commit the dead worker sent
+    control.clear_faults()
+    # restart: the slot comes back when the dead run's lease lapses (60 s, reclaimed by the
+    # server's repossessor); then the store is re-read and nothing is advanced twice
+    state = run_android(app="wallet", version_code=101)
+    assert is_deferred(state), state.message
+    again = run_android(app="wallet", version_code=101)
+    assert is_deferred(again), again.message
+    commits = [r for r in control.requests("googleplay")[mark:]
+               if r["path"].endswith(":commit") and r["status"] == 200]
+    assert len(commits) == 1, [c["path"] for c in commits]
+    assert android.release_of(101)["userFraction"] == 0.2
+
+
+def test_upload_from_a_bundle_path_goes_through_one_edit(android: Android, tmp_path: Any) -> None:
+    import json
+
+    bundle = tmp_path / "app-release.aab"
+    bundle.write_text(json.dumps({"versionCode": 102, "versionName": "1.6.0"}))  # the sandbox reads this
+    state = run_android(app="wallet", aab_path=str(bundle), version_name="1.6.0", significant=True)
+    assert is_deferred(state), state.message
+    assert "internal testing until" in (state.message or "")
+    calls = [(r["method"], r["path"].split("/")[-1]) for r in android.stack.control.requests("googleplay")]
+    assert ("POST", "bundles") in calls
+    commit = next(r for r in android.stack.control.requests("googleplay") if r["path"].endswith(":commit"))
+    assert commit["query"]["changesInReviewBehavior"] == "ERROR_IF_IN_REVIEW"
+    internal = android.stack.control.play_state(PACKAGE)["tracks"]["internal"]["releases"]
+    assert [r["versionCodes"] for r in internal] == [[102]]
+    # significant: 3 s of internal testing in the sandbox profile before promotion
+    early = run_android(app="wallet", version_code=102, significant=True)
+    assert is_deferred(early) and "internal testing" in (early.message or "")
