@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from procedure.policy import Policy, PolicyError
-from procedure.request import RequestError
+from procedure.request import RequestError, bad_parameters
 
 
 class AndroidReleaseRequest(BaseModel):
@@ -38,10 +38,7 @@ def validate_android_request(params: dict[str, Any], policy: Policy) -> AndroidR
     try:
         request = AndroidReleaseRequest.model_validate(params)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'parameters'}: {e['msg']}" for e in error.errors()
-        )
-        raise RequestError(f"bad parameters: {problems}") from None
+        raise RequestError(bad_parameters(error)) from None
     try:
         policy.android_app(request.app)
     except PolicyError as error:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from procedure.policy import EmergencyRules, Policy, PolicyError
+from procedure.request import bad_parameters
 
 OPEN_INCIDENT = frozenset({"triggered", "acknowledged"})
 FREEZING = frozenset({"P1", "P2"})
@@ -41,10 +42,7 @@ def validate_emergency_request(params: dict[str, object], policy: Policy) -> Eme
     try:
         request = EmergencyRequest.model_validate(params)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
-        )
-        raise EmergencyRefused(f"bad parameters: {problems}") from None
+        raise EmergencyRefused(bad_parameters(error)) from None
     try:
         service = policy.service(request.service)
     except PolicyError as error:

@@ -18,6 +18,14 @@ class RequestError(ValueError):
     """Bad run parameters. The text names the field; nothing has been called yet."""
 
 
+def bad_parameters(error: ValidationError) -> str:
+    """One line naming every bad field and what was wrong with it."""
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'parameters'}: {e['msg']}" for e in error.errors()
+    )
+    return f"bad parameters: {problems}"
+
+
 class WorkersDeployRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -52,10 +60,7 @@ def validate_workers_request(params: dict[str, Any], policy: Policy) -> WorkersD
     try:
         request = WorkersDeployRequest.model_validate(params)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
-        )
-        raise RequestError(f"bad parameters: {problems}") from None
+        raise RequestError(bad_parameters(error)) from None
     try:
         service = policy.service(request.service)
     except PolicyError as error:

@@ -173,51 +173,56 @@ def _live_at_five_percent(android: Android) -> None:
 def test_worker_killed_in_the_middle_of_an_advance_then_exactly_one_advance(
     android: Android, tmp_path: Any
 ) -> None:
-    with real_prefect_server(tmp_path) as api_url:
-        _killed_mid_advance(android, api_url)
-
-
-def _killed_mid_advance(android: Android, api_url: str) -> None:
+    """Every run here is its own process on a real server (its repossessor reclaims the dead
+    run's concurrency lease): live at 5 %, a run killed while Play applies its commit, then
+    runs after the restart — exactly one advance."""
+    import json
     import os
     import signal
     import subprocess
     import sys
 
-    from tasks.limits import ensure_limits
+    from tests.scenarios.conftest import ROOT
 
-    asyncio.run(ensure_limits(android.stack.policy))
-    _live_at_five_percent(android)
-    time.sleep(2.5)  # the 5 % soak is over: the next run advances
-    control = android.stack.control
-    mark = len(control.requests("googleplay"))
-    # the commit is slow: the worker dies while Play is still applying it
-    control.add_fault("googleplay", "slow", delay_s=4.0, method="POST", path_contains=":commit")
-    code = ("import asyncio; from flows.android_release import android_release; "
-            "asyncio.run(android_release(app='wallet', version_code=101))")
-    worker = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "PREFECT_API_URL": api_url},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        def mid_advance() -> bool:
-            return any(r["method"] == "PUT" and r["path"].endswith("/tracks/production")
-                       for r in control.requests("googleplay")[mark:])
-        deadline = time.monotonic() + 60
-        while not mid_advance():
-            assert time.monotonic() < deadline and worker.poll() is None, "the advance never started"
-            time.sleep(0.05)
-        time.sleep(0.3)  # the commit is on its way
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(timeout=10)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-    time.sleep(4.5)  # Play finishes the commit the dead worker sent
-    control.clear_faults()
-    # restart: the slot comes back when the dead run's lease lapses (60 s, reclaimed by the
-    # server's repossessor); then the store is re-read and nothing is advanced twice
-    state = run_android(app="wallet", version_code=101)
-    assert is_deferred(state), state.message
-    again = run_android(app="wallet", version_code=101)
-    assert is_deferred(again), again.message
+    android.ci_upload(101)
+    android.stack.control.play_set_vitals(PACKAGE, 101, distinct_users=4000)
+    with real_prefect_server(tmp_path) as api_url:
+        env = {**os.environ, "PREFECT_API_URL": api_url}
+
+        def driver(action: str, **kwargs: Any) -> Any:
+            return subprocess.Popen([sys.executable, "-m", "tests.scenarios.android_driver", action],
+                                    cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                    text=True, **kwargs)
+
+        first = driver("to-five-percent")
+        assert first.wait(timeout=120) == 0
+        assert android.release_of(101)["userFraction"] == 0.05
+        time.sleep(2.5)  # the 5 % soak is over: the next run advances
+        control = android.stack.control
+        mark = len(control.requests("googleplay"))
+        # the commit is slow: the worker dies while Play is still applying it
+        control.add_fault("googleplay", "slow", delay_s=4.0, method="POST", path_contains=":commit")
+        doomed = driver("once")
+        try:
+            deadline = time.monotonic() + 60
+            while not any(r["method"] == "PUT" and r["path"].endswith("/tracks/production")
+                          for r in control.requests("googleplay")[mark:]):
+                assert time.monotonic() < deadline and doomed.poll() is None, "the advance never started"
+                time.sleep(0.05)
+            time.sleep(0.3)  # the commit is on its way
+            doomed.send_signal(signal.SIGKILL)
+            doomed.wait(timeout=10)
+        finally:
+            if doomed.poll() is None:
+                doomed.kill()
+        time.sleep(4.5)  # Play finishes the commit the dead worker sent
+        control.clear_faults()
+        # restart: the dead run's slot comes back when its lease lapses (60 s); the store is
+        # re-read, the advance the dead run made is found, and the new stage's soak starts now
+        restarted = driver("once")
+        out, _ = restarted.communicate(timeout=240)
+        result = json.loads(out.strip().splitlines()[-1])
+        assert result["name"] == "Deferred" and "at 20%" in str(result["message"]), result
     commits = [r for r in control.requests("googleplay")[mark:]
                if r["path"].endswith(":commit") and r["status"] == 200]
     assert len(commits) == 1, [c["path"] for c in commits]
