@@ -246,3 +246,22 @@ def test_upload_from_a_bundle_path_goes_through_one_edit(android: Android, tmp_p
     # significant: 3 s of internal testing in the sandbox profile before promotion
     early = run_android(app="wallet", version_code=102, significant=True)
     assert is_deferred(early) and "internal testing" in (early.message or "")
+
+
+def test_served_release_hands_over_to_its_scheduled_continuations(android: Android) -> None:
+    """Through the real deployment and a worker: each run schedules the next; nobody drives."""
+    import os
+
+    from tests.scenarios.worker import served_deployments, wait_for
+
+    android.ci_upload(101)
+    android.stack.control.play_set_vitals(PACKAGE, 101, distinct_users=4000)
+    keys = [k for k in os.environ if k.startswith(("RELORCH_", "GOOGLE_")) or k.endswith("_TOKEN")]
+    with served_deployments({k: os.environ[k] for k in keys}) as api:
+        deployment = api.deployment_id("android-release", "standard")
+        run, _ = api.create_flow_run(deployment, {"app": "wallet", "version_code": 101})
+        final = api.wait_chain(run["id"], timeout_s=150)
+        assert final["state"]["type"] == "COMPLETED" and final["state"]["name"] != "Deferred", final["state"]
+        chain = wait_for(lambda: api.runs_tagged(f"continues:{run['id']}"), 5)
+        assert chain and chain[0]["parameters"]["version_code"] == 101
+    assert fractions_set(android) == ["inProgress:0.05", "inProgress:0.2", "inProgress:0.5", "completed:"]
