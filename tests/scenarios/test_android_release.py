@@ -145,17 +145,32 @@ def test_missing_version_and_bad_parameters_fail_before_play_is_called(android: 
     assert missing.is_failed() and "not on the internal testing track" in (missing.message or "")
 
 
-def test_lost_continuation_is_taken_by_advance_rollouts_within_one_tick(android: Android) -> None:
+def test_lost_continuation_is_taken_by_advance_rollouts_within_one_tick(
+    android: Android, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    from pathlib import Path
+
+    import yaml
+
     from flows.advance_rollouts import advance_rollouts
 
+    # a stage soak long enough that "right after" stays inside it even on a loaded machine
+    doc = yaml.safe_load(Path(os.environ["RELORCH_POLICY"]).read_text())
+    doc["profiles"]["sandbox"]["android_apps"]["wallet"]["stage_soak"] = "6s"
+    slow = tmp_path / "policy.yaml"
+    slow.write_text(yaml.safe_dump(doc))
+    monkeypatch.setenv("RELORCH_POLICY", str(slow))
+
     _live_at_five_percent(android)  # then the continuation is lost: the test stops calling the flow
-    time.sleep(2.5)  # the 5 % stage's soak (2 s in the sandbox profile) is over
+    time.sleep(6.5)  # the 5 % stage's soak is over
     rows = asyncio.run(advance_rollouts())
     assert android.release_of(101)["userFraction"] == 0.2
     assert [r for r in rows if r["version"] == 101 and "5% → 20%" in str(r["acted"])]
     # both firing: the rollout's own run right after finds nothing due
     state = run_android(app="wallet", version_code=101)
-    assert is_deferred(state) and android.release_of(101)["userFraction"] == 0.2
+    assert is_deferred(state) and "at 20%" in (state.message or ""), state.message
+    assert android.release_of(101)["userFraction"] == 0.2
 
 
 def _live_at_five_percent(android: Android) -> None:
