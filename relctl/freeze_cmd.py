@@ -25,8 +25,8 @@ def parse_instant(text: str, policy: Policy) -> datetime:
 
 
 def verdict_json(policy: Policy, at: datetime, sources: frozenset[str] | None) -> dict[str, Any]:
-    live = None if sources is None else (CALENDAR_ONLY if sources <= CALENDAR_ONLY else None)
-    verdict = asyncio.run(freeze_verdict(policy, at, live))
+    calendar_only = sources is not None and sources <= CALENDAR_ONLY
+    verdict = asyncio.run(freeze_verdict(policy, at, CALENDAR_ONLY if calendar_only else None))
     return verdict.to_json_dict()
 
 
