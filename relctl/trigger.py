@@ -51,6 +51,13 @@ class PrefectApi:
                 return run
             time.sleep(poll_s)
 
+    def resume(self, run_id: str, run_input: dict[str, Any]) -> None:
+        """Answer a run suspended for input (what the UI's Resume form sends)."""
+        answer = self._http.post(f"flow_runs/{run_id}/resume", json={"run_input": run_input})
+        answer.raise_for_status()
+        if answer.json().get("status") not in (None, "ACCEPT"):
+            raise ValueError(f"resume refused: {answer.json()}")
+
     def runs_tagged(self, tag: str) -> list[dict[str, Any]]:
         answer = self._http.post(
             "flow_runs/filter",

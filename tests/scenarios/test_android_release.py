@@ -280,3 +280,39 @@ def test_served_release_hands_over_to_its_scheduled_continuations(android: Andro
         chain = wait_for(lambda: api.runs_tagged(f"continues:{run['id']}"), 5)
         assert chain and chain[0]["parameters"]["version_code"] == 101
     assert fractions_set(android) == ["inProgress:0.05", "inProgress:0.2", "inProgress:0.5", "completed:"]
+
+
+def test_internal_sign_off_suspends_for_a_typed_answer_then_promotes(
+    android: Android, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    from pathlib import Path
+
+    import yaml
+
+    from tests.scenarios.worker import served_deployments, wait_for
+
+    doc = yaml.safe_load(Path(os.environ["RELORCH_POLICY"]).read_text())
+    doc["profiles"]["sandbox"]["android_apps"]["wallet"]["internal_sign_off"] = True
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(yaml.safe_dump(doc))
+    monkeypatch.setenv("RELORCH_POLICY", str(policy))
+    android.ci_upload(101)
+    keys = [k for k in os.environ if k.startswith(("RELORCH_", "GOOGLE_")) or k.endswith("_TOKEN")]
+    with served_deployments({k: os.environ[k] for k in keys}) as api:
+        deployment = api.deployment_id("android-release", "standard")
+        run, _ = api.create_flow_run(deployment, {"app": "wallet", "version_code": 101})
+
+        def suspended() -> dict[str, Any] | None:
+            current = api.follow(run["id"])
+            return current if current["state"]["name"] == "Suspended" else None
+
+        waiting = wait_for(suspended, 90, poll=1.0)
+        assert android.release_of(101) is None  # nothing promoted before the sign-off
+        api.resume(waiting["id"], {"approver": "ana.qa", "decision": True, "note": "internal testing ok"})
+
+        def promoted() -> bool:
+            return android.release_of(101) is not None
+
+        wait_for(promoted, 90, poll=1.0)
+    assert android.release_of(101)["userFraction"] == 0.05
