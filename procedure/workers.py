@@ -16,6 +16,7 @@ class DeploymentView:
     id: str
     created_on: datetime
     shares: tuple[tuple[str, float], ...]  # (version id, percentage)
+    message: str | None = None
 
     @property
     def sole_version(self) -> str | None:
@@ -46,4 +47,16 @@ def rollback_target(history: Sequence[DeploymentView], new_version_id: str) -> s
         candidate = deployment.sole_version or deployment.main_version
         if candidate and candidate != new_version_id:
             return candidate
+    return None
+
+
+ROLLBACK_PREFIX = "rollback:"
+
+
+def rolled_back_from(history: Sequence[DeploymentView], version_id: str) -> DeploymentView | None:
+    """The rollback that took `version_id` out of service, if its last time live ended in one:
+    deploying it again would ship what verification already refused."""
+    for newer, older in zip(history, history[1:], strict=False):
+        if older.sole_version == version_id and newer.sole_version != version_id:
+            return newer if (newer.message or "").startswith(ROLLBACK_PREFIX) else None
     return None

@@ -13,7 +13,13 @@ from prefect.logging import get_run_logger
 
 from clients import CfDeployment, ProviderError
 from procedure.policy import Policy
-from procedure.workers import DeploymentView, live_since, rollback_target
+from procedure.workers import (
+    ROLLBACK_PREFIX,
+    DeploymentView,
+    live_since,
+    rollback_target,
+    rolled_back_from,
+)
 from tasks import providers
 
 
@@ -35,7 +41,8 @@ class DeployRecord:
 
 def _views(history: list[CfDeployment]) -> list[DeploymentView]:
     return [
-        DeploymentView(d.id, d.created_on, tuple((s.version_id, s.percentage) for s in d.versions))
+        DeploymentView(d.id, d.created_on, tuple((s.version_id, s.percentage) for s in d.versions),
+                       d.message)
         for d in history
     ]
 
@@ -68,6 +75,12 @@ async def deploy_version(
     log = get_run_logger()
     async with providers.cloudflare() as cf:
         before = _views(await cf.list_deployments(svc.account_id, script))
+        refused = rolled_back_from(before, version_id)
+        if refused is not None:
+            raise DeployError(
+                f"version {version_id} was rolled back on {script} at {refused.created_on:%Y-%m-%d %H:%M:%S} "
+                f"({refused.message}); it is not deployed again — upload a fixed version"
+            )
         previous = rollback_target(before, version_id)
         outcome = await cf.deploy(svc.account_id, script, version_id, message=message)
         after = _views(await cf.list_deployments(svc.account_id, script))
@@ -87,7 +100,7 @@ async def roll_back(
 ) -> DeployRecord:
     svc = policy.service(service)
     script = svc.environments[environment].script  # type: ignore[index]
-    message = f"rollback: {reason}"[:1000]
+    message = f"{ROLLBACK_PREFIX} {reason}"[:1000]
     async with providers.cloudflare() as cf:
         try:
             outcome = await cf.deploy(svc.account_id, script, to_version_id, message=message)

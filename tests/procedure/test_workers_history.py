@@ -24,3 +24,16 @@ def test_live_since_spans_repeated_deployments_of_the_same_version() -> None:
     assert is_live(history, "new")
     assert live_since(history, "new") == T0 + timedelta(minutes=2)
     assert live_since(history, "old") is None
+
+
+def test_a_rolled_back_version_is_recognised() -> None:
+    from procedure.workers import rolled_back_from
+
+    rolled = DeploymentView("d3", T0 + timedelta(minutes=3), (("old", 100),), "rollback: health 503")
+    history = [rolled, dep(2, ("new", 100)), dep(1, ("old", 100))]
+    assert rolled_back_from(history, "new") == rolled
+    assert rolled_back_from(history, "old") is None
+    # replaced by a later ordinary release, not a rollback: deploying it again is allowed
+    replaced = [dep(3, ("newer", 100)), dep(2, ("new", 100))]
+    assert rolled_back_from(replaced, "new") is None
+    assert rolled_back_from([], "new") is None

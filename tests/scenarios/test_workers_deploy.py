@@ -149,6 +149,11 @@ def test_failing_health_rolls_back_to_the_previous_version(stack: Stack) -> None
     assert stack.live_version("verifier") == release.previous_versions["production"]
     latest = stack.deployments("verifier")[0]
     assert latest["annotations"]["workers/message"].startswith("rollback:")
+    # re-running the same release does not ship the refused version again
+    again = run_release(release.parameters)
+    assert again.is_failed() and "was rolled back" in (again.message or ""), again.message
+    assert stack.live_version("verifier") == release.previous_versions["production"]
+    assert len(created_deployments(stack, "verifier")) == 2  # the deploy and the rollback only
 
 
 def test_error_rate_spike_rolls_back(stack: Stack) -> None:
