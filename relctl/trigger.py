@@ -12,11 +12,29 @@ from typing import Any
 import httpx
 
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "CRASHED"}
+# Prefect's server answers 503 when SQLite is busy ("database is locked") and the request rolled
+# back; its own client retries these, and so do we (create_flow_run is idempotent by key).
+RETRY_STATUS = frozenset({429, 502, 503})
+RETRIES = 6
+
+
+class _RetryingTransport(httpx.HTTPTransport):
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        for attempt in range(RETRIES):
+            response = super().handle_request(request)
+            if response.status_code not in RETRY_STATUS or attempt == RETRIES - 1:
+                return response
+            response.close()
+            wait = response.headers.get("Retry-After", "")
+            time.sleep(min(float(wait), 10.0) if wait.isdigit() else 0.25 * 2**attempt)
+        raise AssertionError("unreachable")
 
 
 class PrefectApi:
     def __init__(self, api_url: str, *, http: httpx.Client | None = None) -> None:
-        self._http = http or httpx.Client(base_url=api_url.rstrip("/") + "/", timeout=30)
+        self._http = http or httpx.Client(
+            base_url=api_url.rstrip("/") + "/", timeout=30, transport=_RetryingTransport()
+        )
 
     def close(self) -> None:
         self._http.close()
