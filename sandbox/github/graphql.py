@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.clock import iso_seconds
-from sandbox.github.model import Pull, Repo, Thread
+from sandbox.github.model import GitHubStore, Pull, Repo, Thread
 from sandbox.github.reviews import review_decision
 from sandbox.httputil import BadJson, json_body, sandbox_state
 
@@ -111,7 +111,9 @@ def review_threads(query: str, variables: dict[str, Any], pull: Pull) -> dict[st
     return connection
 
 
-def pull_request(query: str, variables: dict[str, Any], repo: Repo, pull: Pull) -> dict:
+def pull_request(
+    query: str, variables: dict[str, Any], store: GitHubStore, repo: Repo, pull: Pull
+) -> dict:
     out: dict[str, Any] = {}
     if mentions(query, "number"):
         out["number"] = pull.number
@@ -124,7 +126,7 @@ def pull_request(query: str, variables: dict[str, Any], repo: Repo, pull: Pull) 
     if mentions(query, "headRefOid"):
         out["headRefOid"] = pull.head_sha
     if mentions(query, "reviewDecision"):
-        out["reviewDecision"] = review_decision(repo.required_reviews(pull.base_ref), pull.reviews)
+        out["reviewDecision"] = review_decision(store, repo, pull)
     if mentions(query, "reviewThreads"):
         out["reviewThreads"] = review_threads(query, variables, pull)
     if _LABELS_ARGS.search(query):
@@ -165,7 +167,9 @@ def answer(query: str, variables: dict[str, Any], request: Request) -> dict[str,
                 ).payload
             ],
         }
-    return {"data": {"repository": {"pullRequest": pull_request(query, variables, repo, pull)}}}
+    store = sandbox_state(request).github
+    fields = pull_request(query, variables, store, repo, pull)
+    return {"data": {"repository": {"pullRequest": fields}}}
 
 
 async def graphql(request: Request) -> Response:
