@@ -165,6 +165,8 @@ def check_approval(facts: PullRequestFacts, rules: ChecklistRules) -> ChecklistI
     required = max(facts.required_approvals, rules.min_approvals)
     where = "+".join(facts.requirement_sources) or "policy floor"
     not_counted = f"; not counted: {'; '.join(ignored)}" if ignored else ""
+    gaps = _code_owner_gaps(facts, approvers) if facts.require_code_owner_reviews else []
+    owners_missing = f"no approval from a code owner of {', '.join(gaps)}" if gaps else ""
     if blockers:
         return ChecklistItem("approved", False, f"changes requested by {', '.join(blockers)}")
     if facts.review_decision == "CHANGES_REQUESTED":
@@ -175,7 +177,8 @@ def check_approval(facts: PullRequestFacts, rules: ChecklistRules) -> ChecklistI
             "approved",
             False,
             f"GitHub's review decision is REVIEW_REQUIRED ({len(approvers)} counted approval(s)"
-            f" of {required} required, {where}){not_counted}",
+            f" of {required} required, {where}){not_counted}"
+            + (f"; {owners_missing}" if owners_missing else ""),
         )
     if len(approvers) < required:
         return ChecklistItem(
@@ -184,12 +187,8 @@ def check_approval(facts: PullRequestFacts, rules: ChecklistRules) -> ChecklistI
             f"{len(approvers)} of {required} required approvals ({where});"
             f" review decision {facts.review_decision or 'null (not an approval)'}{not_counted}",
         )
-    if facts.require_code_owner_reviews:
-        gaps = _code_owner_gaps(facts, approvers)
-        if gaps:
-            return ChecklistItem(
-                "approved", False, f"no approval from a code owner of {', '.join(gaps)}"
-            )
+    if owners_missing:
+        return ChecklistItem("approved", False, owners_missing)
     return ChecklistItem(
         "approved", True, f"approved by {', '.join(approvers)} ({required} required, {where})"
     )
