@@ -14,6 +14,7 @@ from clients._github_models import RequiredStatusCheck
 from sandbox.control import SandboxControl
 from tests.sandbox.helpers import GH_TOKEN, REPO, SHA
 
+
 def run(sandbox_url: str, call: Callable[[GitHubClient], Awaitable[Any]]) -> Any:
     async def go() -> Any:
         async with GitHubClient(f"{sandbox_url}/github", GH_TOKEN) as gh:
