@@ -194,11 +194,16 @@ async def pre_deploy_checklist(
                 "sha": request.git_sha,
                 "labels": ", ".join(sorted(facts.labels)) or "none",
                 "review decision": facts.review_decision or "null",
+                "release branch": f"{facts.release_branch} (merged into {facts.base_ref})",
+                "triggering CI run": str(request.ci_run_id or "not given"),
             },
             table(("item", "result", "detail"), rows),
             thresholds={
                 "required approvals": max(facts.required_approvals, policy.checklist.min_approvals),
                 "green conclusions": ", ".join(policy.checklist.green_conclusions),
+                "required checks": ", ".join(c.context for c in facts.required_checks)
+                or "none on the branch: every check",
+                "wait for a required check": format_duration(policy.checklist.ci_wait),
             },
         ),
         f"checklist {'passed' if verdict.passed else 'failed'}",
