@@ -196,23 +196,26 @@ def test_required_check_in_progress_waits_then_passes_when_it_completes(stack: S
     release = stack.prepare("edge-router")
     repo, sha = stack.policy.service("edge-router").repo, release.parameters["git_sha"]
     stack.control.github_check_run(repo, sha, "build", status="in_progress")
-    finished_at: list[float] = []
 
-    def finish_build() -> None:
-        time.sleep(1.5)
+    def ci_reads() -> list[dict[str, Any]]:
+        return [r for r in stack.control.requests("github")
+                if r["method"] == "GET" and r["path"].endswith(f"/commits/{sha}/check-runs")]
+
+    def finish_build() -> None:  # once the checklist has seen it running
+        deadline = time.monotonic() + 60
+        while not ci_reads() and time.monotonic() < deadline:
+            time.sleep(0.1)
         stack.control.github_check_run(repo, sha, "build", conclusion="success")
-        finished_at.append(time.monotonic())
 
     helper = threading.Thread(target=finish_build)
     helper.start()
     state = run_release(release.parameters)
     helper.join()
     assert state.is_completed(), state.message
-    deploys = created_deployments(stack, "edge-router")
-    assert len(deploys) == 1
-    # the checklist read CI more than once, and nothing was deployed before the build finished
-    reads = [r for r in stack.control.requests("github") if r["path"].endswith(f"/commits/{sha}/check-runs")]
-    assert len(reads) >= 2
+    assert len(created_deployments(stack, "edge-router")) == 1
+    assert len(ci_reads()) >= 2  # it looked again instead of failing on the running build
+    checklist = artifacts_of(state)["workers-edge-router-checklist"]
+    assert "3 check(s) green (required by protection)" in checklist
     assert stack.live_version("edge-router") == release.parameters["version_ids"]["production"]
 
 
