@@ -231,6 +231,16 @@ def test_required_check_that_never_finishes_fails_naming_it(stack: Stack) -> Non
     assert created_deployments(stack, "edge-router") == []
 
 
+def test_unknown_ci_run_id_is_refused_naming_the_parameter(stack: Stack) -> None:
+    release = stack.prepare("edge-router")
+    state = run_release({**release.parameters, "ci_run_id": 424242})
+    assert state.is_failed()
+    assert "ci_run_id: no workflow run 424242 in" in (state.message or ""), state.message
+    asked = [r for r in stack.control.requests("github") if r["path"].endswith("/actions/runs/424242")]
+    assert len(asked) == 1  # not retried: it is bad input, not a provider hiccup
+    assert created_deployments(stack, "edge-router") == []
+
+
 def test_failing_health_rolls_back_to_the_previous_version(stack: Stack) -> None:
     release = stack.prepare("verifier")
     new = release.parameters["version_ids"]["production"]
