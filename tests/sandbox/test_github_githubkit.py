@@ -128,3 +128,20 @@ def test_deployments_and_statuses_parse(kit, world) -> None:
     ).parsed_data
     statuses = kit.repos.list_deployment_statuses(OWNER, NAME, created.id).parsed_data
     assert [s.id for s in statuses] == [status.id]
+
+
+def test_review_state_query_through_githubkit_graphql(sandbox_url: str, world) -> None:
+    from clients._queries import GITHUB_REVIEW_STATE_QUERY
+
+    with GitHub(TokenAuthStrategy(GH_TOKEN), base_url=f"{sandbox_url}/github/") as gh:
+        data = gh.graphql(GITHUB_REVIEW_STATE_QUERY,
+                          variables={"owner": OWNER, "name": NAME, "number": 7, "cursor": None})
+        pull = data["repository"]["pullRequest"]
+        # reviewer-1 owns src/index.ts, but no one of @acme/security approved src/crypto/sign.ts
+        assert pull["reviewDecision"] == "REVIEW_REQUIRED"
+        assert pull["reviewThreads"]["pageInfo"] == {"hasNextPage": False, "endCursor": None}
+        from githubkit.exception import GraphQLFailed
+
+        with pytest.raises(GraphQLFailed, match="isStale"):
+            gh.graphql(GITHUB_REVIEW_STATE_QUERY.replace("isOutdated", "isStale"),
+                       variables={"owner": OWNER, "name": NAME, "number": 7})
