@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# wrangler (pinned in package.json) for the emergency path: `wrangler deploy --env production`.
+# wrangler (pinned in package.json) for the emergency path: `wrangler deploy --env production`;
+# @octokit/graphql-schema: GitHub's GraphQL schema, which the sandbox validates every query against.
 NODE_STAMP := node_modules/.installed
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -35,7 +36,7 @@ test: $(STAMP) $(NODE_STAMP)
 demo: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m scripts.demo
 
-bench: $(STAMP)
+bench: $(STAMP) $(NODE_STAMP)  # the sandbox validates GraphQL against node_modules/@octokit/graphql-schema
 	$(BIN)/python -m bench.run
 
 lint: $(STAMP)

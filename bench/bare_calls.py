@@ -40,6 +40,11 @@ def release(sandbox_url: str, gh_token: str, cf_token: str, params: dict[str, An
         gh.get(f"/repos/{repo}/pulls/{pr}/reviews", params={"per_page": 100})
         gh.get(f"/repos/{repo}/branches/main/protection/required_pull_request_reviews")
         gh.get(f"/repos/{repo}/rules/branches/main")
+        gh.get(f"/repos/{repo}/branches/main/protection/required_status_checks")
+        gh.get(f"/repos/{repo}/rules/branches/main")
+        if params.get("ci_run_id"):
+            gh.get(f"/repos/{repo}/actions/runs/{params['ci_run_id']}")
+        gh.get(f"/repos/{repo}/collaborators/reviewer-1/permission")
         gh.post("/graphql", json={"query": GRAPHQL_THREADS,
                                   "variables": {"owner": owner, "name": name, "number": pr, "cursor": None}})
         gh.get(f"/repos/{repo}/commits/{sha}/check-runs", params={"filter": "latest", "per_page": 100})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -17,11 +18,14 @@ from clients._github_models import (
     DeploymentStatus,
     GitHubDeployment,
     PullRequest,
+    RequiredChecks,
+    RequiredStatusCheck,
     Review,
     ReviewRequirement,
     ReviewState,
     ReviewThread,
     StatusContext,
+    WorkflowRun,
 )
 from clients._queries import GITHUB_REVIEW_STATE_QUERY
 from clients._retry import RetryPolicy
@@ -93,6 +97,7 @@ class GitHubClient(TokenClient):
                 base_ref=data["base"]["ref"],
                 draft=bool(data.get("draft")),
                 html_url=data["html_url"],
+                default_branch=(data["base"].get("repo") or {}).get("default_branch"),
             )
 
     async def list_reviews(self, repo: str, number: int) -> list[Review]:
@@ -120,13 +125,14 @@ class GitHubClient(TokenClient):
             self._classic_review_protection(repo, branch),
             self._collect(op, self._repo_url(repo, "rules", "branches", branch), lambda p: p),
         )
-        approvals, code_owners, threads = 0, False, False
+        approvals, code_owners, threads, stale = 0, False, False, False
         sources: list[str] = []
         with self._parsing(op):
             if protection is not None:
                 sources.append("protection")
                 approvals = int(protection.get("required_approving_review_count") or 0)
                 code_owners = bool(protection.get("require_code_owner_reviews"))
+                stale = bool(protection.get("dismiss_stale_reviews"))
             pull_request_rules = [rule for rule in rules if rule.get("type") == "pull_request"]
             if pull_request_rules:
                 sources.append("rulesets")
@@ -135,12 +141,109 @@ class GitHubClient(TokenClient):
                 approvals = max(approvals, int(params.get("required_approving_review_count") or 0))
                 code_owners = code_owners or bool(params.get("require_code_owner_review"))
                 threads = threads or bool(params.get("required_review_thread_resolution"))
+                stale = stale or bool(params.get("dismiss_stale_reviews_on_push"))
         return ReviewRequirement(
             required_approvals=approvals,
             require_code_owner_reviews=code_owners,
             thread_resolution_required=threads,
             sources=tuple(sources),
+            dismiss_stale_reviews=stale,
         )
+
+    async def required_status_checks(self, repo: str, branch: str) -> RequiredChecks:
+        """The status checks `branch` requires: classic protection's and the active rulesets'."""
+        op = "required_status_checks"
+        url = self._repo_url(
+            repo, "branches", branch, "protection", "required_status_checks"
+        )
+        classic, rules = await asyncio.gather(
+            # 404: the branch is not protected, or protected without required checks.
+            self._call(op, "GET", url, ok=lambda r: r.is_success or r.status_code == 404),
+            self._collect(op, self._repo_url(repo, "rules", "branches", branch), lambda p: p),
+        )
+        checks: list[RequiredStatusCheck] = []
+        sources: list[str] = []
+
+        def app(value: Any) -> int | None:
+            return None if value in (None, -1) else int(value)
+
+        with self._parsing(op):
+            body = json_body(classic) if classic.status_code != 404 else None
+            if isinstance(body, dict):
+                listed = body.get("checks") or [
+                    {"context": c, "app_id": None} for c in body.get("contexts") or ()
+                ]
+                checks.extend(RequiredStatusCheck(context=c["context"], app_id=app(c.get("app_id")))
+                              for c in listed)
+                if listed:
+                    sources.append("protection")
+            for rule in rules:
+                if rule.get("type") != "required_status_checks":
+                    continue
+                params = rule.get("parameters") or {}
+                listed = params.get("required_status_checks") or []
+                checks.extend(
+                    RequiredStatusCheck(context=c["context"], app_id=app(c.get("integration_id")))
+                    for c in listed
+                )
+                if listed and "rulesets" not in sources:
+                    sources.append("rulesets")
+        return RequiredChecks(checks=tuple(dict.fromkeys(checks)), sources=tuple(sources))
+
+    async def workflow_run(self, repo: str, run_id: int) -> WorkflowRun:
+        """An Actions run; its `check_suite_id` names its jobs' check runs."""
+        op = "workflow_run"
+        response = await self._call(op, "GET", self._repo_url(repo, "actions", "runs", run_id))
+        with self._parsing(op):
+            data = response.json()
+            return WorkflowRun(
+                id=data["id"],
+                check_suite_id=data.get("check_suite_id"),
+                head_sha=data["head_sha"],
+                status=data.get("status"),
+            )
+
+    async def collaborator_permission(self, repo: str, login: str) -> str:
+        """admin | write | read | none — GitHub's own reduction (maintain reads as write)."""
+        op = "collaborator_permission"
+        url = self._repo_url(repo, "collaborators", login, "permission")
+        response = await self._call(op, "GET", url)
+        with self._parsing(op):
+            return str(response.json()["permission"])
+
+    async def pull_files(self, repo: str, number: int) -> list[str]:
+        """Paths the pull request changes (GitHub lists at most 3000)."""
+        op = "pull_files"
+        url = self._repo_url(repo, "pulls", number, "files")
+        files = await self._collect(op, url, lambda page: page)
+        with self._parsing(op):
+            return [item["filename"] for item in files]
+
+    async def file_text(self, repo: str, path: str, ref: str) -> str | None:
+        """A file's text at `ref`, or None when there is no such file."""
+        op = "file_text"
+        url = self._repo_url(repo, "contents", *path.split("/"))
+        response = await self._call(
+            op, "GET", url, params={"ref": ref}, ok=lambda r: r.is_success or r.status_code == 404
+        )
+        if response.status_code == 404:
+            return None
+        with self._parsing(op):
+            data = response.json()
+            if data.get("type") != "file" or data.get("encoding") != "base64":
+                raise self._fail(op, detail=f"{path} is not a base64 file")
+            return base64.b64decode(data["content"]).decode("utf-8", errors="replace")
+
+    async def team_member(self, org: str, team_slug: str, login: str) -> bool:
+        op = "team_member"
+        url = self._url("orgs", org, "teams", team_slug, "memberships", login)
+        response = await self._call(
+            op, "GET", url, ok=lambda r: r.is_success or r.status_code == 404
+        )
+        if response.status_code == 404:
+            return False
+        with self._parsing(op):
+            return response.json().get("state") == "active"
 
     async def _classic_review_protection(self, repo: str, branch: str) -> dict[str, Any] | None:
         url = self._repo_url(
@@ -219,6 +322,8 @@ class GitHubClient(TokenClient):
                     status=run["status"],
                     conclusion=run.get("conclusion"),
                     app_slug=(run.get("app") or {}).get("slug"),
+                    app_id=(run.get("app") or {}).get("id"),
+                    check_suite_id=(run.get("check_suite") or {}).get("id"),
                 )
                 for run in runs
             ]

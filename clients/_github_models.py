@@ -17,7 +17,10 @@ __all__ = [
     "ReviewRequirement",
     "ReviewState",
     "ReviewThread",
+    "RequiredChecks",
+    "RequiredStatusCheck",
     "StatusContext",
+    "WorkflowRun",
 ]
 
 
@@ -32,6 +35,7 @@ class PullRequest(Frozen):
     base_ref: str
     draft: bool
     html_url: str
+    default_branch: str | None = None  # the repository's, as the PR's base repo reports it
 
 
 class Review(Frozen):
@@ -49,6 +53,7 @@ class ReviewRequirement(Frozen):
     require_code_owner_reviews: bool
     thread_resolution_required: bool
     sources: tuple[str, ...]  # "protection", "rulesets"; empty when neither requires anything
+    dismiss_stale_reviews: bool = False  # an approval of an older commit no longer counts
 
 
 class ReviewThread(Frozen):
@@ -69,6 +74,27 @@ class CheckRun(Frozen):
     status: str
     conclusion: str | None
     app_slug: str | None
+    app_id: int | None = None
+    check_suite_id: int | None = None
+
+
+class RequiredStatusCheck(Frozen):
+    context: str
+    app_id: int | None  # None (or GitHub's -1): any source satisfies it
+
+
+class RequiredChecks(Frozen):
+    """The status checks a branch requires, from classic protection and rulesets together."""
+
+    checks: tuple[RequiredStatusCheck, ...]
+    sources: tuple[str, ...]
+
+
+class WorkflowRun(Frozen):
+    id: int
+    check_suite_id: int | None
+    head_sha: str
+    status: str | None
 
 
 class StatusContext(Frozen):

@@ -70,6 +70,7 @@ async def workers_deploy(
     pr_number: int,
     version_ids: dict[str, str],
     significant: bool | None = None,
+    ci_run_id: int | None = None,
 ) -> dict[str, object] | State:
     """Release one Cloudflare Worker through the standard procedure.
 
@@ -79,12 +80,14 @@ async def workers_deploy(
         pr_number: the pull request that was merged.
         version_ids: the version CI uploaded per environment, e.g. {"sandbox": "…", "production": "…"}.
         significant: a significant change (2-hour watch); unset = read the PR's label.
+        ci_run_id: the GitHub Actions run that triggers this release (GITHUB_RUN_ID), whose own
+            check runs are still in progress and so do not count against "CI passes".
     """
     log = get_run_logger()
     policy = current_policy()
     request = validate_workers_request(  # bad parameters stop here, before any provider call
         {"service": service, "git_sha": git_sha, "pr_number": pr_number,
-         "version_ids": version_ids, "significant": significant},
+         "version_ids": version_ids, "significant": significant, "ci_run_id": ci_run_id},
         policy,
     )
     warning = policy.metadata.review_warning(_now().date())

@@ -84,7 +84,11 @@ class WorkerEnvironment(_Model):
 
 class WorkerService(_Model):
     repo: str = Field(description="GitHub owner/name")
-    branch: str = "main"
+    release_branch: str | None = Field(
+        None,
+        min_length=1,
+        description="the protected branch releases come from; null = the repository's default",
+    )
     account_id: str = Field(min_length=1)
     production_from_ci: bool = True
     environments: dict[Literal["sandbox", "production"], WorkerEnvironment]
@@ -151,6 +155,19 @@ class ChecklistRules(_Model):
     min_approvals: int = Field(
         1, ge=0, description="floor when the repository itself requires no review"
     )
+    ci_wait: Duration = Field(
+        timedelta(minutes=10),
+        description="how long a required check still running is waited for before failing",
+    )
+    ci_recheck_interval: Duration = Field(
+        timedelta(seconds=30), description="how often CI is read again while waiting"
+    )
+
+    @model_validator(mode="after")
+    def _positive_recheck(self) -> ChecklistRules:
+        if self.ci_recheck_interval <= timedelta(0) or self.ci_wait < timedelta(0):
+            raise ValueError("ci_recheck_interval must be positive and ci_wait not negative")
+        return self
 
 
 class PagerDutySource(_Model):

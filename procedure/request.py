@@ -34,6 +34,9 @@ class WorkersDeployRequest(BaseModel):
     pr_number: int = Field(gt=0)
     version_ids: dict[str, str]
     significant: bool | None = None
+    # The CI workflow run that triggered this release (GITHUB_RUN_ID): its own check runs are
+    # still in progress on the commit and must not hold the release up.
+    ci_run_id: int | None = Field(None, gt=0)
 
     @field_validator("git_sha")
     @classmethod

@@ -2,7 +2,8 @@
 
   relctl policy check [--policy FILE] [--profile NAME]
   relctl limits ensure
-  relctl release workers --service S --sha SHA --pr N --version ENV=ID ... [--significant] [--watch]
+  relctl release workers --service S --sha SHA --pr N --version ENV=ID ... [--significant]
+                         [--ci-run-id ID (default $GITHUB_RUN_ID)] [--watch]
   relctl freeze [--at INSTANT] [--json] [--sources calendar]
   relctl freeze --calendar [--from DATE] [--days N] [--sources calendar] [--json]
 """
@@ -53,6 +54,8 @@ def cmd_release_workers(args: argparse.Namespace) -> int:
               "version_ids": versions}
     if args.significant is not None:
         params["significant"] = args.significant
+    if args.ci_run_id:
+        params["ci_run_id"] = args.ci_run_id
     api = PrefectApi(os.environ.get("PREFECT_API_URL", "http://127.0.0.1:4200/api"))
     dep = api.deployment_id("workers-deploy", args.deployment)
     key = f"{args.service}@{args.sha}@{'+'.join(sorted(versions))}"
@@ -69,6 +72,16 @@ def cmd_freeze(args: argparse.Namespace) -> int:
     from relctl import freeze_cmd
 
     return freeze_cmd.run(args, load_policy(Path(args.policy), args.profile))
+
+
+def _run_id(value: str | int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--ci-run-id: {value!r} is not a run id") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"--ci-run-id: {value!r} is not a run id")
+    return number
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     workers.add_argument("--pr", type=int, required=True)
     workers.add_argument("--version", action="append", default=[], metavar="ENV=ID", required=True)
     workers.add_argument("--significant", action=argparse.BooleanOptionalAction, default=None)
+    workers.add_argument(
+        "--ci-run-id", type=_run_id, default=os.environ.get("GITHUB_RUN_ID") or None,
+        help="the GitHub Actions run triggering this release (default: $GITHUB_RUN_ID)",
+    )
     workers.add_argument("--deployment", default="standard")
     workers.add_argument("--watch", action="store_true")
     workers.add_argument("--timeout", type=float, default=3 * 3600)

@@ -24,7 +24,7 @@ def seed_document(policy: Policy) -> dict[str, Any]:
         "github": {
             "repos": [
                 {"repo": r, "default_branch": "main", "required_approvals": 1, "via": "protection",
-                 "thread_resolution": True}
+                 "thread_resolution": True, "required_checks": ["lint", "test", "build"]}
                 for r in repos
             ]
         },
@@ -55,10 +55,11 @@ def prepare_release(
     significant: bool | None = None,
 ) -> PreparedRelease:
     """What CI does before it calls the orchestrator: the PR is merged and green, and one version
-    per environment is uploaded without traffic (`wrangler versions upload`)."""
+    per environment is uploaded without traffic (`wrangler versions upload`). CI's own release
+    job is on the commit, in progress, and its run id goes with the parameters (GITHUB_RUN_ID)."""
     svc = policy.service(service)
     sha = sha or random_sha()
-    control.ready_pull(svc.repo, pr_number, sha, labels=labels, body=body)
+    pull = control.ready_pull(svc.repo, pr_number, sha, labels=labels, body=body)
     version_ids: dict[str, str] = {}
     previous: dict[str, str] = {}
     for env in svc.deploy_order:
@@ -74,4 +75,6 @@ def prepare_release(
     }
     if significant is not None:
         params["significant"] = significant
+    if pull.get("ci_run_id"):
+        params["ci_run_id"] = pull["ci_run_id"]
     return PreparedRelease(params, previous)

@@ -11,18 +11,24 @@ from sandbox.errors import CF_AUTH, cloudflare_body, github_body
 from sandbox.pagerduty.wire import api_key, pagerduty_body
 
 
-def bearer_token(authorization: str | None) -> str | None:
+def bearer_token(authorization: str | None, schemes: tuple[str, ...] = ("bearer",)) -> str | None:
     if not authorization:
         return None
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
+    return token if scheme.lower() in schemes and token else None
 
 
 def is_authorised(target: str, authorization: str | None, tokens: Mapping[str, str]) -> bool:
     """Any non-empty bearer token passes unless a token was configured for the provider.
-    PagerDuty takes its API key as `Token token=<key>` instead."""
-    token = api_key(authorization) if target == "pagerduty" else bearer_token(authorization)
+    PagerDuty takes its API key as `Token token=<key>` instead; GitHub takes `token <t>` as well
+    as `Bearer <t>` (octokit, PyGithub and many CI scripts send the former)."""
+    if target == "pagerduty":
+        token = api_key(authorization)
+    elif target == "github":
+        token = bearer_token(authorization, ("bearer", "token"))
+    else:
+        token = bearer_token(authorization)
     if token is None:
         return False
     expected = tokens.get(target)

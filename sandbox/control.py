@@ -76,7 +76,15 @@ class SandboxControl(FreezeSourcesControl, PlayControl):  # PagerDuty, status pa
         required_approvals: int = 1,
         via: str = "protection",
         thread_resolution: bool = True,
+        required_checks: Iterable[str | Mapping[str, Any]] = (),
+        dismiss_stale_reviews: bool = False,
+        require_code_owner_reviews: bool = False,
+        collaborators: Mapping[str, str] | None = None,
+        codeowners: str | None = None,
+        teams: Mapping[str, Iterable[str]] | None = None,
     ) -> dict[str, Any]:
+        """Create or reconfigure a repository's merge rules: reviews, required status checks
+        (names, or {"context", "app_id"}), code owners (CODEOWNERS text), collaborator roles."""
         result: dict[str, Any] = self._call(
             "PUT",
             f"/github/repos/{repo}",
@@ -85,6 +93,12 @@ class SandboxControl(FreezeSourcesControl, PlayControl):  # PagerDuty, status pa
                 "required_approvals": required_approvals,
                 "via": via,
                 "thread_resolution": thread_resolution,
+                "required_checks": [c if isinstance(c, str) else dict(c) for c in required_checks],
+                "dismiss_stale_reviews": dismiss_stale_reviews,
+                "require_code_owner_reviews": require_code_owner_reviews,
+                "collaborators": dict(collaborators or {}),
+                "codeowners": codeowners,
+                "teams": {k: list(v) for k, v in (teams or {}).items()},
             },
         )
         return result
@@ -102,11 +116,17 @@ class SandboxControl(FreezeSourcesControl, PlayControl):  # PagerDuty, status pa
         merged: bool = True,
         reviews: Iterable[Mapping[str, Any]] = (),
         threads: Iterable[Mapping[str, Any]] = (),
+        base_ref: str | None = None,
+        files: Iterable[str] = ("src/index.ts",),
     ) -> dict[str, Any]:
+        """A pull request; each review may carry the reviewer's `permission` (default write)."""
+        extra: dict[str, Any] = {"base_ref": base_ref} if base_ref else {}
         result: dict[str, Any] = self._call(
             "PUT",
             f"/github/repos/{repo}/pulls/{number}",
             {
+                **extra,
+                "files": list(files),
                 "head_sha": head_sha,
                 "merge_commit_sha": merge_commit_sha,
                 "title": title or None,
@@ -134,15 +154,55 @@ class SandboxControl(FreezeSourcesControl, PlayControl):  # PagerDuty, status pa
         )
         return result
 
+    def github_workflow_run(
+        self,
+        repo: str,
+        sha: str,
+        *,
+        name: str = "Release",
+        jobs: Iterable[Mapping[str, Any]] = ({"name": "deploy", "status": "in_progress"},),
+    ) -> dict[str, Any]:
+        """An Actions workflow run on `sha` whose jobs are check runs of its own suite; returns
+        {"id", "check_suite_id"} (the id is what CI sees as GITHUB_RUN_ID)."""
+        result: dict[str, Any] = self._call(
+            "POST",
+            f"/github/repos/{repo}/actions/runs",
+            {"head_sha": sha, "name": name, "jobs": [dict(j) for j in jobs]},
+        )
+        return result
+
+    def github_check_run(
+        self, repo: str, sha: str, name: str, *, status: str = "completed",
+        conclusion: str | None = None,
+    ) -> dict[str, Any]:
+        """Move the newest check run called `name` on `sha` on (e.g. a running check finishes)."""
+        doc: dict[str, Any] = {"name": name, "status": status}
+        if conclusion is not None:
+            doc["conclusion"] = conclusion
+        result: dict[str, Any] = self._call(
+            "PATCH", f"/github/repos/{repo}/commits/{sha}/check-run", doc
+        )
+        return result
+
     def ready_pull(
-        self, repo: str, number: int, sha: str, *, labels: Iterable[str] = (), body: str = ""
+        self,
+        repo: str,
+        number: int,
+        sha: str,
+        *,
+        labels: Iterable[str] = (),
+        body: str = "",
+        triggering_job: bool = True,
     ) -> dict[str, Any]:
         """A pull request that passes every readiness check: merged as `sha`, approved by one
-        reviewer, green check runs (lint, test, build), no commit statuses, no open threads."""
+        reviewer, green check runs (lint, test, build), no commit statuses, no open threads.
+        With `triggering_job`, CI's release job is also on the commit, in progress — as it is
+        on GitHub while that job triggers the release; its run id is returned as `ci_run_id`."""
         self.github_checks(
             repo, sha, check_runs=[{"name": n, "conclusion": "success"} for n in CHECKS]
         )
-        return self.github_pull(
+        ci_run_id = self.github_workflow_run(repo, sha)["id"] if triggering_job else None
+        return {"ci_run_id": ci_run_id} | self.github_pull(
             repo,
             number,
             head_sha=sha,

@@ -14,6 +14,7 @@ from sandbox.github.model import (
     CHECK_CONCLUSIONS,
     CHECK_STATUSES,
     COMMIT_STATES,
+    PERMISSIONS,
     REVIEW_STATES,
     REVIEW_VIAS,
     CheckRun,
@@ -23,6 +24,7 @@ from sandbox.github.model import (
     Repo,
     Review,
     Thread,
+    WorkflowRun,
 )
 from sandbox.httputil import sandbox_state
 from sandbox.state import SandboxState
@@ -60,14 +62,53 @@ def upsert_repo(state: SandboxState, full_name: str, doc: dict[str, Any]) -> Rep
         repo.required_approvals = approvals
         repo.via = via
         repo.thread_resolution = thread_resolution
+    repo.required_checks = _required_checks(doc.get("required_checks", []))
+    repo.dismiss_stale_reviews = flag(doc, "dismiss_stale_reviews", False)
+    repo.code_owner_reviews = flag(doc, "require_code_owner_reviews", False)
+    collaborators = doc.get("collaborators", {})
+    if not isinstance(collaborators, dict) or any(
+        v not in PERMISSIONS for v in collaborators.values()
+    ):
+        raise AdminError(f"collaborators must map login -> one of {', '.join(PERMISSIONS)}")
+    repo.collaborators.update(collaborators)
+    codeowners = doc.get("codeowners")
+    if codeowners is not None:
+        if not isinstance(codeowners, str):
+            raise AdminError("codeowners must be the CODEOWNERS file's text")
+        repo.contents[".github/CODEOWNERS"] = codeowners
+    teams = doc.get("teams", {})
+    if not isinstance(teams, dict) or not all(
+        isinstance(k, str) and "/" in k and isinstance(v, list) for k, v in teams.items()
+    ):
+        raise AdminError("teams must map 'org/team' -> a list of member logins")
+    for team, members in teams.items():
+        github.teams[team.lower()] = {str(m) for m in members}
     return repo
+
+
+def _required_checks(docs: Any) -> list[tuple[str, int | None]]:
+    """Names, or {"context": name, "app_id": id} to pin a check to one app."""
+    if not isinstance(docs, list):
+        raise AdminError("required_checks must be a list")
+    checks: list[tuple[str, int | None]] = []
+    for doc in docs:
+        if isinstance(doc, str):
+            checks.append((doc, None))
+        elif isinstance(doc, dict) and isinstance(doc.get("context"), str):
+            app = doc.get("app_id")
+            if app is not None and not isinstance(app, int):
+                raise AdminError("required_checks[].app_id must be an integer")
+            checks.append((doc["context"], app))
+        else:
+            raise AdminError("each required check is a name or {context, app_id}")
+    return checks
 
 
 def _ensure_repo(state: SandboxState, owner: str, name: str) -> Repo:
     return state.github.repo(owner, name) or upsert_repo(state, f"{owner}/{name}", {})
 
 
-def _reviews(state: SandboxState, docs: Any, head_sha: str) -> list[Review]:
+def _reviews(state: SandboxState, repo: Repo, docs: Any, head_sha: str) -> list[Review]:
     if not isinstance(docs, list):
         raise AdminError("reviews must be a list")
     base = state.now()
@@ -75,6 +116,11 @@ def _reviews(state: SandboxState, docs: Any, head_sha: str) -> list[Review]:
     for i, doc in enumerate(docs):
         if not isinstance(doc, dict) or not isinstance(doc.get("user"), str):
             raise AdminError("each review needs a 'user'")
+        # A reviewer is a collaborator: write access unless the review (or the repo) says else.
+        role = doc.get("permission") or repo.collaborators.get(doc["user"], "write")
+        if role not in PERMISSIONS:
+            raise AdminError(f"permission must be one of {', '.join(PERMISSIONS)}")
+        repo.collaborators[doc["user"]] = role
         reviews.append(
             Review(
                 id=state.github.next_id(),
@@ -105,6 +151,12 @@ def _threads(docs: Any, number: int) -> list[Thread]:
     ]
 
 
+def _files(docs: Any) -> list[str]:
+    if not isinstance(docs, list) or not all(isinstance(x, str) and x for x in docs):
+        raise AdminError("files must be a list of paths")
+    return list(docs)
+
+
 def upsert_pull(state: SandboxState, owner: str, name: str, number: int, doc: dict) -> Pull:
     repo = _ensure_repo(state, owner, name)
     head_sha = doc.get("head_sha")
@@ -133,8 +185,9 @@ def upsert_pull(state: SandboxState, owner: str, name: str, number: int, doc: di
         updated_at=now,
         merged_at=now if merged else None,
         closed=flag(doc, "closed", merged),
-        reviews=_reviews(state, doc.get("reviews", []), head_sha),
+        reviews=_reviews(state, repo, doc.get("reviews", []), head_sha),
         threads=_threads(doc.get("threads", []), number),
+        files=_files(doc.get("files", ["src/index.ts"])),
     )
     repo.pulls[number] = pull
     return pull
@@ -147,25 +200,13 @@ def set_checks(state: SandboxState, owner: str, name: str, sha: str, doc: dict) 
     runs, statuses = doc.get("check_runs", []), doc.get("statuses", [])
     if not isinstance(runs, list) or not isinstance(statuses, list):
         raise AdminError("check_runs and statuses must be lists")
-    repo.check_runs[sha] = []
+    # Replaced, except the jobs of workflow runs started through the admin API (a CI run in
+    # progress, such as the job that triggers a release, stays while the others are re-seeded).
+    suites = {w.check_suite_id for w in repo.workflow_runs.values() if w.head_sha == sha}
+    repo.check_runs[sha] = [r for r in repo.check_runs.get(sha, []) if r.check_suite_id in suites]
+    suite = state.github.next_id()  # the plain runs form one suite, like one workflow's jobs
     for run in runs:
-        status = choice(run, "status", CHECK_STATUSES, "completed")
-        conclusion = run.get("conclusion", "success" if status == "completed" else None)
-        if conclusion is not None and conclusion not in CHECK_CONCLUSIONS:
-            raise AdminError(f"conclusion must be one of {', '.join(CHECK_CONCLUSIONS)}")
-        repo.check_runs[sha].append(
-            CheckRun(
-                id=state.github.next_id(),
-                name=text(run, "name", "build"),
-                head_sha=sha,
-                status=status,
-                conclusion=conclusion,
-                app_slug=text(run, "app_slug", "github-actions"),
-                details_url=run.get("details_url"),
-                started_at=now - timedelta(minutes=5),
-                completed_at=now if status == "completed" else None,
-            )
-        )
+        repo.check_runs[sha].append(_check_run(state, sha, run, suite))
     repo.statuses[sha] = [
         CommitStatus(
             id=state.github.next_id(),
@@ -178,6 +219,71 @@ def set_checks(state: SandboxState, owner: str, name: str, sha: str, doc: dict) 
         for i, s in enumerate(statuses)
     ]
     return repo
+
+
+def _check_run(state: SandboxState, sha: str, doc: Any, suite: int) -> CheckRun:
+    if not isinstance(doc, dict):
+        raise AdminError("each check run is an object")
+    now = state.now()
+    status = choice(doc, "status", CHECK_STATUSES, "completed")
+    conclusion = doc.get("conclusion", "success" if status == "completed" else None)
+    if conclusion is not None and conclusion not in CHECK_CONCLUSIONS:
+        raise AdminError(f"conclusion must be one of {', '.join(CHECK_CONCLUSIONS)}")
+    return CheckRun(
+        id=state.github.next_id(),
+        name=text(doc, "name", "build"),
+        head_sha=sha,
+        status=status,
+        conclusion=conclusion,
+        app_slug=text(doc, "app_slug", "github-actions"),
+        details_url=doc.get("details_url"),
+        started_at=now - timedelta(minutes=5),
+        completed_at=now if status == "completed" else None,
+        check_suite_id=suite,
+    )
+
+
+def start_workflow_run(state: SandboxState, owner: str, name: str, doc: dict) -> WorkflowRun:
+    """A workflow run on a commit with its jobs as check runs of one suite (e.g. CI's deploy job,
+    in progress while it triggers the release)."""
+    repo = _ensure_repo(state, owner, name)
+    sha = doc.get("head_sha")
+    if not isinstance(sha, str) or not sha:
+        raise AdminError("head_sha is required")
+    jobs = doc.get("jobs", [{"name": "deploy", "status": "in_progress"}])
+    if not isinstance(jobs, list):
+        raise AdminError("jobs must be a list of check runs")
+    run = WorkflowRun(
+        id=state.github.next_id(),
+        name=text(doc, "name", "Release"),
+        head_sha=sha,
+        head_branch=text(doc, "head_branch", repo.default_branch),
+        check_suite_id=state.github.next_id(),
+        run_number=len(repo.workflow_runs) + 1,
+        event=text(doc, "event", "push"),
+        created_at=state.now(),
+    )
+    repo.workflow_runs[run.id] = run
+    runs = repo.check_runs.setdefault(sha, [])
+    runs.extend(_check_run(state, sha, job, run.check_suite_id) for job in jobs)
+    return run
+
+
+def update_check_run(state: SandboxState, owner: str, name: str, sha: str, doc: dict) -> CheckRun:
+    """The newest check run of that name on the commit moves on (PATCH /check-runs/{id})."""
+    repo = _ensure_repo(state, owner, name)
+    check = text(doc, "name", "")
+    found = [r for r in repo.check_runs.get(sha, []) if r.name == check]
+    if not found:
+        raise AdminError(f"no check run {check!r} on {sha}", status=404)
+    run = max(found, key=lambda r: r.id)
+    run.status = choice(doc, "status", CHECK_STATUSES, "completed")
+    conclusion = doc.get("conclusion", "success" if run.status == "completed" else None)
+    if conclusion is not None and conclusion not in CHECK_CONCLUSIONS:
+        raise AdminError(f"conclusion must be one of {', '.join(CHECK_CONCLUSIONS)}")
+    run.conclusion = conclusion
+    run.completed_at = state.now() if run.status == "completed" else None
+    return run
 
 
 def repo_json(repo: Repo) -> dict[str, Any]:
@@ -233,6 +339,24 @@ async def put_checks(request: Request) -> Response:
         )
 
 
+async def post_workflow_run(request: Request) -> Response:
+    doc = await admin_json(request)
+    state = sandbox_state(request)
+    params = request.path_params
+    with state.lock:
+        run = start_workflow_run(state, params["owner"], params["repo"], doc)
+        return JSONResponse({"id": run.id, "check_suite_id": run.check_suite_id}, status_code=201)
+
+
+async def patch_check_run(request: Request) -> Response:
+    doc = await admin_json(request)
+    state = sandbox_state(request)
+    params = request.path_params
+    with state.lock:
+        run = update_check_run(state, params["owner"], params["repo"], params["sha"], doc)
+        return JSONResponse({"id": run.id, "status": run.status, "conclusion": run.conclusion})
+
+
 async def get_deployments(request: Request) -> Response:
     """Deployments as recorded, including what GitHub does not echo (auto_merge, contexts)."""
     state = sandbox_state(request)
@@ -262,5 +386,7 @@ ROUTES = [
     Route(REPO, put_repo, methods=["PUT"]),
     Route(REPO + "/pulls/{number:int}", put_pull, methods=["PUT"]),
     Route(REPO + "/commits/{sha}/checks", put_checks, methods=["PUT"]),
+    Route(REPO + "/commits/{sha}/check-run", patch_check_run, methods=["PATCH"]),
+    Route(REPO + "/actions/runs", post_workflow_run, methods=["POST"]),
     Route(REPO + "/deployments", get_deployments, methods=["GET"]),
 ]

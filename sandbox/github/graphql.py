@@ -1,25 +1,65 @@
 """GitHub GraphQL, for the one query the orchestrator sends: a pull request's review state.
 
-Not a GraphQL engine: the query is recognised by the fields it mentions, and the answer carries
-exactly the structures that query asks for.
+Every document is first validated against GitHub's own schema (the npm package
+@octokit/graphql-schema, installed by `npm ci`) with graphql-core, as GitHub does: an unknown
+field or a wrongly typed variable is an error. The answer itself is not computed by a GraphQL
+engine: the query is recognised by the fields it mentions, and the answer carries exactly the
+structures that query asks for.
 """
 
 from __future__ import annotations
 
 import base64
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+from graphql import GraphQLError, GraphQLSchema, build_schema, get_operation_ast, parse, validate
+from graphql.execution.values import get_variable_values
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.clock import iso_seconds
-from sandbox.github.model import Pull, Repo, Thread
+from sandbox.github.model import GitHubStore, Pull, Repo, Thread
 from sandbox.github.reviews import review_decision
 from sandbox.httputil import BadJson, json_body, sandbox_state
 
 MAX_FIRST = 100
+SCHEMA_FILE = (
+    Path(__file__).resolve().parents[2] / "node_modules" / "@octokit" / "graphql-schema"
+    / "schema.graphql"
+)
+
+
+@lru_cache(maxsize=1)
+def github_schema() -> GraphQLSchema | None:
+    """GitHub's public schema, or None when `npm ci` has not installed it."""
+    if not SCHEMA_FILE.exists():
+        return None
+    # GitHub's schema breaks two of graphql-js's newer SDL rules (a field defined twice, deprecated
+    # implementations of undeprecated interface fields); GitHub serves it as it is, and so do we.
+    return build_schema(SCHEMA_FILE.read_text(), assume_valid_sdl=True, assume_valid=True)
+
+
+def schema_errors(query: str, variables: dict[str, Any]) -> list[Any]:
+    """What GitHub would refuse in this document and these variables (empty: nothing)."""
+    schema = github_schema()
+    if schema is None:
+        raise RuntimeError(f"GitHub's GraphQL schema is missing ({SCHEMA_FILE}): run `npm ci`")
+    try:
+        document = parse(query)
+    except GraphQLError as error:
+        return [error.formatted]
+    errors = validate(schema, document)
+    if errors:
+        return [e.formatted for e in errors]
+    operation = get_operation_ast(document)
+    if operation is None:
+        return [{"message": "An operation name is required when sending several operations."}]
+    coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
+    return [e.formatted for e in coerced] if isinstance(coerced, list) else []
 _THREADS_ARGS = re.compile(r"reviewThreads\s*\(([^)]*)\)")
 _LABELS_ARGS = re.compile(r"labels\s*\(([^)]*)\)")
 
@@ -111,7 +151,9 @@ def review_threads(query: str, variables: dict[str, Any], pull: Pull) -> dict[st
     return connection
 
 
-def pull_request(query: str, variables: dict[str, Any], repo: Repo, pull: Pull) -> dict:
+def pull_request(
+    query: str, variables: dict[str, Any], store: GitHubStore, repo: Repo, pull: Pull
+) -> dict:
     out: dict[str, Any] = {}
     if mentions(query, "number"):
         out["number"] = pull.number
@@ -124,7 +166,7 @@ def pull_request(query: str, variables: dict[str, Any], repo: Repo, pull: Pull) 
     if mentions(query, "headRefOid"):
         out["headRefOid"] = pull.head_sha
     if mentions(query, "reviewDecision"):
-        out["reviewDecision"] = review_decision(repo.required_reviews(pull.base_ref), pull.reviews)
+        out["reviewDecision"] = review_decision(store, repo, pull)
     if mentions(query, "reviewThreads"):
         out["reviewThreads"] = review_threads(query, variables, pull)
     if _LABELS_ARGS.search(query):
@@ -165,7 +207,9 @@ def answer(query: str, variables: dict[str, Any], request: Request) -> dict[str,
                 ).payload
             ],
         }
-    return {"data": {"repository": {"pullRequest": pull_request(query, variables, repo, pull)}}}
+    store = sandbox_state(request).github
+    fields = pull_request(query, variables, store, repo, pull)
+    return {"data": {"repository": {"pullRequest": fields}}}
 
 
 async def graphql(request: Request) -> Response:
@@ -181,6 +225,9 @@ async def graphql(request: Request) -> Response:
     variables = body.get("variables") or {}
     if not isinstance(variables, dict):
         variables = {}
+    errors = schema_errors(query, variables)
+    if errors:
+        return JSONResponse({"errors": errors})
     try:
         with sandbox_state(request).lock:
             return JSONResponse(answer(query, variables, request))

@@ -28,6 +28,21 @@ def user_id(login: str) -> int:
     return int(hashlib.sha1(login.encode()).hexdigest()[:7], 16)
 
 
+ACTIONS_APP_ID = 15368  # GitHub Actions' app id on github.com
+PERMISSIONS = ("admin", "maintain", "write", "triage", "read", "none")
+WRITE_ACCESS = ("admin", "maintain", "write")
+
+
+def app_id(slug: str) -> int:
+    return ACTIONS_APP_ID if slug == "github-actions" else user_id(f"app:{slug}")
+
+
+def legacy_permission(role: str) -> str:
+    """The `permission` field of the collaborator-permission answer: maintain reads as write,
+    triage as read (the role itself is in `role_name`)."""
+    return {"maintain": "write", "triage": "read"}.get(role, role)
+
+
 @dataclass
 class Review:
     id: int
@@ -68,6 +83,7 @@ class Pull:
     closed: bool
     reviews: list[Review] = field(default_factory=list)
     threads: list[Thread] = field(default_factory=list)
+    files: list[str] = field(default_factory=lambda: ["src/index.ts"])
 
     @property
     def state(self) -> str:
@@ -85,6 +101,21 @@ class CheckRun:
     details_url: str | None
     started_at: datetime
     completed_at: datetime | None
+    check_suite_id: int = 0
+
+
+@dataclass
+class WorkflowRun:
+    """An Actions workflow run: its jobs are check runs sharing its check suite."""
+
+    id: int
+    name: str
+    head_sha: str
+    head_branch: str
+    check_suite_id: int
+    run_number: int
+    event: str
+    created_at: datetime
 
 
 @dataclass
@@ -145,6 +176,13 @@ class Repo:
     check_runs: dict[str, list[CheckRun]] = field(default_factory=dict)
     statuses: dict[str, list[CommitStatus]] = field(default_factory=dict)
     deployments: list[Deployment] = field(default_factory=list)
+    # (context, app_id or None): required status checks of the protection / ruleset
+    required_checks: list[tuple[str, int | None]] = field(default_factory=list)
+    dismiss_stale_reviews: bool = False
+    code_owner_reviews: bool = False
+    collaborators: dict[str, str] = field(default_factory=dict)  # login → role
+    contents: dict[str, str] = field(default_factory=dict)  # path → text, on the default branch
+    workflow_runs: dict[int, WorkflowRun] = field(default_factory=dict)
 
     @property
     def full_name(self) -> str:
@@ -168,6 +206,7 @@ class Repo:
 class GitHubStore:
     def __init__(self) -> None:
         self.repos: dict[str, Repo] = {}
+        self.teams: dict[str, set[str]] = {}  # "org/team-slug" → member logins
         self._next_id = 1000
 
     def next_id(self) -> int:

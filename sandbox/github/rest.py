@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from sandbox.errors import GitHubError
 from sandbox.github import shapes
-from sandbox.github.model import CheckRun, Pull, Repo, fake_sha
+from sandbox.github.model import CheckRun, Pull, Repo, fake_sha, user_id
 from sandbox.github.pagination import paginate
 from sandbox.github.reviews import combined_state, latest_per_context
 from sandbox.httputil import origin, sandbox_state
@@ -85,8 +85,8 @@ def _reviews_rule(request: Request, repo: Repo) -> dict:
     return {
         "url": f"{urls_for(request).repo(repo)}/branches/{branch}/protection/"
         "required_pull_request_reviews",
-        "dismiss_stale_reviews": False,
-        "require_code_owner_reviews": False,
+        "dismiss_stale_reviews": repo.dismiss_stale_reviews,
+        "require_code_owner_reviews": repo.code_owner_reviews,
         "required_approving_review_count": repo.required_approvals,
         "require_last_push_approval": False,
     }
@@ -102,7 +102,9 @@ async def get_branch_protection(request: Request) -> Response:
         return JSONResponse(
             {
                 "url": api,
-                "required_status_checks": None,
+                "required_status_checks": shapes.status_check_policy(urls_for(request), repo, branch)
+                if repo.required_checks
+                else None,
                 "required_pull_request_reviews": _reviews_rule(request, repo),
                 "required_conversation_resolution": {"enabled": repo.thread_resolution},
                 "enforce_admins": {"url": f"{api}/enforce_admins", "enabled": False},
@@ -133,12 +135,29 @@ async def get_branch_rules(request: Request) -> Response:
                     "parameters": {
                         "required_approving_review_count": repo.required_approvals,
                         "required_review_thread_resolution": repo.thread_resolution,
-                        "require_code_owner_review": False,
-                        "dismiss_stale_reviews_on_push": False,
+                        "require_code_owner_review": repo.code_owner_reviews,
+                        "dismiss_stale_reviews_on_push": repo.dismiss_stale_reviews,
                         "require_last_push_approval": False,
                     },
                 }
             )
+            if repo.required_checks:
+                checks = [
+                    {"context": c} if a is None else {"context": c, "integration_id": a}
+                    for c, a in repo.required_checks
+                ]
+                rules.append(
+                    {
+                        "type": "required_status_checks",
+                        "ruleset_source_type": "Repository",
+                        "ruleset_source": repo.full_name,
+                        "ruleset_id": repo.id + 1,
+                        "parameters": {
+                            "required_status_checks": checks,
+                            "strict_required_status_checks_policy": False,
+                        },
+                    }
+                )
         page, headers = paginate(rules, request.url)
         return JSONResponse(page, headers=headers)
 
@@ -193,6 +212,75 @@ async def get_combined_status(request: Request) -> Response:
         return JSONResponse(body, headers=headers)
 
 
+async def get_required_status_checks(request: Request) -> Response:
+    with sandbox_state(request).lock:
+        repo = find_repo(request)
+        branch = request.path_params["branch"]
+        if not repo.protected(branch):
+            raise GitHubError(404, "Branch not protected")
+        if not repo.required_checks:
+            raise GitHubError(404, "Required status checks not enabled")
+        return JSONResponse(shapes.status_check_policy(urls_for(request), repo, branch))
+
+
+async def get_workflow_run(request: Request) -> Response:
+    with sandbox_state(request).lock:
+        repo = find_repo(request)
+        run = repo.workflow_runs.get(request.path_params["run_id"])
+        if run is None:
+            raise GitHubError(404, "Not Found")
+        jobs = [
+            r for r in repo.check_runs.get(run.head_sha, []) if r.check_suite_id == run.check_suite_id
+        ]
+        return JSONResponse(shapes.workflow_run(urls_for(request), repo, run, jobs))
+
+
+async def get_collaborator_permission(request: Request) -> Response:
+    with sandbox_state(request).lock:
+        repo = find_repo(request)
+        login = request.path_params["username"]
+        # Someone with no access to a private repository reads as "none", not as an error.
+        role = repo.collaborators.get(login, "none")
+        return JSONResponse(shapes.collaborator_permission(urls_for(request), repo, login, role))
+
+
+async def list_pull_files(request: Request) -> Response:
+    with sandbox_state(request).lock:
+        repo = find_repo(request)
+        pull = find_pull(repo, request.path_params["number"])
+        page, headers = paginate(pull.files, request.url, default_per_page=30)
+        urls = urls_for(request)
+        return JSONResponse(
+            [shapes.diff_entry(urls, repo, pull, path) for path in page], headers=headers
+        )
+
+
+async def get_contents(request: Request) -> Response:
+    """Files on the default branch (the sandbox keeps one tree); CODEOWNERS is what is asked."""
+    with sandbox_state(request).lock:
+        repo = find_repo(request)
+        path = request.path_params["path"].strip("/")
+        ref = request.query_params.get("ref") or repo.default_branch
+        if ref != repo.default_branch or path not in repo.contents:
+            raise GitHubError(404, "Not Found")
+        body = shapes.content_file(urls_for(request), repo, path, repo.contents[path], ref)
+        return JSONResponse(body)
+
+
+async def get_team_membership(request: Request) -> Response:
+    with sandbox_state(request).lock:
+        params = request.path_params
+        team = f"{params['org']}/{params['team_slug']}".lower()
+        members = sandbox_state(request).github.teams.get(team)
+        if members is None or params["username"] not in members:
+            raise GitHubError(404, "Not Found")
+        url = f"{urls_for(request).api}/organizations/{user_id(params['org'])}/team/"
+        return JSONResponse(
+            {"url": f"{url}{user_id(team)}/memberships/{params['username']}",
+             "role": "member", "state": "active"}
+        )
+
+
 ROUTES = [
     Route(REPO + "/pulls/{number:int}", get_pull, methods=["GET"]),
     Route(REPO + "/pulls/{number:int}/reviews", list_reviews, methods=["GET"]),
@@ -206,4 +294,18 @@ ROUTES = [
     Route(REPO + "/rules/branches/{branch:path}", get_branch_rules, methods=["GET"]),
     Route(REPO + "/commits/{ref:path}/check-runs", list_check_runs, methods=["GET"]),
     Route(REPO + "/commits/{ref:path}/status", get_combined_status, methods=["GET"]),
+    Route(
+        REPO + "/branches/{branch:path}/protection/required_status_checks",
+        get_required_status_checks,
+        methods=["GET"],
+    ),
+    Route(REPO + "/actions/runs/{run_id:int}", get_workflow_run, methods=["GET"]),
+    Route(
+        REPO + "/collaborators/{username}/permission", get_collaborator_permission, methods=["GET"]
+    ),
+    Route(REPO + "/pulls/{number:int}/files", list_pull_files, methods=["GET"]),
+    Route(REPO + "/contents/{path:path}", get_contents, methods=["GET"]),
+    Route(
+        "/orgs/{org}/teams/{team_slug}/memberships/{username}", get_team_membership, methods=["GET"]
+    ),
 ]

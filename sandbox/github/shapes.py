@@ -19,12 +19,14 @@ from sandbox.github.model import (
     Pull,
     Repo,
     Review,
+    WorkflowRun,
+    app_id,
     fake_sha,
+    legacy_permission,
     user_id,
 )
 
 WEB = "https://github.com"
-ACTIONS_APP_ID = 15368
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,9 @@ def label(urls: Urls, repo: Repo, name: str) -> dict[str, Any]:
         "description": None,
         "color": fake_sha(name)[:6],
         "default": False,
+        # Label archiving (2025): GitHub sends both, null for a label in use.
+        "archived_at": None,
+        "archived_by": None,
     }
 
 
@@ -270,7 +275,7 @@ def review(urls: Urls, repo: Repo, pull: Pull, item: Review) -> dict[str, Any]:
 
 
 def app(urls: Urls, slug: str) -> dict[str, Any]:
-    ident = ACTIONS_APP_ID if slug == "github-actions" else user_id(f"app:{slug}")
+    ident = app_id(slug)
     name = "GitHub Actions" if slug == "github-actions" else slug
     return {
         "id": ident,
@@ -311,7 +316,7 @@ def check_run(urls: Urls, repo: Repo, run: CheckRun) -> dict[str, Any]:
             "annotations_url": f"{api}/annotations",
         },
         "name": run.name,
-        "check_suite": {"id": run.id + 500_000},
+        "check_suite": {"id": run.check_suite_id or run.id + 500_000},
         "app": app(urls, run.app_slug),
         "pull_requests": [],
     }
@@ -379,4 +384,121 @@ def deployment_status(
         "environment_url": status.environment_url,
         "log_url": status.log_url,
         "performed_via_github_app": None,
+    }
+
+
+def minimal_repository(urls: Urls, repo: Repo) -> dict[str, Any]:
+    body = repository(urls, repo)
+    body["hooks_url"] = f"{urls.repo(repo)}/hooks"
+    return body
+
+
+def workflow_run(urls: Urls, repo: Repo, run: WorkflowRun, jobs: list[CheckRun]) -> dict[str, Any]:
+    """GET /actions/runs/{id}: status and conclusion follow its jobs (the suite's check runs)."""
+    api = f"{urls.repo(repo)}/actions/runs/{run.id}"
+    workflow_id = user_id(f"workflow:{repo.full_name}:{run.name}")
+    done = all(j.status == "completed" for j in jobs)
+    conclusions = {j.conclusion for j in jobs}
+    conclusion = None
+    if done:
+        conclusion = "failure" if conclusions - {"success", "neutral", "skipped"} else "success"
+    stamp = iso_seconds(run.created_at)
+    return {
+        "id": run.id,
+        "name": run.name,
+        "node_id": node_id("WorkflowRun", run.id),
+        "check_suite_id": run.check_suite_id,
+        "check_suite_node_id": node_id("CheckSuite", run.check_suite_id),
+        "head_branch": run.head_branch,
+        "head_sha": run.head_sha,
+        "path": f".github/workflows/{run.name.lower()}.yml",
+        "display_title": run.name,
+        "run_number": run.run_number,
+        "run_attempt": 1,
+        "event": run.event,
+        "status": "completed" if done else "in_progress",
+        "conclusion": conclusion,
+        "workflow_id": workflow_id,
+        "url": api,
+        "html_url": f"{WEB}/{repo.full_name}/actions/runs/{run.id}",
+        "pull_requests": [],
+        "created_at": stamp,
+        "updated_at": stamp,
+        "run_started_at": stamp,
+        "jobs_url": f"{api}/jobs",
+        "logs_url": f"{api}/logs",
+        "check_suite_url": f"{urls.repo(repo)}/check-suites/{run.check_suite_id}",
+        "artifacts_url": f"{api}/artifacts",
+        "cancel_url": f"{api}/cancel",
+        "rerun_url": f"{api}/rerun",
+        "previous_attempt_url": None,
+        "workflow_url": f"{urls.repo(repo)}/actions/workflows/{workflow_id}",
+        "head_commit": {
+            "id": run.head_sha,
+            "tree_id": fake_sha(f"tree:{run.head_sha}"),
+            "message": run.name,
+            "timestamp": stamp,
+            "author": {"name": "ci", "email": "ci@example.com"},
+            "committer": {"name": "GitHub", "email": "noreply@github.com"},
+        },
+        "repository": minimal_repository(urls, repo),
+        "head_repository": minimal_repository(urls, repo),
+    }
+
+
+def collaborator_permission(urls: Urls, repo: Repo, login: str, role: str) -> dict[str, Any]:
+    return {
+        "permission": legacy_permission(role),
+        "role_name": role,
+        "user": {**user(urls, login), "role_name": role},
+    }
+
+
+def diff_entry(urls: Urls, repo: Repo, pull: Pull, path: str) -> dict[str, Any]:
+    blob = fake_sha(f"blob:{pull.head_sha}:{path}")
+    return {
+        "sha": blob,
+        "filename": path,
+        "status": "modified",
+        "additions": 1,
+        "deletions": 0,
+        "changes": 1,
+        "blob_url": f"{WEB}/{repo.full_name}/blob/{pull.head_sha}/{path}",
+        "raw_url": f"{WEB}/{repo.full_name}/raw/{pull.head_sha}/{path}",
+        "contents_url": f"{urls.repo(repo)}/contents/{path}?ref={pull.head_sha}",
+        "patch": "@@ -1 +1,2 @@\n line\n+line",
+    }
+
+
+def content_file(urls: Urls, repo: Repo, path: str, text: str, ref: str) -> dict[str, Any]:
+    raw = text.encode()
+    blob = fake_sha(f"blob:{ref}:{path}:{text}")
+    api = f"{urls.repo(repo)}/contents/{path}?ref={ref}"
+    html = f"{WEB}/{repo.full_name}/blob/{ref}/{path}"
+    git = f"{urls.repo(repo)}/git/blobs/{blob}"
+    encoded = base64.encodebytes(raw).decode()  # GitHub wraps the base64 at 60 characters
+    return {
+        "type": "file",
+        "encoding": "base64",
+        "size": len(raw),
+        "name": path.rsplit("/", 1)[-1],
+        "path": path,
+        "content": encoded,
+        "sha": blob,
+        "url": api,
+        "git_url": git,
+        "html_url": html,
+        "download_url": f"https://raw.githubusercontent.com/{repo.full_name}/{ref}/{path}",
+        "_links": {"git": git, "self": api, "html": html},
+    }
+
+
+def status_check_policy(urls: Urls, repo: Repo, branch: str) -> dict[str, Any]:
+    api = f"{urls.repo(repo)}/branches/{branch}/protection/required_status_checks"
+    return {
+        "url": api,
+        "strict": False,
+        "contexts": [context for context, _ in repo.required_checks],
+        "checks": [{"context": c, "app_id": a} for c, a in repo.required_checks],
+        "contexts_url": f"{api}/contexts",
     }

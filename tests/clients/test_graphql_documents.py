@@ -144,3 +144,17 @@ def test_documents_parse_with_graphql_core_when_available():
     graphql = pytest.importorskip("graphql")
     graphql.parse(GITHUB_REVIEW_STATE_QUERY)
     graphql.parse(CLOUDFLARE_INVOCATIONS_QUERY)
+
+
+def test_github_query_is_valid_against_githubs_own_schema():
+    """The whole of GitHub's public schema (@octokit/graphql-schema, installed by `npm ci`), not
+    the excerpt: every field, argument and variable type as GitHub checks them."""
+    from graphql import parse, validate
+
+    from sandbox.github.graphql import github_schema
+
+    schema = github_schema()
+    assert schema is not None, "run `npm ci`: node_modules/@octokit/graphql-schema is missing"
+    assert validate(schema, parse(GITHUB_REVIEW_STATE_QUERY)) == []
+    wrong = GITHUB_REVIEW_STATE_QUERY.replace("$number: Int!", "$number: String!")
+    assert validate(schema, parse(wrong)), "a wrongly typed variable must be refused"

@@ -30,9 +30,16 @@ def test_good_request() -> None:
         ({"version_ids": {"sandbox": V1, "production": "latest"}}, "production: 'latest' is not a Worker version id"),
         ({"service": "edge-router"}, "edge-router has no sandbox environment"),
         ({"colour": "blue"}, "colour: Extra inputs are not permitted"),
+        ({"ci_run_id": 0}, "ci_run_id: Input should be greater than 0"),
+        ({"ci_run_id": "run-7"}, "ci_run_id: Input should be a valid integer"),
     ],
 )
 def test_bad_requests_name_the_field(changes: dict, message: str) -> None:
     with pytest.raises(RequestError) as raised:
         validate_workers_request({**GOOD, **changes}, POLICY)
     assert message in str(raised.value)
+
+
+def test_ci_run_id_is_optional_and_kept() -> None:
+    assert validate_workers_request({**GOOD, "ci_run_id": 9876543210}, POLICY).ci_run_id == 9876543210
+    assert validate_workers_request(GOOD, POLICY).ci_run_id is None

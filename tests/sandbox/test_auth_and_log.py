@@ -12,7 +12,7 @@ from sandbox.server import start_sandbox
 from tests.sandbox.helpers import ACCOUNT, CF_TOKEN, GH_TOKEN, REPO, SCRIPT
 
 
-@pytest.mark.parametrize("header", [None, "Bearer wrong-token", "token " + GH_TOKEN, "Bearer"])
+@pytest.mark.parametrize("header", [None, "Bearer wrong-token", "token wrong-token", "Bearer"])
 def test_github_rejects_missing_or_wrong_tokens(
     sandbox_url: str, control: SandboxControl, header: str | None
 ) -> None:
@@ -23,6 +23,16 @@ def test_github_rejects_missing_or_wrong_tokens(
     assert answer.json()["message"] in ("Bad credentials", "Requires authentication")
     graphql = httpx.post(f"{sandbox_url}/github/graphql", headers=headers, json={"query": "{}"})
     assert graphql.status_code == 401
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "token", "TOKEN"])
+def test_github_accepts_the_token_scheme_as_well_as_bearer(
+    sandbox_url: str, control: SandboxControl, scheme: str
+) -> None:
+    control.github_repo(REPO)
+    headers = {"Authorization": f"{scheme} {GH_TOKEN}"}
+    answer = httpx.get(f"{sandbox_url}/github/repos/{REPO}/rules/branches/main", headers=headers)
+    assert answer.status_code == 200, answer.text
 
 
 def test_cloudflare_rejects_wrong_tokens_with_code_10000(

@@ -129,4 +129,29 @@ def test_unsupported_or_invalid_queries_answer_errors(
     other = gh.post("/graphql", json={"query": "{ viewer { login } }"}).json()
     assert other["data"] is None and other["errors"]
     no_vars = gh.post("/graphql", json={"query": QUERY, "variables": {}}).json()
-    assert no_vars["data"] is None and "$owner" in no_vars["errors"][0]["message"]
+    # refused before execution: errors only, no data (GraphQL spec, as GitHub answers)
+    assert no_vars.get("data") is None and "$owner" in no_vars["errors"][0]["message"]
+
+
+def test_documents_are_validated_against_githubs_schema(
+    control: SandboxControl, gh: httpx.Client
+) -> None:
+    from clients._queries import GITHUB_REVIEW_STATE_QUERY as QUERY  # what the client sends
+    from sandbox.github.graphql import github_schema
+
+    assert github_schema() is not None, "npm ci installs @octokit/graphql-schema"
+    control.ready_pull(REPO, 3, SHA)
+    owner, name = REPO.split("/")
+    variables = {"owner": owner, "name": name, "number": 3, "cursor": None}
+    good = gh.post("/graphql", json={"query": QUERY, "variables": variables}).json()
+    assert "errors" not in good, good
+    unknown = gh.post("/graphql", json={"query": QUERY.replace("isOutdated", "isStale"),
+                                        "variables": variables}).json()
+    assert unknown["errors"][0]["message"] == (
+        "Cannot query field 'isStale' on type 'PullRequestReviewThread'."
+    )
+    typed = gh.post("/graphql", json={"query": QUERY, "variables": {**variables, "number": "3"}})
+    assert "Int cannot represent non-integer value" in typed.json()["errors"][0]["message"]
+    undeclared = QUERY.replace("$cursor: String", "$cursor: Int")
+    wrong = gh.post("/graphql", json={"query": undeclared, "variables": variables}).json()
+    assert "of type 'Int' used in position expecting type 'String'" in wrong["errors"][0]["message"]

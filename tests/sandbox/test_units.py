@@ -12,8 +12,8 @@ from sandbox.clock import ManualClock, parse_instant
 from sandbox.cloudflare.analytics import invocation_totals
 from sandbox.cloudflare.model import Deployment, Script
 from sandbox.faults import FaultSpecError, FaultStore
-from sandbox.github.model import Review
-from sandbox.github.reviews import latest_verdicts, review_decision
+from sandbox.github.model import GitHubStore, Pull, Repo, Review
+from sandbox.github.reviews import code_owners, latest_verdicts, review_decision
 from sandbox.requestlog import REDACTED, redact_headers, redact_json
 from sandbox.worker.routing import parse_overrides, pick_version
 
@@ -27,10 +27,34 @@ def reviews(*pairs: tuple[str, str]) -> list[Review]:
     ]
 
 
+def repo_and_pull(via: str, required: int, given: list[Review]) -> tuple[Repo, Pull]:
+    repo = Repo("o", "r", 1, "main", required, via, True, T0, collaborators={"a": "write"})
+    pull = Pull(1, 2, "t", "", "u", "sha", "f", "main", True, "sha", False, [], T0, T0, T0, True,
+                reviews=given)
+    return repo, pull
+
+
 def test_pending_reviews_never_count() -> None:
     assert latest_verdicts(reviews(("a", "APPROVED"), ("a", "PENDING"))) == {"a": "APPROVED"}
-    assert review_decision(None, reviews(("a", "CHANGES_REQUESTED"))) is None
-    assert review_decision(0, []) == "APPROVED"
+    store = GitHubStore()
+    unprotected = repo_and_pull("none", 1, reviews(("a", "CHANGES_REQUESTED")))
+    assert review_decision(store, *unprotected) is None
+    assert review_decision(store, *repo_and_pull("protection", 0, [])) == "APPROVED"
+    pending = repo_and_pull("protection", 1, reviews(("a", "APPROVED"), ("a", "PENDING")))
+    assert review_decision(store, *pending) == "APPROVED"
+
+
+def test_codeowners_patterns_as_github_reads_them() -> None:
+    repo, _ = repo_and_pull("protection", 1, [])
+    repo.contents["CODEOWNERS"] = "* @all\n/src/ @src  # inline\ndocs/*.md @docs\n**/keys @sec\n"
+    assert code_owners(repo, "README.md") == ["all"]
+    assert code_owners(repo, "src/a/b.ts") == ["src"]
+    assert code_owners(repo, "docs/a.md") == ["docs"]
+    assert code_owners(repo, "docs/deep/a.md") == ["all"]
+    assert code_owners(repo, "x/keys/k.pem") == ["sec"]
+    repo.contents[".github/CODEOWNERS"] = "/src/ @first\n"  # .github/ is looked at first
+    assert code_owners(repo, "src/a.ts") == ["first"]
+    assert code_owners(repo, "README.md") == []
 
 
 def test_override_header_parsing() -> None:

@@ -46,6 +46,7 @@ def policy_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     doc = yaml.safe_load((ROOT / "policy" / "release-policy.yaml").read_text())
     doc["profiles"]["sandbox"]["monitor"] = TEST_MONITOR
     doc["profiles"]["sandbox"]["emergency"] = {"monitor_window": "2s"}
+    doc["profiles"]["sandbox"]["checklist"] = {"ci_wait": "3s", "ci_recheck_interval": "0.5s"}
     # wrangler writes .wrangler/ into the checkout: each test process gets its own copy
     checkout = tmp_path_factory.mktemp("checkout") / "verifier"
     shutil.copytree(ROOT / "sandbox" / "sample-worker", checkout,

@@ -15,6 +15,7 @@ from prefect.client.schemas.filters import (
 )
 from prefect.states import State
 
+from sandbox.control import CHECKS
 from tests.scenarios.conftest import Stack
 
 pytestmark = [pytest.mark.scenario]
@@ -112,6 +113,23 @@ def _break_pr(stack: Stack, release_params: dict[str, Any], how: str) -> None:
     elif how == "api change without compatibility note":
         c.github_pull(svc.repo, pr, head_sha=sha, merge_commit_sha=sha, labels=["api-change"],
                       reviews=[{"user": "reviewer-1", "state": "APPROVED", "commit_id": sha}])
+    elif how == "merged into another branch":
+        c.github_pull(svc.repo, pr, head_sha=sha, merge_commit_sha=sha, base_ref="feature/next",
+                      reviews=[{"user": "reviewer-1", "state": "APPROVED", "commit_id": sha}])
+    elif how == "approval without write access":
+        c.github_pull(svc.repo, pr, head_sha=sha, merge_commit_sha=sha,
+                      reviews=[{"user": "outsider", "state": "APPROVED", "commit_id": sha,
+                                "permission": "read"}])
+    elif how == "stale approval":
+        c.github_repo(svc.repo, required_checks=CHECKS, dismiss_stale_reviews=True)
+        c.github_pull(svc.repo, pr, head_sha=sha, merge_commit_sha=sha,
+                      reviews=[{"user": "reviewer-1", "state": "APPROVED", "commit_id": "e" * 40}])
+    elif how == "no code owner approval":
+        c.github_repo(svc.repo, required_checks=CHECKS, require_code_owner_reviews=True,
+                      codeowners="* @reviewer-1\n/src/crypto/ @sec-lead\n")
+        c.github_pull(svc.repo, pr, head_sha=sha, merge_commit_sha=sha,
+                      files=["src/crypto/sign.ts", "src/index.ts"],
+                      reviews=[{"user": "reviewer-1", "state": "APPROVED", "commit_id": sha}])
     elif how == "secret not yet in Cloudflare":
         c.github_pull(svc.repo, pr, head_sha=sha, merge_commit_sha=sha, labels=["secret-change"],
                       body="Rotates the signer.\nSecrets: SIGNING_KEY",
@@ -126,6 +144,10 @@ def _break_pr(stack: Stack, release_params: dict[str, Any], how: str) -> None:
         ("failing check", "ci-green"),
         ("api change without compatibility note", "api-compatibility"),
         ("secret not yet in Cloudflare", "secrets-in-place"),
+        ("merged into another branch", "merged into feature/next, not the release branch main"),
+        ("approval without write access", "outsider has read permission, not write"),
+        ("stale approval", "(stale)"),
+        ("no code owner approval", "no approval from a code owner of src/crypto/sign.ts"),
     ],
 )
 def test_each_checklist_failure_stops_before_any_deploy(stack: Stack, how: str, item: str) -> None:
@@ -137,6 +159,86 @@ def test_each_checklist_failure_stops_before_any_deploy(stack: Stack, how: str, 
     assert created_deployments(stack, "verifier", "sandbox") == []
     assert created_deployments(stack, "verifier", "production") == []
     assert stack.live_version("verifier") == release.previous_versions["production"]
+
+
+def test_release_triggered_by_its_own_ci_job_in_progress_is_released(stack: Stack) -> None:
+    # CI's deploy job runs `relctl release workers --watch`: its check run on the merge commit is
+    # in progress for the whole release — even where the branch requires it.
+    svc = stack.policy.service("edge-router")
+    stack.control.github_repo(svc.repo, required_checks=[*CHECKS, "deploy"])
+    release = stack.prepare("edge-router")
+    sha = release.parameters["git_sha"]
+    state = run_release(release.parameters)
+    assert state.is_completed(), state.message
+    assert stack.live_version("edge-router") == release.parameters["version_ids"]["production"]
+    runs = stack.control.requests("github")
+    assert any(r["path"].endswith(f"/actions/runs/{release.parameters['ci_run_id']}") for r in runs)
+    checklist = artifacts_of(state)["workers-edge-router-checklist"]
+    assert "triggering run in progress: deploy" in checklist
+    live = httpx_get_check_runs(stack, svc.repo, sha)
+    assert ("deploy", "in_progress") in live  # it was never finished for us
+
+
+def httpx_get_check_runs(stack: Stack, repo: str, sha: str) -> set[tuple[str, str]]:
+    import httpx
+
+    from tests.scenarios.conftest import GITHUB_TOKEN
+
+    answer = httpx.get(f"{stack.url}/github/repos/{repo}/commits/{sha}/check-runs",
+                       headers={"Authorization": f"Bearer {GITHUB_TOKEN}"})
+    return {(r["name"], r["status"]) for r in answer.json()["check_runs"]}
+
+
+def test_required_check_in_progress_waits_then_passes_when_it_completes(stack: Stack) -> None:
+    import threading
+    import time
+
+    release = stack.prepare("edge-router")
+    repo, sha = stack.policy.service("edge-router").repo, release.parameters["git_sha"]
+    stack.control.github_check_run(repo, sha, "build", status="in_progress")
+
+    def ci_reads() -> list[dict[str, Any]]:
+        return [r for r in stack.control.requests("github")
+                if r["method"] == "GET" and r["path"].endswith(f"/commits/{sha}/check-runs")]
+
+    def finish_build() -> None:  # once the checklist has seen it running
+        deadline = time.monotonic() + 60
+        while not ci_reads() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        stack.control.github_check_run(repo, sha, "build", conclusion="success")
+
+    helper = threading.Thread(target=finish_build)
+    helper.start()
+    state = run_release(release.parameters)
+    helper.join()
+    assert state.is_completed(), state.message
+    assert len(created_deployments(stack, "edge-router")) == 1
+    assert len(ci_reads()) >= 2  # it looked again instead of failing on the running build
+    checklist = artifacts_of(state)["workers-edge-router-checklist"]
+    assert "3 check(s) green (required by protection)" in checklist
+    assert stack.live_version("edge-router") == release.parameters["version_ids"]["production"]
+
+
+def test_required_check_that_never_finishes_fails_naming_it(stack: Stack) -> None:
+    release = stack.prepare("edge-router")
+    repo, sha = stack.policy.service("edge-router").repo, release.parameters["git_sha"]
+    stack.control.github_check_run(repo, sha, "test", status="in_progress")
+    state = run_release(release.parameters)
+    assert state.is_failed()
+    message = state.message or ""
+    assert "ci-green: required check(s) not finished: test (in_progress)" in message, message
+    assert "after waiting 3s" in message
+    assert created_deployments(stack, "edge-router") == []
+
+
+def test_unknown_ci_run_id_is_refused_naming_the_parameter(stack: Stack) -> None:
+    release = stack.prepare("edge-router")
+    state = run_release({**release.parameters, "ci_run_id": 424242})
+    assert state.is_failed()
+    assert "ci_run_id: no workflow run 424242 in" in (state.message or ""), state.message
+    asked = [r for r in stack.control.requests("github") if r["path"].endswith("/actions/runs/424242")]
+    assert len(asked) == 1  # not retried: it is bad input, not a provider hiccup
+    assert created_deployments(stack, "edge-router") == []
 
 
 def test_failing_health_rolls_back_to_the_previous_version(stack: Stack) -> None:

@@ -1,0 +1,60 @@
+"""`relctl release workers` as CI runs it: the triggering run's id goes with the parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from relctl import cli
+
+SHA = "a" * 40
+
+
+class FakeApi:
+    created: list[dict[str, Any]] = []
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def deployment_id(self, flow: str, deployment: str) -> str:
+        return "dep-1"
+
+    def create_flow_run(self, dep: str, params: dict[str, Any], idempotency_key: str | None = None):
+        FakeApi.created.append(params)
+        return {"id": "run-1", "name": "quiet-fox"}, True
+
+
+@pytest.fixture
+def api(monkeypatch: pytest.MonkeyPatch) -> type[FakeApi]:
+    import relctl.trigger
+
+    FakeApi.created = []
+    monkeypatch.setattr(relctl.trigger, "PrefectApi", FakeApi)
+    return FakeApi
+
+
+ARGS = ["release", "workers", "--service", "edge-router", "--sha", SHA, "--pr", "4",
+        "--version", "production=0b9f7c3e-6a2d-4c1e-9f10-2a3b4c5d6e7f"]
+
+
+def test_ci_run_id_defaults_to_github_run_id(api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_RUN_ID", "123456789")
+    assert cli.main(ARGS) == 0
+    assert api.created[-1]["ci_run_id"] == 123456789
+    assert cli.main([*ARGS, "--ci-run-id", "42"]) == 0
+    assert api.created[-1]["ci_run_id"] == 42
+
+
+def test_no_ci_run_id_outside_ci(api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GITHUB_RUN_ID", raising=False)
+    assert cli.main(ARGS) == 0
+    assert "ci_run_id" not in api.created[-1]
+
+
+def test_a_bad_run_id_is_refused_naming_the_option(api, monkeypatch, capsys) -> None:
+    monkeypatch.delenv("GITHUB_RUN_ID", raising=False)
+    with pytest.raises(SystemExit):
+        cli.main([*ARGS, "--ci-run-id", "latest"])
+    assert "--ci-run-id" in capsys.readouterr().err
+    assert api.created == []
