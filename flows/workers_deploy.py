@@ -23,6 +23,7 @@ from flows.continuation import CannotContinue, continue_at, deferred
 from flows.verification import verify_or_roll_back
 from procedure.policy import Policy
 from procedure.request import WorkersDeployRequest, validate_workers_request
+from procedure.workers import release_label, release_message
 from tasks.checklist import pre_deploy_checklist
 from tasks.deploy import confirm_uploaded_versions, deploy_version
 from tasks.evidence import artifact_key, gate_markdown, publish, table
@@ -48,14 +49,17 @@ async def release_to_environment(
 ) -> None:
     """Deploy one environment, verify it, roll back if verification fails."""
     version_id = request.version_ids[environment]
-    message = f"{request.git_sha[:12]} PR #{request.pr_number} via release orchestrator"
+    message = release_message(request.git_sha, request.pr_number, significant)
     record_id = await start_deployment_record(
         request.service, environment, request.git_sha, version_id, request.pr_number, policy
     )
     deployed = await deploy_version(request.service, environment, version_id, message, policy)
     steps.append((f"deploy {environment}", "done" if deployed.created else "already live", deployed.deployment_id))
     window = policy.monitor.window(significant) if environment == "production" else None
-    failure = await verify_or_roll_back(request.service, deployed, window, policy, steps)
+    failure = await verify_or_roll_back(
+        request.service, deployed, window, policy, steps,
+        release_label(request.git_sha, request.pr_number),
+    )
     if failure is None:
         await finish_deployment_record(request.service, environment, record_id, "success", "verified", policy)
         return

@@ -60,3 +60,29 @@ def rolled_back_from(history: Sequence[DeploymentView], version_id: str) -> Depl
         if older.sole_version == version_id and newer.sole_version != version_id:
             return newer if (newer.message or "").startswith(ROLLBACK_PREFIX) else None
     return None
+
+
+# Cloudflare keeps the first 100 bytes of a version's or deployment's `workers/message` (longer
+# ones are cut, not refused): what identifies a change goes first.
+MESSAGE_BYTES = 100
+
+
+def fit_message(text: str, limit: int = MESSAGE_BYTES) -> str:
+    """`text` cut to `limit` UTF-8 bytes without splitting a character."""
+    return text.encode()[:limit].decode(errors="ignore")
+
+
+def release_label(git_sha: str, pr_number: int) -> str:
+    return f"{git_sha[:12]} PR #{pr_number}"
+
+
+def release_message(git_sha: str, pr_number: int, significant: bool) -> str:
+    """The deployment message of a standard release: sha, PR and the kind of change first."""
+    kind = "significant" if significant else "standard"
+    return fit_message(f"{release_label(git_sha, pr_number)} {kind} via release orchestrator")
+
+
+def rollback_message(reason: str, release: str | None = None) -> str:
+    """`rollback:` first (how a later run recognises it), then what was rolled back, then why."""
+    what = f" {release} —" if release else ""
+    return fit_message(f"{ROLLBACK_PREFIX}{what} {reason}")

@@ -14,9 +14,9 @@ from prefect.logging import get_run_logger
 from clients import CfDeployment, ProviderError
 from procedure.policy import Policy
 from procedure.workers import (
-    ROLLBACK_PREFIX,
     DeploymentView,
     live_since,
+    rollback_message,
     rollback_target,
     rolled_back_from,
 )
@@ -90,17 +90,19 @@ async def deploy_version(
     else:
         log.info("%s: version %s was already live on %s; not deploying again", environment, version_id, script)
     return DeployRecord(
-        environment, script, version_id, previous, outcome.deployment.id, since, outcome.created
+        environment, script, version_id, previous, outcome.deployment.id, since, outcome.created,
+        message,
     )
 
 
 @task(name="roll back", retries=3, retry_delay_seconds=2, cache_policy=NO_CACHE)
 async def roll_back(
-    service: str, environment: str, to_version_id: str, reason: str, policy: Policy
+    service: str, environment: str, to_version_id: str, reason: str, policy: Policy,
+    release: str | None = None,
 ) -> DeployRecord:
     svc = policy.service(service)
     script = svc.environments[environment].script  # type: ignore[index]
-    message = f"{ROLLBACK_PREFIX} {reason}"[:1000]
+    message = rollback_message(reason, release)  # Cloudflare keeps 100 bytes: prefix first
     async with providers.cloudflare() as cf:
         try:
             outcome = await cf.deploy(svc.account_id, script, to_version_id, message=message)

@@ -37,3 +37,18 @@ def test_a_rolled_back_version_is_recognised() -> None:
     replaced = [dep(3, ("newer", 100)), dep(2, ("new", 100))]
     assert rolled_back_from(replaced, "new") is None
     assert rolled_back_from([], "new") is None
+
+
+def test_messages_keep_sha_pr_and_kind_within_cloudflares_100_bytes() -> None:
+    from procedure.workers import MESSAGE_BYTES, release_message, rollback_message
+
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    message = release_message(sha, 123456, significant=True)
+    assert message.startswith("0123456789ab PR #123456 significant")
+    assert len(message.encode()) <= MESSAGE_BYTES
+    assert "standard" in release_message(sha, 1, significant=False)
+    long_reason = "production verification fail: health: 500: " + "ü" * 200
+    rollback = rollback_message(long_reason, "0123456789ab PR #42")
+    assert rollback.startswith("rollback: 0123456789ab PR #42 — production verification fail")
+    assert len(rollback.encode()) <= MESSAGE_BYTES
+    rollback.encode().decode()  # never half a character
