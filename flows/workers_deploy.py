@@ -23,7 +23,7 @@ from flows.continuation import CannotContinue, continue_at, deferred
 from flows.verification import verify_or_roll_back
 from procedure.policy import Policy
 from procedure.request import WorkersDeployRequest, validate_workers_request
-from procedure.workers import release_label, release_message
+from procedure.workers import check_provenance, release_label, release_message
 from tasks.checklist import pre_deploy_checklist
 from tasks.deploy import confirm_uploaded_versions, deploy_version
 from tasks.evidence import artifact_key, gate_markdown, publish, table
@@ -137,7 +137,15 @@ async def standard_release(
     significant = request.significant
     if significant is None:
         significant = policy.checklist.labels.significant in facts.labels
-    await confirm_uploaded_versions(request.service, request.version_ids, policy)
+    # The version deployed is the one approved: CI tagged it with the merged commit's sha.
+    tags = await confirm_uploaded_versions(request.service, request.version_ids, policy)
+    provenance = check_provenance(
+        tags, request.git_sha, policy.service(request.service).allow_untagged_versions
+    )
+    steps.append(("provenance", "FAIL" if not provenance.passed else
+                  "warning" if provenance.warnings else "pass", provenance.detail))
+    if not provenance.passed:
+        raise GateFailed(f"provenance: {provenance.detail}; nothing was deployed")
 
     # CI deploys to sandbox (if applicable); sandbox deployment verified.
     if policy.service(request.service).has_sandbox:

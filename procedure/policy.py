@@ -87,6 +87,9 @@ class WorkerService(_Model):
     branch: str = "main"
     account_id: str = Field(min_length=1)
     production_from_ci: bool = True
+    allow_untagged_versions: bool = Field(
+        False, description="deploy a version without a workers/tag (with a warning in the evidence)"
+    )
     environments: dict[Literal["sandbox", "production"], WorkerEnvironment]
     health_path: str | None = Field("/health", description="null where there is none")
     checkout: str | None = Field(

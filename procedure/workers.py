@@ -86,3 +86,40 @@ def rollback_message(reason: str, release: str | None = None) -> str:
     """`rollback:` first (how a later run recognises it), then what was rolled back, then why."""
     what = f" {release} —" if release else ""
     return fit_message(f"{ROLLBACK_PREFIX}{what} {reason}")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Whether the uploaded versions are the approved commit (`workers/tag` = the release's sha)."""
+
+    refused: tuple[str, ...]  # one line per version that is not the release's commit
+    warnings: tuple[str, ...]  # untagged versions let through by the policy
+
+    @property
+    def passed(self) -> bool:
+        return not self.refused
+
+    @property
+    def detail(self) -> str:
+        return "; ".join(self.refused + self.warnings) or "every version is tagged with the sha"
+
+
+def check_provenance(
+    tags: dict[str, tuple[str, str | None]], git_sha: str, allow_untagged: bool
+) -> Provenance:
+    """`tags`: environment → (version id, its `workers/tag`). CI uploads with `--tag <sha>`, so
+    a different tag is another commit's build: never deployed under this release's approval."""
+    refused: list[str] = []
+    warnings: list[str] = []
+    for env, (version_id, tag) in sorted(tags.items()):
+        if tag is None or not tag.strip():
+            line = f"{env} version {version_id} has no workers/tag"
+            if allow_untagged:
+                warnings.append(f"warning: {line} (allowed by the policy; provenance unproven)")
+            else:
+                refused.append(f"{line}; CI must upload it with `wrangler versions upload --tag "
+                               f"{git_sha}`")
+        elif tag.strip().lower() != git_sha.lower():
+            refused.append(f"{env} version {version_id} is tagged {tag!r}, not this release's "
+                           f"sha {git_sha}")
+    return Provenance(tuple(refused), tuple(warnings))

@@ -50,20 +50,24 @@ def _views(history: list[CfDeployment]) -> list[DeploymentView]:
 @task(name="confirm uploaded versions", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 async def confirm_uploaded_versions(
     service: str, version_ids: Mapping[str, str], policy: Policy
-) -> None:
-    """CI uploaded one version per environment; make sure each exists before anything deploys."""
+) -> dict[str, tuple[str, str | None]]:
+    """CI uploaded one version per environment; make sure each exists before anything deploys.
+    Returns environment → (version id, its `workers/tag`) for the provenance check."""
     svc = policy.service(service)
+    tags: dict[str, tuple[str, str | None]] = {}
     async with providers.cloudflare() as cf:
         for env, version_id in version_ids.items():
             script = svc.environments[env].script  # type: ignore[index]
             try:
-                await cf.get_version(svc.account_id, script, version_id)
+                version = await cf.get_version(svc.account_id, script, version_id)
             except ProviderError as error:
                 if error.status == 404:
                     raise DeployError(
                         f"version {version_id} was not uploaded to {script} ({env})"
                     ) from None
                 raise
+            tags[env] = (version_id, version.tag)
+    return tags
 
 
 @task(name="deploy version", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)

@@ -52,3 +52,17 @@ def test_messages_keep_sha_pr_and_kind_within_cloudflares_100_bytes() -> None:
     assert rollback.startswith("rollback: 0123456789ab PR #42 — production verification fail")
     assert len(rollback.encode()) <= MESSAGE_BYTES
     rollback.encode().decode()  # never half a character
+
+
+def test_provenance_refuses_another_commits_version_and_warns_on_allowed_untagged() -> None:
+    from procedure.workers import check_provenance
+
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    ok = check_provenance({"production": ("v1", sha.upper())}, sha, allow_untagged=False)
+    assert ok.passed and not ok.warnings
+    wrong = check_provenance({"production": ("v1", "f" * 40)}, sha, allow_untagged=True)
+    assert not wrong.passed and "f" * 40 in wrong.detail and sha in wrong.detail
+    untagged = check_provenance({"sandbox": ("v0", None)}, sha, allow_untagged=False)
+    assert not untagged.passed and "--tag" in untagged.detail
+    allowed = check_provenance({"sandbox": ("v0", None)}, sha, allow_untagged=True)
+    assert allowed.passed and allowed.warnings and "warning" in allowed.detail

@@ -251,3 +251,34 @@ def test_two_releases_of_one_service_run_one_at_a_time(stack: Stack) -> None:
 
     seconds = (datetime.fromisoformat(gap[0]) - datetime.fromisoformat(gap[1])).total_seconds()
     assert seconds >= 2.0  # at least one monitor window (TEST_MONITOR standard = 2 s) apart
+
+
+def _upload(stack: Stack, service: str, env: str, tag: str | None) -> str:
+    from tests.scenarios.conftest import CLOUDFLARE_TOKEN
+
+    svc = stack.policy.service(service)
+    return stack.control.cf_upload_version(svc.account_id, stack.script(service, env), message="ci",
+                                           token=CLOUDFLARE_TOKEN, tag=tag)
+
+
+def test_version_tagged_with_another_commit_is_refused_and_nothing_deployed(stack: Stack) -> None:
+    release = stack.prepare("verifier")
+    other_sha = "f" * 40
+    wrong = _upload(stack, "verifier", "production", tag=other_sha)
+    params = {**release.parameters,
+              "version_ids": {**release.parameters["version_ids"], "production": wrong}}
+    state = run_release(params)
+    assert state.is_failed()
+    message = state.message or ""
+    assert "provenance" in message and other_sha in message and release.parameters["git_sha"] in message
+    assert created_deployments(stack, "verifier", "sandbox") == []
+    assert created_deployments(stack, "verifier", "production") == []
+
+
+def test_untagged_version_is_refused_unless_the_policy_allows_it(stack: Stack) -> None:
+    release = stack.prepare("edge-router")
+    untagged = _upload(stack, "edge-router", "production", tag=None)
+    params = {**release.parameters, "version_ids": {"production": untagged}}
+    state = run_release(params)
+    assert state.is_failed() and "has no workers/tag" in (state.message or ""), state.message
+    assert created_deployments(stack, "edge-router") == []
