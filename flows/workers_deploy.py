@@ -23,7 +23,7 @@ from flows.continuation import CannotContinue, continue_at, deferred
 from flows.verification import verify_or_roll_back
 from procedure.policy import Policy
 from procedure.request import WorkersDeployRequest, validate_workers_request
-from procedure.workers import check_provenance, release_label, release_message
+from procedure.workers import check_provenance, release_label, release_message, significance
 from tasks.checklist import pre_deploy_checklist
 from tasks.deploy import confirm_uploaded_versions, deploy_version
 from tasks.evidence import artifact_key, gate_markdown, publish, table
@@ -74,6 +74,7 @@ async def workers_deploy(
     pr_number: int,
     version_ids: dict[str, str],
     significant: bool | None = None,
+    significant_reason: str | None = None,
 ) -> dict[str, object] | State:
     """Release one Cloudflare Worker through the standard procedure.
 
@@ -83,12 +84,15 @@ async def workers_deploy(
         pr_number: the pull request that was merged.
         version_ids: the version CI uploaded per environment, e.g. {"sandbox": "…", "production": "…"}.
         significant: a significant change (2-hour watch); unset = read the PR's label.
+        significant_reason: required to pass significant=False for a PR labelled
+            significant-change; recorded in the evidence.
     """
     log = get_run_logger()
     policy = current_policy()
     request = validate_workers_request(  # bad parameters stop here, before any provider call
         {"service": service, "git_sha": git_sha, "pr_number": pr_number,
-         "version_ids": version_ids, "significant": significant},
+         "version_ids": version_ids, "significant": significant,
+         "significant_reason": significant_reason},
         policy,
     )
     warning = policy.metadata.review_warning(_now().date())
@@ -134,9 +138,16 @@ async def standard_release(
     steps.append(("pre-deploy checklist", "pass" if verdict.passed else "FAIL", failures or "all items pass"))
     if not verdict.passed:
         raise GateFailed(f"pre-deploy checklist failed: {failures}")
-    significant = request.significant
-    if significant is None:
-        significant = policy.checklist.labels.significant in facts.labels
+    # "Significant" is never silently false: a labelled PR is downgraded only with a reason.
+    label = policy.checklist.labels.significant
+    try:
+        significant, why = significance(
+            request.significant, label in facts.labels, request.significant_reason, label
+        )
+    except ValueError as error:
+        steps.append(("significance", "FAIL", str(error)))
+        raise GateFailed(str(error)) from None
+    steps.append(("significance", "significant" if significant else "standard", why))
     # The version deployed is the one approved: CI tagged it with the merged commit's sha.
     tags = await confirm_uploaded_versions(request.service, request.version_ids, policy)
     provenance = check_provenance(

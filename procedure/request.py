@@ -34,6 +34,15 @@ class WorkersDeployRequest(BaseModel):
     pr_number: int = Field(gt=0)
     version_ids: dict[str, str]
     significant: bool | None = None
+    # Why `significant=False` overrides the PR's significant-change label (recorded as evidence).
+    significant_reason: str | None = Field(None, max_length=500)
+
+    @field_validator("significant_reason")
+    @classmethod
+    def _reason(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must say why, or be left out")
+        return value.strip() if value is not None else None
 
     @field_validator("git_sha")
     @classmethod

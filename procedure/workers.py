@@ -123,3 +123,21 @@ def check_provenance(
             refused.append(f"{env} version {version_id} is tagged {tag!r}, not this release's "
                            f"sha {git_sha}")
     return Provenance(tuple(refused), tuple(warnings))
+
+
+def significance(
+    requested: bool | None, labelled: bool, reason: str | None, label: str
+) -> tuple[bool, str]:
+    """Whether the release is significant (2-hour watch), and the evidence line. The PR's label
+    decides unless the caller says otherwise; downgrading a labelled PR needs a recorded reason.
+    Raises ValueError (naming `significant_reason`) when it is missing."""
+    if requested is None:
+        return labelled, f"{'labelled' if labelled else 'not labelled'} {label}"
+    if requested or not labelled:
+        return requested, f"significant={requested} given by the caller"
+    if not reason:
+        raise ValueError(
+            f"significant: the PR is labelled {label} but significant=False was given without "
+            "significant_reason — say why the short watch is enough, or leave significant unset"
+        )
+    return False, f"labelled {label}, downgraded by the caller: {reason}"

@@ -36,3 +36,14 @@ def test_bad_requests_name_the_field(changes: dict, message: str) -> None:
     with pytest.raises(RequestError) as raised:
         validate_workers_request({**GOOD, **changes}, POLICY)
     assert message in str(raised.value)
+
+
+def test_significant_reason_must_say_something() -> None:
+    import pytest
+
+    from procedure.request import WorkersDeployRequest
+
+    base = {"service": "s", "git_sha": "a" * 40, "pr_number": 1, "version_ids": {}}
+    assert WorkersDeployRequest.model_validate({**base, "significant_reason": " why "}).significant_reason == "why"
+    with pytest.raises(ValueError, match="significant_reason"):
+        WorkersDeployRequest.model_validate({**base, "significant_reason": "  "})

@@ -66,3 +66,18 @@ def test_provenance_refuses_another_commits_version_and_warns_on_allowed_untagge
     assert not untagged.passed and "--tag" in untagged.detail
     allowed = check_provenance({"sandbox": ("v0", None)}, sha, allow_untagged=True)
     assert allowed.passed and allowed.warnings and "warning" in allowed.detail
+
+
+def test_a_labelled_significant_change_is_downgraded_only_with_a_reason() -> None:
+    import pytest
+
+    from procedure.workers import significance
+
+    label = "significant-change"
+    assert significance(None, True, None, label)[0] is True
+    assert significance(None, False, None, label)[0] is False
+    assert significance(True, False, None, label)[0] is True  # upgrading needs no reason
+    with pytest.raises(ValueError, match="significant_reason"):
+        significance(False, True, None, label)
+    downgraded, why = significance(False, True, "docs-only change", label)
+    assert downgraded is False and "docs-only change" in why

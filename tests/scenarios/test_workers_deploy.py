@@ -282,3 +282,15 @@ def test_untagged_version_is_refused_unless_the_policy_allows_it(stack: Stack) -
     state = run_release(params)
     assert state.is_failed() and "has no workers/tag" in (state.message or ""), state.message
     assert created_deployments(stack, "edge-router") == []
+
+
+def test_labelled_significant_change_is_not_downgraded_without_a_reason(stack: Stack) -> None:
+    release = stack.prepare("edge-router", labels=("significant-change",), significant=False)
+    state = run_release(release.parameters)
+    assert state.is_failed() and "significant_reason" in (state.message or ""), state.message
+    assert created_deployments(stack, "edge-router") == []
+    # with a recorded reason it goes out on the standard watch, and the reason is evidence
+    reason = "copy change behind a flag that is off"
+    state = run_release({**release.parameters, "significant_reason": reason})
+    assert state.is_completed(), state.message
+    assert reason in artifacts_of(state)["workers-edge-router-summary"]
