@@ -17,7 +17,7 @@ from prefect import flow
 from prefect.concurrency.asyncio import concurrency
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
-from prefect.states import State
+from prefect.states import Completed, State
 
 from flows.continuation import CannotContinue, continue_at, deferred
 from flows.verification import verify_or_roll_back
@@ -25,7 +25,12 @@ from procedure.policy import Policy
 from procedure.request import WorkersDeployRequest, validate_workers_request
 from procedure.workers import check_provenance, release_label, release_message, significance
 from tasks.checklist import pre_deploy_checklist
-from tasks.deploy import confirm_uploaded_versions, deploy_version
+from tasks.deploy import (
+    check_production_order,
+    confirm_uploaded_versions,
+    deploy_version,
+    read_live,
+)
 from tasks.evidence import artifact_key, gate_markdown, publish, table
 from tasks.freeze import Frozen, describe, freeze_gate
 from tasks.limits import release_limit
@@ -37,6 +42,14 @@ SLOT_TIMEOUT_S = 3 * 3600  # a queued release waits behind a 2-hour watch, not f
 
 class GateFailed(RuntimeError):
     """A gate said no. The message names the gate and why; nothing past it ran."""
+
+
+class EndsEarly(Exception):  # noqa: N818 - an ending, not an error
+    """The release ends without deploying, and that is not a failure (superseded, already live)."""
+
+    def __init__(self, outcome: str, message: str, state_name: str = "Completed") -> None:
+        super().__init__(message)
+        self.outcome, self.message, self.state_name = outcome, message, state_name
 
 
 def _now() -> datetime:
@@ -101,6 +114,7 @@ async def workers_deploy(
     steps: list[tuple[str, str, str]] = []
     outcome = "failed"
     deferred_because: str | None = None
+    ended: EndsEarly | None = None
     # One release per service at a time — sandbox and production are shared by every release of
     # the service. Taken first: a release queued behind another's 2-hour watch checks its PR
     # when its turn comes, not hours before.
@@ -110,6 +124,8 @@ async def workers_deploy(
         try:
             deferred_because = await standard_release(request, policy, steps)
             outcome = "deferred" if deferred_because else "released"
+        except EndsEarly as early:
+            ended, outcome = early, early.outcome
         finally:
             await publish(
                 artifact_key("workers", request.service, "summary"),
@@ -124,6 +140,8 @@ async def workers_deploy(
             )
     if deferred_because:
         return deferred(deferred_because)
+    if ended is not None:
+        return Completed(name=ended.state_name, message=ended.message)
     return {"service": request.service, "outcome": outcome, "steps": steps}
 
 
@@ -177,6 +195,19 @@ async def standard_release(
         message = f"change freeze ({describe(freeze)}): continues as {name} at {when.isoformat()}"
         steps.append(("production deploy", "deferred", message))
         return message
+    # Never overwrite something newer: production only moves forward (GitHub's compare of the
+    # live version's commit with this one), checked here so a late continuation is held to it.
+    order = await check_production_order(request.service, request.git_sha, policy)
+    steps.append(("production order", order.action, "; ".join((order.detail, *order.warnings))))
+    if order.action == "superseded":
+        raise EndsEarly("superseded", order.detail, "Superseded")
+    if order.action == "refuse":
+        raise GateFailed(f"production order: {order.detail}")
+    if order.action == "already live" and (
+        await read_live(request.service, "production", policy)
+    ).version_id != request.version_ids["production"]:
+        # the same commit serves under another version id: nothing to do
+        raise EndsEarly("already live", f"{order.detail} (another upload of it); nothing deployed")
     # CI deploys to production; post-deploy verification; rollback when it fails.
     await release_to_environment(request, "production", significant, policy, steps)
     return None

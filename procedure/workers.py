@@ -6,6 +6,7 @@ deployment of an earlier version at 100 % (what `wrangler rollback` does).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -141,3 +142,62 @@ def significance(
             "significant_reason — say why the short watch is enough, or leave significant unset"
         )
     return False, f"labelled {label}, downgraded by the caller: {reason}"
+
+
+SHA_TAG = re.compile(r"^[0-9a-f]{40}$")
+
+
+@dataclass(frozen=True)
+class ProductionOrder:
+    """Whether this release may replace what production runs: only forward (DESIGN 11)."""
+
+    action: str  # "deploy" | "already live" | "superseded" | "refuse"
+    detail: str
+    warnings: tuple[str, ...] = ()
+
+
+def production_order(
+    live: Sequence[tuple[str, str | None]], git_sha: str, status_by_sha: dict[str, str]
+) -> ProductionOrder:
+    """`live`: (version id, its `workers/tag`) of each version serving production;
+    `status_by_sha`: GitHub's compare status of this release (head) against each live sha (base)
+    — identical, ahead, behind, diverged — or "unknown" when GitHub has no such history.
+
+    A live version without a tag (an emergency `wrangler deploy`, or what ran before tags) cannot
+    be ordered: the release goes ahead with a warning in the evidence, since refusing would stop
+    every first release after it; a tag that GitHub cannot place is refused (fail closed)."""
+    sha = git_sha.lower()
+    warnings: list[str] = []
+    ahead: list[str] = []
+    identical = False
+    for version_id, tag in live:
+        live_sha = (tag or "").strip().lower()
+        if not live_sha:
+            warnings.append(f"warning: live version {version_id} has no workers/tag — its commit "
+                            "is unknown, so this release cannot be proven newer")
+            continue
+        status = "identical" if live_sha == sha else status_by_sha.get(live_sha, "unknown")
+        if status == "identical":
+            identical = True
+        elif status == "ahead":
+            ahead.append(live_sha)
+        elif status in ("behind", "diverged"):
+            relation = "is newer than" if status == "behind" else "has diverged from"
+            return ProductionOrder(
+                "superseded",
+                f"superseded: production runs {live_sha} (version {version_id}), which {relation} "
+                f"this release's {sha} (GitHub compare: {status}); nothing deployed",
+                tuple(warnings),
+            )
+        else:
+            return ProductionOrder(
+                "refuse",
+                f"cannot tell whether {sha} is newer than production's {live_sha!r} (version "
+                f"{version_id}): GitHub has no such commit history; nothing deployed",
+                tuple(warnings),
+            )
+    if identical and not ahead:
+        return ProductionOrder("already live", f"production already runs {sha}", tuple(warnings))
+    detail = (f"{sha} is ahead of production's {', '.join(ahead)}" if ahead
+              else "nothing to order against")
+    return ProductionOrder("deploy", detail, tuple(warnings))

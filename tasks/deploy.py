@@ -14,8 +14,11 @@ from prefect.logging import get_run_logger
 from clients import CfDeployment, ProviderError
 from procedure.policy import Policy
 from procedure.workers import (
+    SHA_TAG,
     DeploymentView,
+    ProductionOrder,
     live_since,
+    production_order,
     rollback_message,
     rollback_target,
     rolled_back_from,
@@ -141,3 +144,32 @@ async def read_live(
         environment, script, version, before, history[0].id,
         live_since(views, version) or history[0].created_on, False, history[0].message,
     )
+
+
+@task(name="production order", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+async def check_production_order(service: str, git_sha: str, policy: Policy) -> ProductionOrder:
+    """Never overwrite something newer: the live version's `workers/tag` (its commit) against
+    this release's sha through GitHub's compare, read right before the production deploy."""
+    svc = policy.service(service)
+    script = svc.environments["production"].script
+    async with providers.cloudflare() as cf:
+        live = await cf.live_deployment(svc.account_id, script)
+        tags = [
+            (share.version_id,
+             (await cf.get_version(svc.account_id, script, share.version_id)).tag)
+            for share in (live.versions if live else ())
+        ]
+    statuses: dict[str, str] = {}
+    wanted = {t.strip().lower() for _, t in tags if t and t.strip().lower() != git_sha}
+    async with providers.github() as gh:
+        for live_sha in sorted(wanted):
+            if not SHA_TAG.match(live_sha):
+                statuses[live_sha] = "unknown"  # not a commit: GitHub cannot place it
+                continue
+            try:
+                statuses[live_sha] = (await gh.compare(svc.repo, live_sha, git_sha)).status
+            except ProviderError as error:
+                if error.status != 404:  # 404: no such commit, or no common history
+                    raise
+                statuses[live_sha] = "unknown"
+    return production_order(tags, git_sha, statuses)

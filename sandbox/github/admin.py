@@ -137,6 +137,10 @@ def upsert_pull(state: SandboxState, owner: str, name: str, number: int, doc: di
         threads=_threads(doc.get("threads", []), number),
     )
     repo.pulls[number] = pull
+    if pull.merged and pull.merge_commit_sha and pull.base_ref == repo.default_branch:
+        state.github.graph(repo).merge(
+            pull.base_ref, pull.merge_commit_sha, head_sha, pull.title, now
+        )
     return pull
 
 

@@ -81,3 +81,17 @@ def test_a_labelled_significant_change_is_downgraded_only_with_a_reason() -> Non
         significance(False, True, None, label)
     downgraded, why = significance(False, True, "docs-only change", label)
     assert downgraded is False and "docs-only change" in why
+
+
+def test_production_only_moves_forward() -> None:
+    from procedure.workers import production_order
+
+    me, live = "a" * 40, "b" * 40
+    assert production_order([("v1", live)], me, {live: "ahead"}).action == "deploy"
+    assert production_order([("v1", me)], me, {}).action == "already live"
+    behind = production_order([("v1", live)], me, {live: "behind"})
+    assert behind.action == "superseded" and me in behind.detail and live in behind.detail
+    assert production_order([("v1", live)], me, {live: "diverged"}).action == "superseded"
+    assert production_order([("v1", live)], me, {live: "unknown"}).action == "refuse"
+    untagged = production_order([("v1", None)], me, {})
+    assert untagged.action == "deploy" and "no workers/tag" in untagged.warnings[0]

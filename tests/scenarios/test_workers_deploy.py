@@ -234,13 +234,19 @@ def test_two_releases_of_one_service_run_one_at_a_time(stack: Stack) -> None:
     async def both() -> list[State]:
         from flows.workers_deploy import workers_deploy
 
+        async def later() -> State:
+            # PR 2 is newer: started second, so it queues behind PR 1 (had it taken the slot
+            # first, PR 1 would end superseded — production only moves forward)
+            await asyncio.sleep(1.0)
+            return await workers_deploy(**second.parameters, return_state=True)  # type: ignore[call-overload,no-any-return]
+
         return list(await asyncio.gather(
             workers_deploy(**first.parameters, return_state=True),  # type: ignore[call-overload]
-            workers_deploy(**second.parameters, return_state=True),  # type: ignore[call-overload]
+            later(),
         ))
 
     states = asyncio.run(both())
-    assert all(s.is_completed() for s in states), [s.message for s in states]
+    assert all(s.is_completed() and s.name == "Completed" for s in states), [s.message for s in states]
     # the second release started only after the first one's watch ended: no overlap
     posts = created_deployments(stack, "edge-router")
     assert len(posts) == 2
@@ -294,3 +300,50 @@ def test_labelled_significant_change_is_not_downgraded_without_a_reason(stack: S
     state = run_release({**release.parameters, "significant_reason": reason})
     assert state.is_completed(), state.message
     assert reason in artifacts_of(state)["workers-edge-router-summary"]
+
+
+def _deploy_directly(stack: Stack, service: str, version_id: str, message: str) -> None:
+    """Someone else's production deploy (a newer release, an emergency fix)."""
+    import httpx
+
+    from tests.scenarios.conftest import CLOUDFLARE_TOKEN
+
+    svc = stack.policy.service(service)
+    answer = httpx.post(
+        f"{stack.url}/cloudflare/client/v4/accounts/{svc.account_id}/workers/scripts/"
+        f"{stack.script(service)}/deployments",
+        headers={"Authorization": f"Bearer {CLOUDFLARE_TOKEN}"},
+        json={"strategy": "percentage", "versions": [{"version_id": version_id, "percentage": 100}],
+              "annotations": {"workers/message": message}},
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def test_an_older_release_never_overwrites_a_newer_one_live(stack: Stack) -> None:
+    older = stack.prepare("edge-router", pr_number=7)
+    newer = stack.prepare("edge-router", pr_number=8)  # merged after PR 7
+    assert run_release(newer.parameters).is_completed()
+    state = run_release(older.parameters)  # e.g. a continuation that waited out a freeze
+    assert state.is_completed() and state.name == "Superseded", (state.name, state.message)
+    message = state.message or ""
+    assert older.parameters["git_sha"] in message and newer.parameters["git_sha"] in message
+    assert "behind" in message
+    assert stack.live_version("edge-router") == newer.parameters["version_ids"]["production"]
+    assert len(created_deployments(stack, "edge-router")) == 1  # the newer release's only
+    assert "superseded" in artifacts_of(state)["workers-edge-router-summary"]
+
+
+def test_a_release_that_diverged_from_a_live_emergency_fix_is_superseded(stack: Stack) -> None:
+    first = stack.prepare("edge-router", pr_number=11)
+    assert run_release(first.parameters).is_completed()
+    svc = stack.policy.service("edge-router")
+    fix = "e" * 40  # an emergency fix on its own branch, deployed by hand
+    stack.control.github_commit(svc.repo, fix, parents=[first.parameters["git_sha"]], branch="hotfix")
+    _deploy_directly(stack, "edge-router", _upload(stack, "edge-router", "production", tag=fix),
+                     "emergency INC-9")
+    release = stack.prepare("edge-router", pr_number=12)  # merged on main after the first
+    state = run_release(release.parameters)
+    assert state.name == "Superseded", (state.name, state.message)
+    assert fix in (state.message or "") and release.parameters["git_sha"] in (state.message or "")
+    assert "diverged" in (state.message or "")
+    assert len(created_deployments(stack, "edge-router")) == 2  # the first release and the fix
