@@ -66,6 +66,7 @@ async def post_deploy_verification(
                 "spike min delta": svc.error_rate.spike_min_delta,
                 "min requests": svc.error_rate.min_requests,
                 "check interval": str(policy.monitor.check_interval),
+                "error-rate window": str(policy.monitor.sliding_window),
                 "on no data": policy.monitor.on_no_data,
             },
         ),

@@ -126,10 +126,18 @@ class MonitorRules(_Model):
     check_interval: Duration = timedelta(minutes=1)
     analytics_lag: Duration = Field(timedelta(minutes=1), description="GraphQL data trails ~1 min")
     baseline_window: Duration = timedelta(minutes=30)
+    error_rate_window: Duration = Field(
+        timedelta(minutes=5), description="sliding window of the error rate (at least one check)"
+    )
     on_no_data: Literal["rollback", "fail"] = "rollback"
 
     def window(self, significant: bool) -> timedelta:
         return self.significant if significant else self.standard
+
+    @property
+    def sliding_window(self) -> timedelta:
+        """The error rate is judged over the last this-long too, never less than one check."""
+        return max(self.error_rate_window, self.check_interval)
 
 
 class ChecklistLabels(_Model):

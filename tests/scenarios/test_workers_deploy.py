@@ -347,3 +347,43 @@ def test_a_release_that_diverged_from_a_live_emergency_fix_is_superseded(stack: 
     assert fix in (state.message or "") and release.parameters["git_sha"] in (state.message or "")
     assert "diverged" in (state.message or "")
     assert len(created_deployments(stack, "edge-router")) == 2  # the first release and the fix
+
+
+def test_an_error_spike_late_in_the_watch_is_caught_at_the_next_check(
+    stack: Stack, policy_file: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+    from datetime import UTC, datetime
+
+    import yaml
+
+    # a 5 s watch, checked every 0.5 s, error rate also over the last 1 s
+    doc = yaml.safe_load(policy_file.read_text())
+    doc["profiles"]["sandbox"]["monitor"]["significant"] = "5s"
+    longer = tmp_path / "release-policy.yaml"
+    longer.write_text(yaml.safe_dump(doc))
+    monkeypatch.setenv("RELORCH_POLICY", str(longer))
+    release = stack.prepare("edge-router", significant=True)
+    new = release.parameters["version_ids"]["production"]
+    spiked: list[datetime] = []
+
+    def spike_at_60_percent_of_the_watch() -> None:
+        deadline = time.monotonic() + 60
+        while stack.live_version("edge-router") != new and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(3.0)
+        # 2 %: over the whole 5 s only 0.8 % — under the 1 % threshold, diluted by the clean start
+        stack.control.worker_behaviour(stack.script("edge-router"), new, error_rate=0.02)
+        spiked.append(datetime.now(UTC))
+
+    spiker = threading.Thread(target=spike_at_60_percent_of_the_watch)
+    spiker.start()
+    state = run_release(release.parameters)
+    spiker.join()
+    assert state.is_failed(), state.message
+    message = state.message or ""
+    assert "error-rate" in message and "in the last 1 s" in message and "rolled back" in message
+    assert stack.live_version("edge-router") == release.previous_versions["production"]
+    rollback = datetime.fromisoformat(stack.deployments("edge-router")[0]["created_on"])
+    assert (rollback - spiked[0]).total_seconds() < 2.5  # within a few checks, not at the end
