@@ -86,7 +86,6 @@ class WorkerService(_Model):
     repo: str = Field(description="GitHub owner/name")
     branch: str = "main"
     account_id: str = Field(min_length=1)
-    production_from_ci: bool = True
     allow_untagged_versions: bool = Field(
         False, description="deploy a version without a workers/tag (with a warning in the evidence)"
     )
