@@ -178,6 +178,8 @@ async def standard_release(
 
     # CI deploys to sandbox (if applicable); sandbox deployment verified.
     if policy.service(request.service).has_sandbox:
+        # a release already overtaken in production touches nothing, the sandbox included
+        await hold_production_order(request, policy, steps, "before the sandbox")
         await release_to_environment(request, "sandbox", significant, policy, steps)
 
     # Deployment Freeze Periods — checked right before the production change.
@@ -195,10 +197,23 @@ async def standard_release(
         message = f"change freeze ({describe(freeze)}): continues as {name} at {when.isoformat()}"
         steps.append(("production deploy", "deferred", message))
         return message
-    # Never overwrite something newer: production only moves forward (GitHub's compare of the
-    # live version's commit with this one), checked here so a late continuation is held to it.
+    # Never overwrite something newer, read right before the deploy, so a late continuation
+    # (or a release that waited for the slot) is held to what production runs now.
+    await hold_production_order(request, policy, steps, "before the deploy")
+    # CI deploys to production; post-deploy verification; rollback when it fails.
+    await release_to_environment(request, "production", significant, policy, steps)
+    return None
+
+
+async def hold_production_order(
+    request: WorkersDeployRequest, policy: Policy, steps: list[tuple[str, str, str]], when: str
+) -> None:
+    """Production only moves forward (GitHub's compare of the live version's commit with this
+    release's): behind or diverged ends the run Superseded; identical under another version id
+    ends it as already live; ahead (or a live version without a tag, warned) goes on."""
     order = await check_production_order(request.service, request.git_sha, policy)
-    steps.append(("production order", order.action, "; ".join((order.detail, *order.warnings))))
+    steps.append((f"production order ({when})", order.action,
+                  "; ".join((order.detail, *order.warnings))))
     if order.action == "superseded":
         raise EndsEarly("superseded", order.detail, "Superseded")
     if order.action == "refuse":
@@ -206,8 +221,4 @@ async def standard_release(
     if order.action == "already live" and (
         await read_live(request.service, "production", policy)
     ).version_id != request.version_ids["production"]:
-        # the same commit serves under another version id: nothing to do
         raise EndsEarly("already live", f"{order.detail} (another upload of it); nothing deployed")
-    # CI deploys to production; post-deploy verification; rollback when it fails.
-    await release_to_environment(request, "production", significant, policy, steps)
-    return None

@@ -134,7 +134,9 @@ def test_a_release_without_the_emergency_fix_does_not_overwrite_it(
     stack.control.pd_set_incident_status("PINC1", "resolved")
 
     late = stack.prepare("verifier", pr_number=22)  # merged on main, without the fix
+    sandbox_before = stack.live_version("verifier", "sandbox")
     state = run_release(late.parameters)
     assert state.name == "Superseded", (state.name, state.message)
     assert fix in (state.message or "") and late.parameters["git_sha"] in (state.message or "")
     assert stack.live_version("verifier") == tagged["id"]
+    assert stack.live_version("verifier", "sandbox") == sandbox_before  # nothing deployed at all

@@ -235,9 +235,14 @@ def test_two_releases_of_one_service_run_one_at_a_time(stack: Stack) -> None:
         from flows.workers_deploy import workers_deploy
 
         async def later() -> State:
-            # PR 2 is newer: started second, so it queues behind PR 1 (had it taken the slot
-            # first, PR 1 would end superseded — production only moves forward)
-            await asyncio.sleep(1.0)
+            # PR 2 is newer: started once PR 1 holds the slot (it is deploying), so it queues
+            # behind PR 1's watch (had it gone first, PR 1 would end superseded — production
+            # only moves forward)
+            mine = first.parameters["version_ids"]["production"]
+            for _ in range(600):
+                if await asyncio.to_thread(stack.live_version, "edge-router") == mine:
+                    break
+                await asyncio.sleep(0.05)
             return await workers_deploy(**second.parameters, return_state=True)  # type: ignore[call-overload,no-any-return]
 
         return list(await asyncio.gather(
