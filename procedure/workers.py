@@ -199,5 +199,5 @@ def production_order(
     if identical and not ahead:
         return ProductionOrder("already live", f"production already runs {sha}", tuple(warnings))
     detail = (f"{sha} is ahead of production's {', '.join(ahead)}" if ahead
-              else "nothing to order against")
+              else "no tagged live version to order against")
     return ProductionOrder("deploy", detail, tuple(warnings))
