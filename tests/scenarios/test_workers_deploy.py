@@ -392,3 +392,13 @@ def test_an_error_spike_late_in_the_watch_is_caught_at_the_next_check(
     assert stack.live_version("edge-router") == release.previous_versions["production"]
     rollback = datetime.fromisoformat(stack.deployments("edge-router")[0]["created_on"])
     assert (rollback - spiked[0]).total_seconds() < 2.5  # within a few checks, not at the end
+
+
+def test_the_same_commit_uploaded_again_is_already_live_and_not_deployed(stack: Stack) -> None:
+    release = stack.prepare("edge-router")
+    assert run_release(release.parameters).is_completed()
+    again = _upload(stack, "edge-router", "production", tag=release.parameters["git_sha"])
+    state = run_release({**release.parameters, "version_ids": {"production": again}})
+    assert state.is_completed() and "already runs" in (state.message or ""), state.message
+    assert len(created_deployments(stack, "edge-router")) == 1
+    assert stack.live_version("edge-router") == release.parameters["version_ids"]["production"]
