@@ -61,6 +61,13 @@ def release(sandbox_url: str, gh_token: str, cf_token: str, params: dict[str, An
                 "ref": sha, "environment": env, "auto_merge": False, "required_contexts": [],
                 "task": "deploy", "description": "bench", "payload": {}}).json()
             gh.post(f"/repos/{repo}/deployments/{dep['id']}/statuses", json={"state": "in_progress"})
+            if env == "production":  # production order: the live version's tag vs this sha
+                live = cf.get(f"{base}/deployments").json()["result"]["deployments"][0]
+                live_id = live["versions"][0]["version_id"]
+                tag = cf.get(f"{base}/versions/{live_id}").json()["result"]["annotations"].get(
+                    "workers/tag")
+                if tag and tag != sha:
+                    gh.get(f"/repos/{repo}/compare/{tag}...{sha}", params={"per_page": 1})
             cf.get(f"{base}/deployments")
             cf.get(f"{base}/deployments")
             cf.post(f"{base}/deployments", json={
@@ -79,8 +86,9 @@ def release(sandbox_url: str, gh_token: str, cf_token: str, params: dict[str, An
                 token = worker.post(f"/{script}/proof", json={
                     "challenge_id": challenge["challenge_id"], "proof": proof}).json()["proof_token"]
                 worker.post(f"/{script}/verification", json={"proof_token": token}).raise_for_status()
-                if env == "production":
-                    cf.post("/graphql", json={"query": GRAPHQL_ANALYTICS, "variables": {
-                        "accountTag": account, "scriptName": script,
-                        "start": _iso(now), "end": _iso(datetime.now(UTC))}})
+                if env == "production":  # since the deploy, and the sliding window
+                    for _ in range(2):
+                        cf.post("/graphql", json={"query": GRAPHQL_ANALYTICS, "variables": {
+                            "accountTag": account, "scriptName": script,
+                            "start": _iso(now), "end": _iso(datetime.now(UTC))}})
             gh.post(f"/repos/{repo}/deployments/{dep['id']}/statuses", json={"state": "success"})

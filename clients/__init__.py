@@ -17,6 +17,7 @@ from clients._github import GitHubClient
 from clients._github_models import (
     CheckRun,
     CombinedStatus,
+    Comparison,
     DeploymentStatus,
     GitHubDeployment,
     PullRequest,
@@ -63,6 +64,7 @@ __all__ = [
     "CheckRun",
     "CloudflareClient",
     "CombinedStatus",
+    "Comparison",
     "CountryTargeting",
     "DeployOutcome",
     "DeploymentStatus",

@@ -15,6 +15,7 @@ from clients._base import TokenClient, json_body
 from clients._github_models import (
     CheckRun,
     CombinedStatus,
+    Comparison,
     DeploymentStatus,
     GitHubDeployment,
     PullRequest,
@@ -340,6 +341,24 @@ class GitHubClient(TokenClient):
                     StatusContext(context=s["context"], state=s["state"]) for s in page["statuses"]
                 )
         return CombinedStatus(state=state, total_count=total, statuses=tuple(statuses))
+
+    # -- commit order ----------------------------------------------------------------------------
+
+    async def compare(self, repo: str, base: str, head: str) -> Comparison:
+        """Where `head` stands relative to `base` (ahead = head contains base). One commit per
+        page is asked for: only the counts and the status are read."""
+        op = "compare"
+        url = self._repo_url(repo, "compare", f"{base}...{head}")
+        response = await self._call(op, "GET", url, params={"per_page": 1})
+        with self._parsing(op):
+            data = response.json()
+            return Comparison(
+                status=data["status"],
+                ahead_by=int(data["ahead_by"]),
+                behind_by=int(data["behind_by"]),
+                base_sha=data["base_commit"]["sha"],
+                merge_base_sha=data["merge_base_commit"]["sha"],
+            )
 
     # -- deployments -----------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from clients._models import Frozen
 __all__ = [
     "CheckRun",
     "CombinedStatus",
+    "Comparison",
     "DeploymentStatus",
     "GitHubDeployment",
     "PullRequest",
@@ -121,3 +122,13 @@ class DeploymentStatus(Frozen):
     id: int
     state: str
     description: str
+
+
+class Comparison(Frozen):
+    """`GET /repos/{repo}/compare/{base}...{head}`: where head stands relative to base."""
+
+    status: str  # identical | ahead (head contains base) | behind | diverged
+    ahead_by: int
+    behind_by: int
+    base_sha: str
+    merge_base_sha: str

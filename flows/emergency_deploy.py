@@ -26,6 +26,7 @@ from procedure.emergency import (
     validate_emergency_request,
 )
 from procedure.policy import Policy
+from procedure.workers import fit_message
 from tasks.deploy import read_live
 from tasks.emergency import read_ci_status, read_incident, wrangler_deploy
 from tasks.evidence import artifact_key, gate_markdown, publish, table
@@ -110,7 +111,11 @@ async def emergency_release(
         async with slot:
             acquired = True
             before = await read_live(request.service, "production", policy)
-            marker = f"emergency {request.incident_id} by {request.acting_person} run {flow_run.id}"
+            # Cloudflare keeps 100 bytes of the message: the run id (how a retry knows it already
+            # deployed) goes first, so a long name cannot push it out.
+            marker = fit_message(
+                f"emergency run {flow_run.id} {request.incident_id} by {request.acting_person}"
+            )
             if before.message and str(flow_run.id) in before.message:
                 # this run already deployed (a retry after the deploy): never deploy twice
                 deployed = before

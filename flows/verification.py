@@ -66,6 +66,7 @@ async def post_deploy_verification(
                 "spike min delta": svc.error_rate.spike_min_delta,
                 "min requests": svc.error_rate.min_requests,
                 "check interval": str(policy.monitor.check_interval),
+                "error-rate window": str(policy.monitor.sliding_window),
                 "on no data": policy.monitor.on_no_data,
             },
         ),
@@ -99,9 +100,11 @@ async def verify_or_roll_back(
     window: timedelta | None,
     policy: Policy,
     steps: list[tuple[str, str, str]],
+    release: str | None = None,
 ) -> str | None:
     """Verify `deployed` (sandbox: one round; production: watch for `window`). On failure roll
-    back to the version that was live before and return why; None when verified."""
+    back to the version that was live before and return why; None when verified. `release`
+    (sha and PR) names what was rolled back in the rollback's deployment message."""
     env = deployed.environment
     if window is None:
         decision = await verify_sandbox(service, deployed, policy)
@@ -113,7 +116,7 @@ async def verify_or_roll_back(
         return None
     reason = f"{env} verification {decision.verdict.value}: {decision.reason}"
     if decision.action == "rollback" and deployed.previous_version_id:
-        await roll_back(service, env, deployed.previous_version_id, reason, policy)
+        await roll_back(service, env, deployed.previous_version_id, reason, policy, release)
         steps.append((f"roll back {env}", "done", f"to {deployed.previous_version_id}"))
         reason += f"; rolled back to {deployed.previous_version_id}"
     elif decision.action == "rollback":

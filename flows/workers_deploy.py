@@ -17,14 +17,20 @@ from prefect import flow
 from prefect.concurrency.asyncio import concurrency
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
-from prefect.states import State
+from prefect.states import Completed, State
 
 from flows.continuation import CannotContinue, continue_at, deferred
 from flows.verification import verify_or_roll_back
 from procedure.policy import Policy
 from procedure.request import WorkersDeployRequest, validate_workers_request
+from procedure.workers import check_provenance, release_label, release_message, significance
 from tasks.checklist import pre_deploy_checklist
-from tasks.deploy import confirm_uploaded_versions, deploy_version
+from tasks.deploy import (
+    check_production_order,
+    confirm_uploaded_versions,
+    deploy_version,
+    read_live,
+)
 from tasks.evidence import artifact_key, gate_markdown, publish, table
 from tasks.freeze import Frozen, describe, freeze_gate
 from tasks.limits import release_limit
@@ -38,6 +44,14 @@ class GateFailed(RuntimeError):
     """A gate said no. The message names the gate and why; nothing past it ran."""
 
 
+class EndsEarly(Exception):  # noqa: N818 - an ending, not an error
+    """The release ends without deploying, and that is not a failure (superseded, already live)."""
+
+    def __init__(self, outcome: str, message: str, state_name: str = "Completed") -> None:
+        super().__init__(message)
+        self.outcome, self.message, self.state_name = outcome, message, state_name
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -48,14 +62,17 @@ async def release_to_environment(
 ) -> None:
     """Deploy one environment, verify it, roll back if verification fails."""
     version_id = request.version_ids[environment]
-    message = f"{request.git_sha[:12]} PR #{request.pr_number} via release orchestrator"
+    message = release_message(request.git_sha, request.pr_number, significant)
     record_id = await start_deployment_record(
         request.service, environment, request.git_sha, version_id, request.pr_number, policy
     )
     deployed = await deploy_version(request.service, environment, version_id, message, policy)
     steps.append((f"deploy {environment}", "done" if deployed.created else "already live", deployed.deployment_id))
     window = policy.monitor.window(significant) if environment == "production" else None
-    failure = await verify_or_roll_back(request.service, deployed, window, policy, steps)
+    failure = await verify_or_roll_back(
+        request.service, deployed, window, policy, steps,
+        release_label(request.git_sha, request.pr_number),
+    )
     if failure is None:
         await finish_deployment_record(request.service, environment, record_id, "success", "verified", policy)
         return
@@ -71,6 +88,7 @@ async def workers_deploy(
     version_ids: dict[str, str],
     significant: bool | None = None,
     ci_run_id: int | None = None,
+    significant_reason: str | None = None,
 ) -> dict[str, object] | State:
     """Release one Cloudflare Worker through the standard procedure.
 
@@ -82,12 +100,15 @@ async def workers_deploy(
         significant: a significant change (2-hour watch); unset = read the PR's label.
         ci_run_id: the GitHub Actions run that triggers this release (GITHUB_RUN_ID), whose own
             check runs are still in progress and so do not count against "CI passes".
+        significant_reason: required to pass significant=False for a PR labelled
+            significant-change; recorded in the evidence.
     """
     log = get_run_logger()
     policy = current_policy()
     request = validate_workers_request(  # bad parameters stop here, before any provider call
         {"service": service, "git_sha": git_sha, "pr_number": pr_number,
-         "version_ids": version_ids, "significant": significant, "ci_run_id": ci_run_id},
+         "version_ids": version_ids, "significant": significant,
+         "significant_reason": significant_reason, "ci_run_id": ci_run_id},
         policy,
     )
     warning = policy.metadata.review_warning(_now().date())
@@ -96,6 +117,7 @@ async def workers_deploy(
     steps: list[tuple[str, str, str]] = []
     outcome = "failed"
     deferred_because: str | None = None
+    ended: EndsEarly | None = None
     # One release per service at a time — sandbox and production are shared by every release of
     # the service. Taken first: a release queued behind another's 2-hour watch checks its PR
     # when its turn comes, not hours before.
@@ -105,6 +127,8 @@ async def workers_deploy(
         try:
             deferred_because = await standard_release(request, policy, steps)
             outcome = "deferred" if deferred_because else "released"
+        except EndsEarly as early:
+            ended, outcome = early, early.outcome
         finally:
             await publish(
                 artifact_key("workers", request.service, "summary"),
@@ -119,6 +143,8 @@ async def workers_deploy(
             )
     if deferred_because:
         return deferred(deferred_because)
+    if ended is not None:
+        return Completed(name=ended.state_name, message=ended.message)
     return {"service": request.service, "outcome": outcome, "steps": steps}
 
 
@@ -133,13 +159,30 @@ async def standard_release(
     steps.append(("pre-deploy checklist", "pass" if verdict.passed else "FAIL", failures or "all items pass"))
     if not verdict.passed:
         raise GateFailed(f"pre-deploy checklist failed: {failures}")
-    significant = request.significant
-    if significant is None:
-        significant = policy.checklist.labels.significant in facts.labels
-    await confirm_uploaded_versions(request.service, request.version_ids, policy)
+    # "Significant" is never silently false: a labelled PR is downgraded only with a reason.
+    label = policy.checklist.labels.significant
+    try:
+        significant, why = significance(
+            request.significant, label in facts.labels, request.significant_reason, label
+        )
+    except ValueError as error:
+        steps.append(("significance", "FAIL", str(error)))
+        raise GateFailed(str(error)) from None
+    steps.append(("significance", "significant" if significant else "standard", why))
+    # The version deployed is the one approved: CI tagged it with the merged commit's sha.
+    tags = await confirm_uploaded_versions(request.service, request.version_ids, policy)
+    provenance = check_provenance(
+        tags, request.git_sha, policy.service(request.service).allow_untagged_versions
+    )
+    steps.append(("provenance", "FAIL" if not provenance.passed else
+                  "warning" if provenance.warnings else "pass", provenance.detail))
+    if not provenance.passed:
+        raise GateFailed(f"provenance: {provenance.detail}; nothing was deployed")
 
     # CI deploys to sandbox (if applicable); sandbox deployment verified.
     if policy.service(request.service).has_sandbox:
+        # a release already overtaken in production touches nothing, the sandbox included
+        await hold_production_order(request, policy, steps, "before the sandbox")
         await release_to_environment(request, "sandbox", significant, policy, steps)
 
     # Deployment Freeze Periods — checked right before the production change.
@@ -157,6 +200,28 @@ async def standard_release(
         message = f"change freeze ({describe(freeze)}): continues as {name} at {when.isoformat()}"
         steps.append(("production deploy", "deferred", message))
         return message
+    # Never overwrite something newer, read right before the deploy, so a late continuation
+    # (or a release that waited for the slot) is held to what production runs now.
+    await hold_production_order(request, policy, steps, "before the deploy")
     # CI deploys to production; post-deploy verification; rollback when it fails.
     await release_to_environment(request, "production", significant, policy, steps)
     return None
+
+
+async def hold_production_order(
+    request: WorkersDeployRequest, policy: Policy, steps: list[tuple[str, str, str]], when: str
+) -> None:
+    """Production only moves forward (GitHub's compare of the live version's commit with this
+    release's): behind or diverged ends the run Superseded; identical under another version id
+    ends it as already live; ahead (or a live version without a tag, warned) goes on."""
+    order = await check_production_order(request.service, request.git_sha, policy)
+    steps.append((f"production order ({when})", order.action,
+                  "; ".join((order.detail, *order.warnings))))
+    if order.action == "superseded":
+        raise EndsEarly("superseded", order.detail, "Superseded")
+    if order.action == "refuse":
+        raise GateFailed(f"production order: {order.detail}")
+    if order.action == "already live" and (
+        await read_live(request.service, "production", policy)
+    ).version_id != request.version_ids["production"]:
+        raise EndsEarly("already live", f"{order.detail} (another upload of it); nothing deployed")

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# What CI runs after `wrangler versions upload`: start the release and wait for its verdict.
-# Exit code is non-zero unless the release completed. Needs PREFECT_API_URL (and
-# PREFECT_API_AUTH_STRING if the server has basic auth), SERVICE, GIT_SHA, PR_NUMBER,
-# SANDBOX_VERSION_ID (if the service has a sandbox), PRODUCTION_VERSION_ID. GitHub Actions sets
-# GITHUB_RUN_ID: relctl passes it as ci_run_id, so this job's own check run (in progress while it
-# waits here) does not count against "CI passes".
+# What CI runs after `wrangler versions upload --env <env> --tag "$GIT_SHA" --message "…"` (the
+# release refuses a version whose workers/tag is not GIT_SHA): start the release and wait for its
+# verdict. Exit code: 0 released, 3 superseded (production runs something newer), else non-zero.
+# Needs PREFECT_API_URL (and PREFECT_API_AUTH_STRING if the server has basic auth), SERVICE,
+# GIT_SHA, PR_NUMBER, SANDBOX_VERSION_ID (if the service has a sandbox), PRODUCTION_VERSION_ID.
+# GitHub Actions sets GITHUB_RUN_ID: relctl passes it as ci_run_id, so this job's own check run (in
+# progress while it waits here) does not count against "CI passes"; GITHUB_RUN_ID /
+# GITHUB_RUN_ATTEMPT also go into the idempotency key (a re-run of the job is a new run).
 set -euo pipefail
 args=(--service "$SERVICE" --sha "$GIT_SHA" --pr "$PR_NUMBER" --version "production=$PRODUCTION_VERSION_ID")
 [ -n "${SANDBOX_VERSION_ID:-}" ] && args+=(--version "sandbox=$SANDBOX_VERSION_ID")

@@ -71,6 +71,29 @@ def error_rate_verdict(current: Totals, baseline: Totals | None, rule: ErrorRate
     )
 
 
+def sliding_error_rate_verdict(
+    since_deploy: Totals, recent: Totals, baseline: Totals | None, rule: ErrorRateRule,
+    window: str,
+) -> ErrorRateCheck:
+    """The watch judges both the rate since the deploy and the rate of the last `window`: 20
+    clean minutes dilute a spike at minute 20 below any threshold in the cumulative rate, so the
+    recent window is what catches it at the next check. Too few recent requests is not a failure
+    (a quiet service); whether there is enough data overall is the cumulative verdict's call."""
+    overall = error_rate_verdict(since_deploy, baseline, rule)
+    latest = error_rate_verdict(recent, baseline, rule)
+    if latest.verdict is Verdict.FAIL:
+        return ErrorRateCheck(
+            Verdict.FAIL, recent, baseline, latest.threshold, f"in the last {window}: {latest.detail}"
+        )
+    if overall.verdict is Verdict.FAIL or latest.verdict is Verdict.NO_DATA:
+        return overall
+    shown = f"{latest.current.rate or 0.0:.2%} over {recent.requests} requests"
+    return ErrorRateCheck(
+        overall.verdict, since_deploy, baseline, overall.threshold,
+        f"{overall.detail}; last {window}: {shown}",
+    )
+
+
 @dataclass(frozen=True)
 class ProbeOutcome:
     """One check of one signal in one monitoring round."""

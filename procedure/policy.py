@@ -90,7 +90,9 @@ class WorkerService(_Model):
         description="the protected branch releases come from; null = the repository's default",
     )
     account_id: str = Field(min_length=1)
-    production_from_ci: bool = True
+    allow_untagged_versions: bool = Field(
+        False, description="deploy a version without a workers/tag (with a warning in the evidence)"
+    )
     environments: dict[Literal["sandbox", "production"], WorkerEnvironment]
     health_path: str | None = Field("/health", description="null where there is none")
     checkout: str | None = Field(
@@ -127,10 +129,18 @@ class MonitorRules(_Model):
     check_interval: Duration = timedelta(minutes=1)
     analytics_lag: Duration = Field(timedelta(minutes=1), description="GraphQL data trails ~1 min")
     baseline_window: Duration = timedelta(minutes=30)
+    error_rate_window: Duration = Field(
+        timedelta(minutes=5), description="sliding window of the error rate (at least one check)"
+    )
     on_no_data: Literal["rollback", "fail"] = "rollback"
 
     def window(self, significant: bool) -> timedelta:
         return self.significant if significant else self.standard
+
+    @property
+    def sliding_window(self) -> timedelta:
+        """The error rate is judged over the last this-long too, never less than one check."""
+        return max(self.error_rate_window, self.check_interval)
 
 
 class ChecklistLabels(_Model):

@@ -37,6 +37,15 @@ class WorkersDeployRequest(BaseModel):
     # The CI workflow run that triggered this release (GITHUB_RUN_ID): its own check runs are
     # still in progress on the commit and must not hold the release up.
     ci_run_id: int | None = Field(None, gt=0)
+    # Why `significant=False` overrides the PR's significant-change label (recorded as evidence).
+    significant_reason: str | None = Field(None, max_length=500)
+
+    @field_validator("significant_reason")
+    @classmethod
+    def _reason(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must say why, or be left out")
+        return value.strip() if value is not None else None
 
     @field_validator("git_sha")
     @classmethod

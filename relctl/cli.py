@@ -2,8 +2,9 @@
 
   relctl policy check [--policy FILE] [--profile NAME]
   relctl limits ensure
-  relctl release workers --service S --sha SHA --pr N --version ENV=ID ... [--significant]
-                         [--ci-run-id ID (default $GITHUB_RUN_ID)] [--watch]
+  relctl release workers --service S --sha SHA --pr N --version ENV=ID ... [--[no-]significant
+                         [--significant-reason WHY]] [--ci-run-id ID (default $GITHUB_RUN_ID)]
+                         [--watch]
   relctl freeze [--at INSTANT] [--json] [--sources calendar]
   relctl freeze --calendar [--from DATE] [--days N] [--sources calendar] [--json]
 """
@@ -47,7 +48,7 @@ def cmd_limits_ensure(args: argparse.Namespace) -> int:
 
 
 def cmd_release_workers(args: argparse.Namespace) -> int:
-    from relctl.trigger import PrefectApi
+    from relctl.trigger import PrefectApi, workers_idempotency_key
 
     versions = dict(pair.split("=", 1) for pair in args.version)
     params = {"service": args.service, "git_sha": args.sha, "pr_number": args.pr,
@@ -56,15 +57,21 @@ def cmd_release_workers(args: argparse.Namespace) -> int:
         params["significant"] = args.significant
     if args.ci_run_id:
         params["ci_run_id"] = args.ci_run_id
+    if args.significant_reason:
+        params["significant_reason"] = args.significant_reason
     api = PrefectApi(os.environ.get("PREFECT_API_URL", "http://127.0.0.1:4200/api"))
     dep = api.deployment_id("workers-deploy", args.deployment)
-    key = f"{args.service}@{args.sha}@{'+'.join(sorted(versions))}"
+    # GitHub Actions: a re-run of the job keeps GITHUB_RUN_ID and raises GITHUB_RUN_ATTEMPT
+    run_id, attempt = os.environ.get("GITHUB_RUN_ID"), os.environ.get("GITHUB_RUN_ATTEMPT")
+    key = workers_idempotency_key(params, f"{run_id}.{attempt}" if run_id and attempt else None)
     run, created = api.create_flow_run(dep, params, idempotency_key=key)
     print(json.dumps({"flow_run_id": run["id"], "name": run["name"], "created": created}))
     if not args.watch:
         return 0
     final = api.wait_chain(run["id"], timeout_s=args.timeout)  # follows freeze continuations
     print(f"{final['name']}: {final['state']['type']} — {final['state'].get('message') or ''}")
+    if final["state"]["type"] == "COMPLETED" and final["state"]["name"] == "Superseded":
+        return 3  # not released: production already runs something newer (or diverged)
     return 0 if final["state"]["type"] == "COMPLETED" else 1
 
 
@@ -109,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--ci-run-id", type=_run_id, default=os.environ.get("GITHUB_RUN_ID") or None,
         help="the GitHub Actions run triggering this release (default: $GITHUB_RUN_ID)",
     )
+    workers.add_argument("--significant-reason", default=None,
+                         help="why --no-significant overrides the PR's significant-change label")
     workers.add_argument("--deployment", default="standard")
     workers.add_argument("--watch", action="store_true")
     workers.add_argument("--timeout", type=float, default=3 * 3600)

@@ -67,8 +67,10 @@ def prepare_release(
         live = control.cf_deployments(svc.account_id, script)
         if live:
             previous[env] = live[0]["versions"][0]["version_id"]
+        # `wrangler versions upload --tag <sha> --message …`, as CI runs it
         version_ids[env] = control.cf_upload_version(
-            svc.account_id, script, message=f"{sha[:12]} PR #{pr_number}", token=cloudflare_token
+            svc.account_id, script, message=f"{sha[:12]} PR #{pr_number}", token=cloudflare_token,
+            tag=sha,
         )
     params: dict[str, Any] = {
         "service": service, "git_sha": sha, "pr_number": pr_number, "version_ids": version_ids,

@@ -1,15 +1,37 @@
 """Start a deployment's flow run through the Prefect REST API, as CI does.
 
-`POST /api/deployments/{id}/create_flow_run` with an idempotency key of repo+sha+environment: a
-retried CI job gets the same run back (HTTP 200) instead of a second release.
+`POST /api/deployments/{id}/create_flow_run` with an idempotency key made of everything that makes
+a release different (`workers_idempotency_key`): a retried trigger gets the same run back (HTTP
+200) instead of a second release, while a release with other versions, another PR, another
+`significant` — or a CI re-run attempt after a failure — is a new run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
+
+
+def workers_idempotency_key(params: Mapping[str, Any], ci_attempt: str | None = None) -> str:
+    """`service@sha#pr@env=version,…@significant=…[@reason=…][@ci=…]`. The same key = the same
+    release, so the key holds every parameter that changes what is released or how it is watched;
+    `ci_attempt` (GitHub's run id and attempt) makes "Re-run failed jobs" a new run, since a
+    failed run returned again would release nothing."""
+    versions = ",".join(f"{env}={vid}" for env, vid in sorted(dict(params["version_ids"]).items()))
+    significant = params.get("significant")
+    key = (f"{params['service']}@{params['git_sha']}#{params['pr_number']}@{versions}"
+           f"@significant={'label' if significant is None else str(bool(significant)).lower()}")
+    reason = params.get("significant_reason")
+    if reason:
+        key += f"@reason={hashlib.sha256(str(reason).encode()).hexdigest()[:12]}"
+    if ci_attempt:
+        key += f"@ci={ci_attempt}"
+    return key
+
 
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "CRASHED"}
 # Prefect's server answers 503 when SQLite is busy ("database is locked") and the request rolled

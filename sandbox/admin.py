@@ -13,6 +13,7 @@ from sandbox.adminutil import AdminError, admin_json
 from sandbox.cloudflare import admin as cloudflare_admin
 from sandbox.faults import TARGETS, FaultSpecError
 from sandbox.github import admin as github_admin
+from sandbox.github import commits as github_commits
 from sandbox.googleplay import admin as googleplay_admin
 from sandbox.httputil import sandbox_state
 from sandbox.pagerduty import admin as pagerduty_admin
@@ -84,7 +85,7 @@ ROUTES: list[BaseRoute] = [
     Route("/faults", clear_faults, methods=["DELETE"]),
     Route("/requests", list_requests, methods=["GET"]),
     Route("/requests", clear_requests, methods=["DELETE"]),
-    Mount("/github", routes=github_admin.ROUTES),
+    Mount("/github", routes=github_admin.ROUTES + github_commits.ADMIN_ROUTES),
     Mount("/cloudflare", routes=cloudflare_admin.ROUTES),
     Mount("/workers", routes=worker_admin.ROUTES),
     Mount("/pagerduty", routes=pagerduty_admin.ROUTES),

@@ -184,6 +184,19 @@ class SandboxControl(FreezeSourcesControl, PlayControl):  # PagerDuty, status pa
         )
         return result
 
+    def github_commit(
+        self, repo: str, sha: str, *, parents: Iterable[str] = (), branch: str | None = None,
+        message: str = "",
+    ) -> dict[str, Any]:
+        """Add a commit to the repository's history (e.g. an emergency fix pushed beside the
+        release); `branch` moves that branch's tip to it."""
+        result: dict[str, Any] = self._call(
+            "PUT",
+            f"/github/repos/{repo}/commits/{sha}",
+            {"parents": list(parents), "branch": branch, "message": message or None},
+        )
+        return result
+
     def ready_pull(
         self,
         repo: str,

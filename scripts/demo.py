@@ -9,7 +9,7 @@ import sys
 import time
 
 from relctl.localstack import prepare_release
-from relctl.trigger import PrefectApi
+from relctl.trigger import PrefectApi, workers_idempotency_key
 from scripts.stack import running_stack
 from tasks.settings import current_policy
 
@@ -33,7 +33,7 @@ def main() -> int:
         print(f"CI uploaded versions {params['version_ids']} for {params['git_sha'][:12]}")
         api = PrefectApi(stack.api_url)
         deployment = api.deployment_id("workers-deploy", "standard")
-        key = f"{policy.service('verifier').repo}@{params['git_sha']}@production"
+        key = workers_idempotency_key(params)  # the same key relctl (CI) sends
         run, created = api.create_flow_run(deployment, params, idempotency_key=key)
         again, created_again = api.create_flow_run(deployment, params, idempotency_key=key)
         assert again["id"] == run["id"] and not created_again, "idempotency key ignored"

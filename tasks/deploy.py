@@ -14,9 +14,12 @@ from prefect.logging import get_run_logger
 from clients import CfDeployment, ProviderError
 from procedure.policy import Policy
 from procedure.workers import (
-    ROLLBACK_PREFIX,
+    SHA_TAG,
     DeploymentView,
+    ProductionOrder,
     live_since,
+    production_order,
+    rollback_message,
     rollback_target,
     rolled_back_from,
 )
@@ -50,20 +53,24 @@ def _views(history: list[CfDeployment]) -> list[DeploymentView]:
 @task(name="confirm uploaded versions", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 async def confirm_uploaded_versions(
     service: str, version_ids: Mapping[str, str], policy: Policy
-) -> None:
-    """CI uploaded one version per environment; make sure each exists before anything deploys."""
+) -> dict[str, tuple[str, str | None]]:
+    """CI uploaded one version per environment; make sure each exists before anything deploys.
+    Returns environment → (version id, its `workers/tag`) for the provenance check."""
     svc = policy.service(service)
+    tags: dict[str, tuple[str, str | None]] = {}
     async with providers.cloudflare() as cf:
         for env, version_id in version_ids.items():
             script = svc.environments[env].script  # type: ignore[index]
             try:
-                await cf.get_version(svc.account_id, script, version_id)
+                version = await cf.get_version(svc.account_id, script, version_id)
             except ProviderError as error:
                 if error.status == 404:
                     raise DeployError(
                         f"version {version_id} was not uploaded to {script} ({env})"
                     ) from None
                 raise
+            tags[env] = (version_id, version.tag)
+    return tags
 
 
 @task(name="deploy version", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
@@ -90,17 +97,19 @@ async def deploy_version(
     else:
         log.info("%s: version %s was already live on %s; not deploying again", environment, version_id, script)
     return DeployRecord(
-        environment, script, version_id, previous, outcome.deployment.id, since, outcome.created
+        environment, script, version_id, previous, outcome.deployment.id, since, outcome.created,
+        message,
     )
 
 
 @task(name="roll back", retries=3, retry_delay_seconds=2, cache_policy=NO_CACHE)
 async def roll_back(
-    service: str, environment: str, to_version_id: str, reason: str, policy: Policy
+    service: str, environment: str, to_version_id: str, reason: str, policy: Policy,
+    release: str | None = None,
 ) -> DeployRecord:
     svc = policy.service(service)
     script = svc.environments[environment].script  # type: ignore[index]
-    message = f"{ROLLBACK_PREFIX} {reason}"[:1000]
+    message = rollback_message(reason, release)  # Cloudflare keeps 100 bytes: prefix first
     async with providers.cloudflare() as cf:
         try:
             outcome = await cf.deploy(svc.account_id, script, to_version_id, message=message)
@@ -135,3 +144,32 @@ async def read_live(
         environment, script, version, before, history[0].id,
         live_since(views, version) or history[0].created_on, False, history[0].message,
     )
+
+
+@task(name="production order", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+async def check_production_order(service: str, git_sha: str, policy: Policy) -> ProductionOrder:
+    """Never overwrite something newer: the live version's `workers/tag` (its commit) against
+    this release's sha through GitHub's compare, read right before the production deploy."""
+    svc = policy.service(service)
+    script = svc.environments["production"].script
+    async with providers.cloudflare() as cf:
+        live = await cf.live_deployment(svc.account_id, script)
+        tags = [
+            (share.version_id,
+             (await cf.get_version(svc.account_id, script, share.version_id)).tag)
+            for share in (live.versions if live else ())
+        ]
+    statuses: dict[str, str] = {}
+    wanted = {t.strip().lower() for _, t in tags if t and t.strip().lower() != git_sha}
+    async with providers.github() as gh:
+        for live_sha in sorted(wanted):
+            if not SHA_TAG.match(live_sha):
+                statuses[live_sha] = "unknown"  # not a commit: GitHub cannot place it
+                continue
+            try:
+                statuses[live_sha] = (await gh.compare(svc.repo, live_sha, git_sha)).status
+            except ProviderError as error:
+                if error.status != 404:  # 404: no such commit, or no common history
+                    raise
+                statuses[live_sha] = "unknown"
+    return production_order(tags, git_sha, statuses)

@@ -104,6 +104,24 @@ def deployed_version(output_file: Path) -> tuple[str, str] | None:
     return None
 
 
+async def checkout_commit(checkout: Path) -> str | None:
+    """The commit the checkout is at, when the checkout is its own repository's root (a folder
+    inside another repository is not that service's history). Tagged onto the emergency version,
+    it lets a later release see, through GitHub's compare, that it does not contain the fix."""
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            "git", "-C", str(checkout), "rev-parse", "--show-toplevel", "HEAD",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        )
+        out, _ = await asyncio.wait_for(proc.communicate(), 10)
+    except (OSError, TimeoutError):
+        return None
+    lines = out.decode(errors="replace").split()
+    if proc.returncode != 0 or len(lines) != 2 or Path(lines[0]).resolve() != checkout.resolve():
+        return None
+    return lines[1].lower()
+
+
 @task(name="wrangler deploy --env production", retries=0, cache_policy=NO_CACHE)
 async def wrangler_deploy(service: str, message: str, policy: Policy) -> WranglerResult:
     """The procedure's own command, in the service's checkout. Not retried: a second run would
@@ -117,10 +135,12 @@ async def wrangler_deploy(service: str, message: str, policy: Policy) -> Wrangle
     binary = wrangler_binary()
     if not Path(binary).exists():
         raise EmergencyRefused(f"wrangler is not installed at {binary} (run `make install`)")
+    commit = await checkout_commit(checkout)
+    tag = ["--tag", commit] if commit else []
     with tempfile.TemporaryDirectory() as tmp:
         output_file = Path(tmp) / "wrangler-output.ndjson"
         proc = await asyncio.create_subprocess_exec(
-            binary, "deploy", "--env", "production", "--message", message,
+            binary, "deploy", "--env", "production", "--message", message, *tag,
             cwd=checkout, env=wrangler_env(svc.account_id, output_file),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )

@@ -8,13 +8,20 @@ from datetime import UTC, datetime, timedelta
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from procedure.health import ProbeOutcome, Totals, Verdict, error_rate_verdict
+from procedure.health import ProbeOutcome, Totals, Verdict, sliding_error_rate_verdict
 from procedure.policy import Policy, WorkerService
 from tasks import providers
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _span(window: timedelta) -> str:
+    seconds = window.total_seconds()
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"
 
 
 async def _totals(svc: WorkerService, script: str, start: datetime, end: datetime) -> Totals:
@@ -75,6 +82,12 @@ async def verification_round(
         end = _now() - policy.monitor.analytics_lag
         end = end.replace(microsecond=0) + (timedelta(seconds=1) if end.microsecond else timedelta())
         current = await _totals(svc, script, start, end)
-        check = error_rate_verdict(current, baseline, svc.error_rate)
+        # and the last sliding window (whole seconds too): a late spike is not diluted
+        window = policy.monitor.sliding_window
+        recent_start = max(start, (end - window).replace(microsecond=0))
+        recent = await _totals(svc, script, recent_start, end)
+        check = sliding_error_rate_verdict(
+            current, recent, baseline, svc.error_rate, _span(window)
+        )
         outcomes.append(ProbeOutcome("error-rate", check.verdict, check.detail))
     return outcomes

@@ -1,9 +1,9 @@
 """Workers analytics (GraphQL `workersInvocationsAdaptive`), synthesised from deployment history.
 
 Each script receives `requests_per_second` of traffic; while a deployment is live, its versions
-share that traffic by percentage, and each version fails at its behaviour's `error_rate`.
-Both values are current settings applied to the whole window: the sandbox keeps no time series,
-which lets a test set an error rate after deploying and still see it in the window.
+share that traffic by percentage, and each version fails at the error rate it had at the time
+(set through the admin API, kept as a history: a spike at minute 20 is in minute 20's data, as
+on Cloudflare). The traffic level is a current setting applied to the whole window.
 """
 
 from __future__ import annotations
@@ -42,14 +42,33 @@ def version_requests(script: Script, start: datetime, end: datetime) -> dict[str
     return served
 
 
+def version_errors(script: Script, start: datetime, end: datetime) -> dict[str, float]:
+    """Errors each version threw in [start, end] (unrounded), at its error rate of the moment."""
+    failed: dict[str, float] = defaultdict(float)
+    history = script.deployments
+    for i, deployment in enumerate(history):
+        lo = max(deployment.created_on, start)
+        hi = min(history[i + 1].created_on if i + 1 < len(history) else end, end)
+        if hi <= lo:
+            continue
+        for vid, pct in deployment.versions:
+            version = script.version(vid)
+            if version is None:
+                continue
+            rps = script.requests_per_second * pct / 100.0
+            for a, b, rate in version.error_rate_segments(lo, hi):
+                failed[vid] += rps * (b - a).total_seconds() * rate
+    return failed
+
+
 def invocation_totals(script: Script, start: datetime, end: datetime) -> tuple[int, int]:
-    """(requests, errors) in the window: rounded per version, errors from each error rate."""
+    """(requests, errors) in the window: rounded per version."""
     requests = errors = 0
+    failed = version_errors(script, start, end)
     for vid, amount in version_requests(script, start, end).items():
-        version = script.version(vid)
         count = round(amount)
         requests += count
-        errors += round(count * (version.behaviour.error_rate if version else 0.0))
+        errors += min(count, round(failed.get(vid, 0.0)))
     return requests, errors
 
 

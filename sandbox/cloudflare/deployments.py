@@ -12,7 +12,7 @@ from starlette.routing import Route
 from sandbox.cloudflare import shapes
 from sandbox.cloudflare.envelope import find_script, not_found, ok, request_source
 from sandbox.cloudflare.model import Script
-from sandbox.cloudflare.uploads import invalid
+from sandbox.cloudflare.uploads import invalid, truncate_message
 from sandbox.errors import CF_ROLLBACK_SECRETS_CHANGED, CloudflareError
 from sandbox.httputil import BadJson, json_body, sandbox_state
 
@@ -89,6 +89,7 @@ async def create_deployment(request: Request) -> Response:
             )
         annotations = body.get("annotations") or {}
         message = annotations.get("workers/message") if isinstance(annotations, dict) else None
+        message = truncate_message(message)
         deployment = script.deploy(state.now(), split, message=message, triggered_by="deployment")
         deployment.source = script.last_deployed_from = request_source(request)
         return ok(shapes.deployment(deployment))

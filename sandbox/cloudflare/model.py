@@ -65,6 +65,30 @@ class Version:
     triggered_by: str
     source: str = "api"
     behaviour: Behaviour = field(default_factory=Behaviour)
+    # (since, error rate) each time the rate changed: analytics count errors at the rate of the
+    # moment, so a spike late in a watch shows in the minutes it happened, not before.
+    error_rate_changes: list[tuple[datetime, float]] = field(default_factory=list)
+
+    def set_error_rate(self, now: datetime, rate: float) -> None:
+        self.error_rate_changes.append((now, rate))
+        self.behaviour.error_rate = rate
+
+    def error_rate_segments(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[datetime, datetime, float]]:
+        """[start, end] split where the error rate changed: (from, to, rate) pieces."""
+        rate = self.behaviour.error_rate if not self.error_rate_changes else 0.0
+        pieces: list[tuple[datetime, datetime, float]] = []
+        cursor = start
+        for since, new_rate in self.error_rate_changes:
+            if since > cursor:
+                if since >= end:
+                    break
+                pieces.append((cursor, since, rate))
+                cursor = since
+            rate = new_rate
+        pieces.append((cursor, end, rate))
+        return pieces
 
     @property
     def etag(self) -> str:

@@ -14,7 +14,16 @@ from sandbox.errors import CF_BAD_CONTENT_TYPE, CF_VALIDATION, CloudflareError
 from sandbox.httputil import note_log_body
 from sandbox.requestlog import redact_json
 
-MAX_MESSAGE_BYTES = 1000  # the API truncates `workers/message` to this
+# Cloudflare cuts `workers/message` (of a version and of a deployment) to 100 bytes without an
+# error (API schema: "Human-readable message ... Truncated to 100 bytes.").
+MAX_MESSAGE_BYTES = 100
+
+
+def truncate_message(message: object) -> str | None:
+    """A message as Cloudflare keeps it: at most 100 bytes, never a split UTF-8 character."""
+    if not message:
+        return None
+    return str(message).encode()[:MAX_MESSAGE_BYTES].decode(errors="ignore")
 
 
 @dataclass
@@ -103,6 +112,6 @@ async def parse_upload(request: Request, *, modules_only: bool) -> Upload:
         modules=modules,
         secrets=secrets,
         bindings=bindings,
-        message=message.encode()[:MAX_MESSAGE_BYTES].decode(errors="ignore") if message else None,
+        message=truncate_message(message),
         tag=str(tag) if tag else None,
     )

@@ -190,6 +190,10 @@ def upsert_pull(state: SandboxState, owner: str, name: str, number: int, doc: di
         files=_files(doc.get("files", ["src/index.ts"])),
     )
     repo.pulls[number] = pull
+    if pull.merged and pull.merge_commit_sha and pull.base_ref == repo.default_branch:
+        state.github.graph(repo).merge(
+            pull.base_ref, pull.merge_commit_sha, head_sha, pull.title, now
+        )
     return pull
 
 

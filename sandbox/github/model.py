@@ -203,11 +203,65 @@ class Repo:
         return None
 
 
+@dataclass
+class Commit:
+    sha: str
+    parents: list[str]
+    message: str
+    created_at: datetime
+
+
+@dataclass
+class CommitGraph:
+    """A repository's commits and branch tips: enough history for the compare API."""
+
+    commits: dict[str, Commit] = field(default_factory=dict)
+    tips: dict[str, str] = field(default_factory=dict)  # branch -> sha
+
+    def add(self, sha: str, parents: list[str], message: str, now: datetime) -> Commit:
+        for parent in parents:  # a parent not seen before is a root commit
+            if parent not in self.commits:
+                self.commits[parent] = Commit(parent, [], f"commit {parent[:7]}", now)
+        commit = self.commits[sha] = Commit(sha, list(parents), message, now)
+        return commit
+
+    def merge(self, branch: str, merge_sha: str, head_sha: str, message: str, now: datetime) -> None:
+        """A pull merged into `branch`: its merge commit follows the branch's tip (a squash or
+        rebase merge has the head as its own merge commit). Re-recording a known merge commit
+        changes nothing, so editing an old pull never moves the branch back."""
+        if merge_sha in self.commits:
+            return
+        tip = self.tips.get(branch)
+        parents = [tip] if tip else []
+        if head_sha != merge_sha:
+            if head_sha not in self.commits:
+                self.add(head_sha, list(parents), message, now)
+            parents.append(head_sha)
+        self.add(merge_sha, parents, message, now)
+        self.tips[branch] = merge_sha
+
+    def ancestors(self, sha: str) -> set[str]:
+        """`sha` and every commit it descends from."""
+        seen: set[str] = set()
+        todo = [sha]
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            todo.extend(self.commits[current].parents if current in self.commits else [])
+        return seen
+
+
 class GitHubStore:
     def __init__(self) -> None:
         self.repos: dict[str, Repo] = {}
         self.teams: dict[str, set[str]] = {}  # "org/team-slug" → member logins
         self._next_id = 1000
+        self.graphs: dict[str, CommitGraph] = {}  # repo full name (lower case) -> history
+
+    def graph(self, repo: Repo) -> CommitGraph:
+        return self.graphs.setdefault(repo.full_name.lower(), CommitGraph())
 
     def next_id(self) -> int:
         self._next_id += 1

@@ -19,11 +19,13 @@ async def put_behaviour(request: Request) -> Response:
         version = script.version(request.path_params["version_id"]) if script else None
         if version is None:
             raise AdminError("unknown script or version", status=404)
+        rate = number(doc, "error_rate", 0.0, low=0.0, high=1.0)
         version.behaviour = Behaviour(
             health=choice(doc, "health", ("ok", "fail"), "ok"),
-            error_rate=number(doc, "error_rate", 0.0, low=0.0, high=1.0),
+            error_rate=rate,
             key_flow=choice(doc, "key_flow", ("ok", "fail"), "ok"),
         )
+        version.set_error_rate(state.now(), rate)  # from now on: analytics keep the history
         return JSONResponse({"version_id": version.id, **version.behaviour.to_json()})
 
 

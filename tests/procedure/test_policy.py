@@ -94,3 +94,14 @@ def test_review_overdue_warning() -> None:
 def test_unknown_service_lists_known_ones() -> None:
     with pytest.raises(PolicyError, match="unknown service 'nope'; the policy knows: edge-router, verifier"):
         parse_policy(document()).service("nope")
+
+
+def test_production_from_ci_is_gone_and_refused_by_name(tmp_path: Path) -> None:
+    """It was never honoured (every production deploy comes from the standard flow or the
+    emergency path), so a policy that still sets it is told so instead of being trusted."""
+    doc = document()
+    doc["services"]["verifier"]["production_from_ci"] = False
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(PolicyError, match="production_from_ci"):
+        load_policy(path)

@@ -43,3 +43,12 @@ def test_bad_requests_name_the_field(changes: dict, message: str) -> None:
 def test_ci_run_id_is_optional_and_kept() -> None:
     assert validate_workers_request({**GOOD, "ci_run_id": 9876543210}, POLICY).ci_run_id == 9876543210
     assert validate_workers_request(GOOD, POLICY).ci_run_id is None
+def test_significant_reason_must_say_something() -> None:
+    import pytest
+
+    from procedure.request import WorkersDeployRequest
+
+    base = {"service": "s", "git_sha": "a" * 40, "pr_number": 1, "version_ids": {}}
+    assert WorkersDeployRequest.model_validate({**base, "significant_reason": " why "}).significant_reason == "why"
+    with pytest.raises(ValueError, match="significant_reason"):
+        WorkersDeployRequest.model_validate({**base, "significant_reason": "  "})

@@ -1,64 +1,65 @@
-"""relctl talks to Prefect's REST API over real HTTP; a busy SQLite server answers 503."""
+"""relctl's CI trigger: the idempotency key, and what `--watch` exits with."""
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
-import httpx
 import pytest
 
-from relctl.trigger import PrefectApi
+from relctl.trigger import workers_idempotency_key
+
+V1 = "11111111-1111-4111-8111-111111111111"
+V2 = "22222222-2222-4222-8222-222222222222"
+BASE: dict[str, Any] = {"service": "edge-router", "git_sha": "a" * 40, "pr_number": 42,
+                        "version_ids": {"production": V1}}
 
 
-class _Flaky(BaseHTTPRequestHandler):
-    busy_answers = 0
-    seen: list[str] = []
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        type(self).seen.append(self.path)
-        if type(self).busy_answers > 0:
-            type(self).busy_answers -= 1
-            self.send_response(503)
-            self.send_header("Retry-After", "0")
-            self.end_headers()
-            return
-        body = json.dumps({"id": "run-1", "state": {"type": "SCHEDULED"}}).encode()
-        self.send_response(201)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+def test_the_key_changes_with_everything_that_makes_a_release_different() -> None:
+    key = workers_idempotency_key(BASE)
+    assert key == workers_idempotency_key(dict(BASE))  # a retried trigger: the same run
+    others = [
+        {**BASE, "version_ids": {"production": V2}},
+        {**BASE, "version_ids": {"production": V1, "sandbox": V2}},
+        {**BASE, "pr_number": 43},
+        {**BASE, "git_sha": "b" * 40},
+        {**BASE, "significant": True},
+        {**BASE, "significant": False},
+        {**BASE, "significant": False, "significant_reason": "docs only"},
+    ]
+    keys = {workers_idempotency_key(p) for p in others}
+    assert key not in keys and len(keys) == len(others)
+    assert workers_idempotency_key(BASE, "987.2") != workers_idempotency_key(BASE, "987.1")
+    # the environment order CI passes does not matter
+    both = {**BASE, "version_ids": {"sandbox": V2, "production": V1}}
+    assert workers_idempotency_key(both) == workers_idempotency_key(
+        {**BASE, "version_ids": {"production": V1, "sandbox": V2}})
 
 
-@pytest.fixture
-def flaky_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/api"
-    finally:
-        server.shutdown()
+@pytest.mark.parametrize(("name", "kind", "code"), [
+    ("Completed", "COMPLETED", 0), ("Superseded", "COMPLETED", 3), ("Failed", "FAILED", 1),
+])
+def test_watch_exits_non_zero_unless_released(
+    monkeypatch: pytest.MonkeyPatch, name: str, kind: str, code: int
+) -> None:
+    import relctl.trigger
+    from relctl.cli import main
 
+    class FakeApi:
+        def __init__(self, url: str) -> None:
+            self.sent: dict[str, Any] = {}
 
-def test_a_busy_server_answer_is_retried_not_raised(flaky_server: str) -> None:
-    _Flaky.busy_answers, _Flaky.seen = 2, []
-    api = PrefectApi(flaky_server)
-    run, created = api.create_flow_run("dep-1", {"service": "verifier"}, "key-1")
-    assert (run["id"], created) == ("run-1", True)
-    assert len(_Flaky.seen) == 3
+        def deployment_id(self, flow: str, deployment: str) -> str:
+            return "dep"
 
+        def create_flow_run(self, dep: str, params: dict[str, Any], idempotency_key: str) -> Any:
+            assert params["significant_reason"] == "docs only"
+            return {"id": "run", "name": "r"}, True
 
-def test_a_server_busy_for_good_is_an_error(flaky_server: str) -> None:
-    _Flaky.busy_answers, _Flaky.seen = 100, []
-    api = PrefectApi(flaky_server)
-    with pytest.raises(httpx.HTTPStatusError):
-        api.create_flow_run("dep-1", {}, None)
-    assert len(_Flaky.seen) == 6
+        def wait_chain(self, run_id: str, timeout_s: float) -> dict[str, Any]:
+            return {"name": "r", "state": {"type": kind, "name": name, "message": "m"}}
+
+    monkeypatch.setattr(relctl.trigger, "PrefectApi", FakeApi)
+    args = ["release", "workers", "--service", "edge-router", "--sha", "a" * 40, "--pr", "42",
+            "--version", f"production={V1}", "--no-significant", "--significant-reason",
+            "docs only", "--watch"]
+    assert main(args) == code

@@ -73,6 +73,22 @@ def test_requests_follow_traffic_and_errors_follow_the_live_version(
     assert totals(cf, 0, 100) == {"success": (2000, 0)}
 
 
+def test_a_spike_late_in_the_watch_shows_only_when_it_happened(
+    control: SandboxControl, cf: httpx.Client
+) -> None:
+    control.cf_script(ACCOUNT, SCRIPT)  # 20 rps
+    new = control.cf_upload_version(ACCOUNT, SCRIPT, token=CF_TOKEN)
+    deploy(cf, {new: 100})
+    CLOCK.advance(1200)  # 20 minutes clean
+    control.worker_behaviour(SCRIPT, new, error_rate=0.25)
+    CLOCK.advance(60)
+    assert totals(cf, 0, 1200) == {"success": (24000, 0)}
+    assert totals(cf, 1200, 1260) == {"success": (900, 0), "scriptThrewException": (300, 300)}
+    control.worker_behaviour(SCRIPT, new, error_rate=0.0)  # and it passes again
+    CLOCK.advance(60)
+    assert totals(cf, 1260, 1320) == {"success": (1200, 0)}
+
+
 def test_a_gradual_deployment_splits_traffic(control: SandboxControl, cf: httpx.Client) -> None:
     old = control.cf_script(ACCOUNT, SCRIPT)
     canary = control.cf_upload_version(ACCOUNT, SCRIPT, token=CF_TOKEN)

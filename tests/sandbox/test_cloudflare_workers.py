@@ -174,3 +174,32 @@ def test_unknown_things_are_404_envelopes(control: SandboxControl, cf: httpx.Cli
         assert answer.status_code == 404, path
         assert answer.json()["success"] is False
         assert answer.json()["errors"][0]["code"] == code
+
+
+def test_messages_are_cut_to_100_bytes_as_cloudflare_does(
+    control: SandboxControl, cf: httpx.Client
+) -> None:
+    control.cf_script(ACCOUNT, SCRIPT)
+    long = "é" * 60 + " and the rest"  # 120 bytes of 2-byte characters, then more
+    uploaded = control.cf_upload_version(ACCOUNT, SCRIPT, message=long, token=CF_TOKEN)
+    kept = cf.get(script_path(f"/versions/{uploaded}")).json()["result"]["annotations"]
+    assert kept["workers/message"] == "é" * 50  # 100 bytes, no half character
+    answer = deploy(cf, {uploaded: 100}, message="x" * 99 + "yz")
+    assert answer.status_code == 200  # cut, not refused
+    assert answer.json()["result"]["annotations"]["workers/message"] == "x" * 99 + "y"
+    listed = cf.get(script_path("/deployments")).json()["result"]["deployments"][0]
+    assert listed["annotations"]["workers/message"] == "x" * 99 + "y"
+
+
+def test_version_tag_is_kept_and_returned_as_an_annotation(
+    control: SandboxControl, cf: httpx.Client
+) -> None:
+    control.cf_script(ACCOUNT, SCRIPT)
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    uploaded = control.cf_upload_version(ACCOUNT, SCRIPT, message="ci", tag=sha, token=CF_TOKEN)
+    detail = cf.get(script_path(f"/versions/{uploaded}")).json()["result"]
+    assert detail["annotations"]["workers/tag"] == sha
+    listed = cf.get(script_path("/versions")).json()["result"]["items"][0]
+    assert listed["annotations"] == {
+        "workers/tag": sha, "workers/message": "ci", "workers/triggered_by": "version_upload",
+    }

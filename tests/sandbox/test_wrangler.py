@@ -279,3 +279,19 @@ def test_account_lookup_whoami_and_a_refused_token(
     assert refused.returncode != 0
     assert refused.entry("command-failed")["code"] == 10000
     assert live(control) == {first: 100.0}
+
+
+def test_ci_versions_upload_with_tag_and_message_keeps_both_annotations(
+    wrangler: Wrangler, control: SandboxControl
+) -> None:
+    """CI's `wrangler versions upload --tag <sha> --message …`: the release checks the tag."""
+    live_before = control.cf_script(ACCOUNT, SCRIPT)
+    sha = "89abcdef0123456789abcdef0123456789abcdef"
+    message = f"{sha[:12]} PR #42 " + "x" * 120  # longer than Cloudflare keeps
+    run = wrangler.ok("versions", "upload", "--env", "production", "--tag", sha, "--message", message)
+    uploaded = run.entry("version-upload")["version_id"]
+    assert live(control) == {live_before: 100.0}  # uploaded, not deployed
+    newest = control.cf_versions(ACCOUNT, SCRIPT)[0]
+    assert newest["id"] == uploaded
+    assert newest["annotations"]["workers/tag"] == sha
+    assert newest["annotations"]["workers/message"] == message[:100]

@@ -23,7 +23,7 @@ CLOUDFLARE_TOKEN = "cf-scenario-SECRET-cloudflare-9876543210"
 PAGERDUTY_TOKEN = "pd-scenario-SECRET-pagerduty-5555"
 TOKENS = {"github": GITHUB_TOKEN, "cloudflare": CLOUDFLARE_TOKEN, "pagerduty": PAGERDUTY_TOKEN}
 TEST_MONITOR = {"standard": "2s", "significant": "3s", "check_interval": "0.5s",
-                "analytics_lag": "0s", "baseline_window": "30s"}
+                "analytics_lag": "0s", "baseline_window": "30s", "error_rate_window": "1s"}
 
 
 @pytest.fixture(scope="session")

@@ -92,3 +92,51 @@ def test_unreadable_ci_status_with_attestation_is_recorded_as_such(stack: Stack)
     assert state.is_completed(), state.message
     audit = artifacts_of(state)["emergency-verifier-audit"]
     assert "ATTESTED by bo.oncall" in audit and "runners stuck" in audit
+
+
+@needs_wrangler
+def test_a_release_without_the_emergency_fix_does_not_overwrite_it(
+    stack: Stack, policy_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+    import subprocess
+
+    import yaml
+
+    from tests.scenarios.test_workers_deploy import run_release
+
+    first = stack.prepare("verifier", pr_number=21)
+    assert run_release(first.parameters).is_completed()
+    # the on-call checkout is its own repository: the fix is a commit on top of the first release
+    checkout = tmp_path / "verifier"
+    shutil.copytree(Path(REPO_ROOT) / "sandbox" / "sample-worker", checkout,
+                    ignore=shutil.ignore_patterns(".wrangler", "node_modules"))
+    git = ["git", "-C", str(checkout), "-c", "user.email=oncall@example.com", "-c", "user.name=oncall"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "hotfix"], check=True)
+    fix = subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True,
+                         text=True).stdout.strip()
+    doc = yaml.safe_load(policy_file.read_text())
+    doc["profiles"]["sandbox"]["services"]["verifier"]["checkout"] = str(checkout)
+    moved = tmp_path / "release-policy.yaml"
+    moved.write_text(yaml.safe_dump(doc))
+    monkeypatch.setenv("RELORCH_POLICY", str(moved))
+    svc = stack.policy.service("verifier")
+    stack.control.github_commit(svc.repo, fix, parents=[first.parameters["git_sha"]], branch="hotfix")
+
+    stack.control.pd_open_incident("Verification down", priority="P1", incident_id="PINC1")
+    ci_down(stack)
+    assert run_emergency(service="verifier", incident_id="PINC1", reason=REASON,
+                         acting_person="ana.oncall").is_completed()
+    tagged = stack.control.cf_versions(svc.account_id, stack.script("verifier"))[0]
+    assert tagged["annotations"].get("workers/tag") == fix  # wrangler deploy --tag <checkout HEAD>
+    stack.control.pd_set_incident_status("PINC1", "resolved")
+
+    late = stack.prepare("verifier", pr_number=22)  # merged on main, without the fix
+    sandbox_before = stack.live_version("verifier", "sandbox")
+    state = run_release(late.parameters)
+    assert state.name == "Superseded", (state.name, state.message)
+    assert fix in (state.message or "") and late.parameters["git_sha"] in (state.message or "")
+    assert stack.live_version("verifier") == tagged["id"]
+    assert stack.live_version("verifier", "sandbox") == sandbox_before  # nothing deployed at all

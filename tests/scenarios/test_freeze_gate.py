@@ -120,3 +120,33 @@ def test_freeze_status_writes_the_calendar_and_the_verdict(stack: Stack) -> None
     artifacts = artifacts_of(state)
     assert "Workers KV migration" in artifacts["freeze-calendar"]
     assert "FROZEN" in artifacts["freeze-now"] and "Login outage" in artifacts["freeze-now"]
+
+
+def test_a_continuation_that_waited_out_a_freeze_never_overwrites_a_newer_release(stack: Stack) -> None:
+    from tests.scenarios.test_workers_deploy import _deploy_directly, _upload
+
+    incident = stack.control.pd_open_incident("Payments down", priority="P1")
+    older = stack.prepare("edge-router", pr_number=7)
+    newer_sha = "c" * 40
+    stack.control.ready_pull(stack.policy.service("edge-router").repo, 8, newer_sha)  # merged after
+    keys = ("RELORCH_POLICY", "RELORCH_PROFILE", "RELORCH_SANDBOX_URL", "RELORCH_GITHUB_API_URL",
+            "RELORCH_CLOUDFLARE_API_URL", "GITHUB_TOKEN", "CLOUDFLARE_API_TOKEN", "PAGERDUTY_API_TOKEN")
+    with served_deployments({k: os.environ[k] for k in keys}) as api:
+        deployment = api.deployment_id("workers-deploy", "standard")
+        run, _ = api.create_flow_run(deployment, older.parameters, idempotency_key="order-test")
+        first = api.wait(run["id"], timeout_s=90)
+        assert first["state"]["name"] == "Deferred", first["state"]
+        # while it waits, the newer commit goes out (the fix for the incident itself)
+        newer = _upload(stack, "edge-router", "production", tag=newer_sha)
+        _deploy_directly(stack, "edge-router", newer, "emergency: payments fix")
+        stack.control.pd_set_incident_status(incident, "resolved")
+
+        def ended() -> dict[str, Any] | None:
+            chain = api.follow(run["id"])
+            return chain if chain["state"]["type"] in TERMINAL and chain["state"]["name"] != "Deferred" else None
+
+        final = wait_for(ended, 120, poll=1.0)
+    assert final["state"]["name"] == "Superseded", final["state"]
+    assert newer_sha in final["state"]["message"] and older.parameters["git_sha"] in final["state"]["message"]
+    assert stack.live_version("edge-router") == newer
+    assert len(created_deployments(stack, "edge-router")) == 1  # the fix only

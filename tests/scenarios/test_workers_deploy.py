@@ -336,13 +336,24 @@ def test_two_releases_of_one_service_run_one_at_a_time(stack: Stack) -> None:
     async def both() -> list[State]:
         from flows.workers_deploy import workers_deploy
 
+        async def later() -> State:
+            # PR 2 is newer: started once PR 1 holds the slot (it is deploying), so it queues
+            # behind PR 1's watch (had it gone first, PR 1 would end superseded — production
+            # only moves forward)
+            mine = first.parameters["version_ids"]["production"]
+            for _ in range(600):
+                if await asyncio.to_thread(stack.live_version, "edge-router") == mine:
+                    break
+                await asyncio.sleep(0.05)
+            return await workers_deploy(**second.parameters, return_state=True)  # type: ignore[call-overload,no-any-return]
+
         return list(await asyncio.gather(
             workers_deploy(**first.parameters, return_state=True),  # type: ignore[call-overload]
-            workers_deploy(**second.parameters, return_state=True),  # type: ignore[call-overload]
+            later(),
         ))
 
     states = asyncio.run(both())
-    assert all(s.is_completed() for s in states), [s.message for s in states]
+    assert all(s.is_completed() and s.name == "Completed" for s in states), [s.message for s in states]
     # the second release started only after the first one's watch ended: no overlap
     posts = created_deployments(stack, "edge-router")
     assert len(posts) == 2
@@ -353,3 +364,145 @@ def test_two_releases_of_one_service_run_one_at_a_time(stack: Stack) -> None:
 
     seconds = (datetime.fromisoformat(gap[0]) - datetime.fromisoformat(gap[1])).total_seconds()
     assert seconds >= 2.0  # at least one monitor window (TEST_MONITOR standard = 2 s) apart
+
+
+def _upload(stack: Stack, service: str, env: str, tag: str | None) -> str:
+    from tests.scenarios.conftest import CLOUDFLARE_TOKEN
+
+    svc = stack.policy.service(service)
+    return stack.control.cf_upload_version(svc.account_id, stack.script(service, env), message="ci",
+                                           token=CLOUDFLARE_TOKEN, tag=tag)
+
+
+def test_version_tagged_with_another_commit_is_refused_and_nothing_deployed(stack: Stack) -> None:
+    release = stack.prepare("verifier")
+    other_sha = "f" * 40
+    wrong = _upload(stack, "verifier", "production", tag=other_sha)
+    params = {**release.parameters,
+              "version_ids": {**release.parameters["version_ids"], "production": wrong}}
+    state = run_release(params)
+    assert state.is_failed()
+    message = state.message or ""
+    assert "provenance" in message and other_sha in message and release.parameters["git_sha"] in message
+    assert created_deployments(stack, "verifier", "sandbox") == []
+    assert created_deployments(stack, "verifier", "production") == []
+
+
+def test_untagged_version_is_refused_unless_the_policy_allows_it(stack: Stack) -> None:
+    release = stack.prepare("edge-router")
+    untagged = _upload(stack, "edge-router", "production", tag=None)
+    params = {**release.parameters, "version_ids": {"production": untagged}}
+    state = run_release(params)
+    assert state.is_failed() and "has no workers/tag" in (state.message or ""), state.message
+    assert created_deployments(stack, "edge-router") == []
+
+
+def test_labelled_significant_change_is_not_downgraded_without_a_reason(stack: Stack) -> None:
+    release = stack.prepare("edge-router", labels=("significant-change",), significant=False)
+    state = run_release(release.parameters)
+    assert state.is_failed() and "significant_reason" in (state.message or ""), state.message
+    assert created_deployments(stack, "edge-router") == []
+    # with a recorded reason it goes out on the standard watch, and the reason is evidence
+    reason = "copy change behind a flag that is off"
+    state = run_release({**release.parameters, "significant_reason": reason})
+    assert state.is_completed(), state.message
+    assert reason in artifacts_of(state)["workers-edge-router-summary"]
+
+
+def _deploy_directly(stack: Stack, service: str, version_id: str, message: str) -> None:
+    """Someone else's production deploy (a newer release, an emergency fix)."""
+    import httpx
+
+    from tests.scenarios.conftest import CLOUDFLARE_TOKEN
+
+    svc = stack.policy.service(service)
+    answer = httpx.post(
+        f"{stack.url}/cloudflare/client/v4/accounts/{svc.account_id}/workers/scripts/"
+        f"{stack.script(service)}/deployments",
+        headers={"Authorization": f"Bearer {CLOUDFLARE_TOKEN}"},
+        json={"strategy": "percentage", "versions": [{"version_id": version_id, "percentage": 100}],
+              "annotations": {"workers/message": message}},
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def test_an_older_release_never_overwrites_a_newer_one_live(stack: Stack) -> None:
+    older = stack.prepare("edge-router", pr_number=7)
+    newer = stack.prepare("edge-router", pr_number=8)  # merged after PR 7
+    assert run_release(newer.parameters).is_completed()
+    state = run_release(older.parameters)  # e.g. a continuation that waited out a freeze
+    assert state.is_completed() and state.name == "Superseded", (state.name, state.message)
+    message = state.message or ""
+    assert older.parameters["git_sha"] in message and newer.parameters["git_sha"] in message
+    assert "behind" in message
+    assert stack.live_version("edge-router") == newer.parameters["version_ids"]["production"]
+    assert len(created_deployments(stack, "edge-router")) == 1  # the newer release's only
+    assert "superseded" in artifacts_of(state)["workers-edge-router-summary"]
+
+
+def test_a_release_that_diverged_from_a_live_emergency_fix_is_superseded(stack: Stack) -> None:
+    first = stack.prepare("edge-router", pr_number=11)
+    assert run_release(first.parameters).is_completed()
+    svc = stack.policy.service("edge-router")
+    fix = "e" * 40  # an emergency fix on its own branch, deployed by hand
+    stack.control.github_commit(svc.repo, fix, parents=[first.parameters["git_sha"]], branch="hotfix")
+    _deploy_directly(stack, "edge-router", _upload(stack, "edge-router", "production", tag=fix),
+                     "emergency INC-9")
+    release = stack.prepare("edge-router", pr_number=12)  # merged on main after the first
+    state = run_release(release.parameters)
+    assert state.name == "Superseded", (state.name, state.message)
+    assert fix in (state.message or "") and release.parameters["git_sha"] in (state.message or "")
+    assert "diverged" in (state.message or "")
+    assert len(created_deployments(stack, "edge-router")) == 2  # the first release and the fix
+
+
+def test_an_error_spike_late_in_the_watch_is_caught_at_the_next_check(
+    stack: Stack, policy_file: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+    from datetime import UTC, datetime
+
+    import yaml
+
+    # an 8 s watch, checked every 0.5 s, error rate also over the last 1 s
+    doc = yaml.safe_load(policy_file.read_text())
+    doc["profiles"]["sandbox"]["monitor"]["significant"] = "8s"
+    longer = tmp_path / "release-policy.yaml"
+    longer.write_text(yaml.safe_dump(doc))
+    monkeypatch.setenv("RELORCH_POLICY", str(longer))
+    release = stack.prepare("edge-router", significant=True)
+    new = release.parameters["version_ids"]["production"]
+    spiked: list[datetime] = []
+
+    def spike_halfway_through_the_watch() -> None:
+        deadline = time.monotonic() + 60
+        while stack.live_version("edge-router") != new and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(4.0)
+        # 1.6 %: over the whole 8 s only 0.8 % — under the 1 % threshold, diluted by the clean start
+        stack.control.worker_behaviour(stack.script("edge-router"), new, error_rate=0.016)
+        spiked.append(datetime.now(UTC))
+
+    spiker = threading.Thread(target=spike_halfway_through_the_watch)
+    spiker.start()
+    state = run_release(release.parameters)
+    spiker.join()
+    assert state.is_failed(), state.message
+    message = state.message or ""
+    assert "error-rate" in message and "in the last 1 s" in message and "rolled back" in message
+    assert stack.live_version("edge-router") == release.previous_versions["production"]
+    history = stack.deployments("edge-router")
+    rollback, deployed = (datetime.fromisoformat(d["created_on"]) for d in history[:2])
+    assert (rollback - spiked[0]).total_seconds() < 3.0  # within a few checks
+    assert (rollback - deployed).total_seconds() < 7.5  # before the watch would have ended
+
+
+def test_the_same_commit_uploaded_again_is_already_live_and_not_deployed(stack: Stack) -> None:
+    release = stack.prepare("edge-router")
+    assert run_release(release.parameters).is_completed()
+    again = _upload(stack, "edge-router", "production", tag=release.parameters["git_sha"])
+    state = run_release({**release.parameters, "version_ids": {"production": again}})
+    assert state.is_completed() and "already runs" in (state.message or ""), state.message
+    assert len(created_deployments(stack, "edge-router")) == 1
+    assert stack.live_version("edge-router") == release.parameters["version_ids"]["production"]
