@@ -18,7 +18,8 @@ national public holidays, pre-announced Cloudflare maintenance windows"):
   substitutes, so it is not used. A state that moves a holiday (QLD ANZAC Day 2027 -> Mon 26 Apr,
   TAS Boxing Day 2026 -> Mon 28 Dec) lists it under the plain name on the new date, and that day
   counts (Fair Work Act s115(2): the substituted day is the holiday). King's Birthday is national
-  under s115(1)(a) but on per-state dates: opt in with `include_kings_birthday`. A holiday is the
+  under s115(1)(a), on each configured state's own date ("King's Birthday (NSW)"); on by
+  default, `include_kings_birthday: false` leaves it out. A holiday is the
   whole local day (midnight to midnight in `timezone`, 23-25 h across DST); adjacent holidays
   merge into one window; weekends alone never freeze.
 - Maintenance: only maintenances naming a configured component or component group (exact,

@@ -40,9 +40,9 @@ class HolidayRules(_Rules):
         description="home states/territories whose substitute days count (union of all listed)",
     )
     include_kings_birthday: bool = Field(
-        default=False,
-        description="Fair Work Act s115 counts the King's birthday holiday as national; it falls "
-        "on different dates per state, so it is opt-in",
+        default=True,
+        description="Fair Work Act s115(1)(a) counts the King's birthday holiday as national; it "
+        "freezes on each listed state's own date. false leaves it out",
     )
 
     @field_validator("states")

@@ -161,11 +161,18 @@ def test_lord_howe_half_hour_dst() -> None:
     assert reason.start == datetime(2026, 4, 6, tzinfo=lhi)
 
 
-def test_kings_birthday_opt_in() -> None:
+def test_kings_birthday_freezes_by_default_on_the_home_states_date() -> None:
     at = syd("2026-06-08T10:00")
-    assert not evaluate_freeze(at, POLICY).frozen
-    kings = FreezePolicy.model_validate({"holidays": {"include_kings_birthday": True}})
-    assert only_reason(at, kings).name == "King's Birthday"
+    assert only_reason(at, POLICY).name == "King's Birthday (NSW)"
+    # WA keeps it on 28 September; a WA team is not frozen on the NSW date
+    wa = FreezePolicy.model_validate({"holidays": {"states": ["WA"]}})
+    assert not evaluate_freeze(at, wa).frozen
+    assert only_reason(syd("2026-09-28T10:00"), wa).name == "King's Birthday (WA)"
+
+
+def test_policy_may_exclude_kings_birthday() -> None:
+    excluded = FreezePolicy.model_validate({"holidays": {"include_kings_birthday": False}})
+    assert not evaluate_freeze(syd("2026-06-08T10:00"), excluded).frozen
 
 
 # -- incidents --------------------------------------------------------------------------------
