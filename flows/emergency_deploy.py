@@ -91,7 +91,8 @@ async def emergency_release(
 ) -> None:
     log = get_run_logger()
     # "Only used when ... a P1/P2 incident requires an immediate fix"
-    incident = check_incident(await read_incident(request.incident_id, policy), request.incident_id)
+    incident = check_incident(await read_incident(request.incident_id, policy), request.incident_id,
+                              policy.freeze.incidents)
     audit["incident confirmed"] = incident
     steps.append(("incident", "confirmed", incident))
     # "Only used when CI is unavailable"

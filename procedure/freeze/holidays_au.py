@@ -16,13 +16,12 @@ apostrophes and spacing, and the monarch's title (the package says "Queen's Birt
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import date
 from functools import lru_cache
 from types import MappingProxyType
-
-import re
-import unicodedata
 
 import holidays
 

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from procedure.durations import Duration
 from procedure.freeze.holidays_au import normalise_state
 from procedure.freeze.timeutil import require_aware
+from procedure.incidents import IncidentRules
 
 FREEZE_PRIORITIES: frozenset[str] = frozenset({"p1", "p2"})
 
@@ -114,6 +115,9 @@ class FreezePolicy(_Rules):
     maintenance: MaintenanceRules = Field(default_factory=MaintenanceRules)
     declared_freezes: list[DeclaredFreeze] = Field(default_factory=list)
     declared_incidents: list[DeclaredIncident] = Field(default_factory=list)
+    incidents: IncidentRules = Field(
+        default_factory=IncidentRules, description="which incidents are an active P1/P2"
+    )
     on_source_error: SourceErrorRules = Field(default_factory=SourceErrorRules)
     on_freeze: Literal["wait", "fail"] = "wait"
     recheck_interval: Annotated[Duration, AfterValidator(_positive)] = timedelta(minutes=5)
