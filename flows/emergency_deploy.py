@@ -28,7 +28,7 @@ from procedure.emergency import (
 from procedure.policy import Policy
 from tasks.deploy import read_live
 from tasks.emergency import read_ci_status, read_incident, wrangler_deploy
-from tasks.evidence import artifact_key, gate_markdown, publish, table
+from tasks.evidence import artifact_key, gate_markdown, policy_review, publish, table
 from tasks.limits import release_limit
 from tasks.settings import current_policy
 
@@ -63,7 +63,7 @@ async def workers_emergency_deploy(
     audit: dict[str, object] = {
         "acting person": request.acting_person, "reason": request.reason,
         "incident": request.incident_id, "gates bypassed": BYPASSED,
-        "flow run": str(flow_run.get_name()),
+        "flow run": str(flow_run.get_name()), "policy review": policy_review(policy),
     }
     steps: list[tuple[str, str, str]] = []
     outcome = "refused"
