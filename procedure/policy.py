@@ -357,11 +357,12 @@ class _PolicyLoader(yaml.SafeLoader):
 def load_policy(path: str | Path, profile: str | None = None) -> Policy:
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            raw = file.read(MAX_POLICY_BYTES + 1)  # bounded: a device or a huge file is no policy
     except OSError as error:
         raise PolicyError(f"{path}: cannot read the policy file ({error.strerror})") from None
     if len(raw) > MAX_POLICY_BYTES:
-        raise PolicyError(f"{path}: {len(raw)} bytes is not a policy (at most {MAX_POLICY_BYTES})")
+        raise PolicyError(f"{path}: larger than {MAX_POLICY_BYTES} bytes: not a policy")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:

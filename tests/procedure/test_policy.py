@@ -201,3 +201,12 @@ def test_relctl_policy_check_names_the_key_without_a_traceback(tmp_path: Path, c
     assert main(["policy", "check", "--policy", str(path)]) == 2
     err = capsys.readouterr().err
     assert f"{path}: " in err and "monitor.check_interval" in err and "Traceback" not in err
+
+
+def test_a_device_or_huge_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="/dev/zero: larger than"):
+        load_policy("/dev/zero")
+    huge = tmp_path / "policy.yaml"
+    huge.write_text("# padding\n" * 200_000)
+    with pytest.raises(PolicyError, match=f"{huge}: larger than"):
+        load_policy(huge)
