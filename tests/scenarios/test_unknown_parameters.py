@@ -1,7 +1,7 @@
 """An unknown extra parameter never starts a release (issue 7, item 21): the API refuses it with
 a 409 naming it (every deployment's parameter schema allows no other property), and a run that a
-caller forces past the schema (`enforce_parameter_schema: false` on the run) ends before any
-provider call. Tested through the REST API on a real server, as CI calls it."""
+caller forces past the schema (`enforce_parameter_schema: false` on the run) fails naming it
+(a pull step, tasks/parameters.py) before any provider call. Tested through the REST API on a real server, as CI calls it."""
 
 from __future__ import annotations
 
@@ -39,13 +39,14 @@ def test_unknown_parameters_are_refused_by_the_api_and_named_by_the_run(stack: S
         with pytest.raises(ValueError, match="'sigificant' was unexpected"):  # a typo, as CI might send
             api.create_flow_run(standard, {**release.parameters, "sigificant": True})
 
-        # forced past the schema, the run still never reaches a provider
+        # forced past the schema, the run fails naming it and never reaches a provider
         before = len(stack.control.requests("github")) + len(stack.control.requests("cloudflare"))
         body: dict[str, Any] = {"parameters": {**release.parameters, "sigificant": True},
                                 "enforce_parameter_schema": False}
         answer = api._http.post(f"deployments/{standard}/create_flow_run", json=body)
         assert answer.status_code == 201, answer.text
         final = api.wait(answer.json()["id"], timeout_s=90)
-        assert final["state"]["type"] in ("FAILED", "CRASHED"), final["state"]
+        assert final["state"]["type"] == "FAILED", final["state"]
+        assert "unknown parameter 'sigificant': workers-deploy/standard takes git_sha" in final["state"]["message"]
         after = len(stack.control.requests("github")) + len(stack.control.requests("cloudflare"))
         assert after == before
