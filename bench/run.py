@@ -32,7 +32,7 @@ def bench_policy(tmp: Path) -> Path:
     """The sandbox profile with a monitor window of 0: one verification round per release."""
     doc = yaml.safe_load((ROOT / "policy" / "release-policy.yaml").read_text())
     doc["profiles"]["sandbox"]["monitor"] = {
-        "standard": "0s", "significant": "0s", "check_interval": "0s", "analytics_lag": "0s",
+        "standard": "0s", "significant": "0s", "check_interval": "1s", "analytics_lag": "0s",
         "baseline_window": "30s"}
     doc["profiles"]["sandbox"]["services"]["verifier"]["error_rate"] = {"min_requests": 1}
     path = tmp / "bench-policy.yaml"

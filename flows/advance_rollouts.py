@@ -14,7 +14,7 @@ from prefect.concurrency.asyncio import concurrency
 from prefect.logging import get_run_logger
 
 from flows.android_steps import StepResult, rollout_step
-from tasks.evidence import publish_table
+from tasks.evidence import policy_review, publish_table
 from tasks.limits import app_limit
 from tasks.play import read_play
 from tasks.settings import current_policy
@@ -35,6 +35,7 @@ def _row(app: str, result: StepResult) -> dict[str, object]:
 @flow(name="advance-rollouts")
 async def advance_rollouts() -> list[dict[str, object]]:
     policy = current_policy()
+    review = policy_review(policy)
     log = get_run_logger()
     rows: list[dict[str, object]] = []
     for name, app in policy.android_apps.items():
@@ -52,5 +53,5 @@ async def advance_rollouts() -> list[dict[str, object]]:
             log.info("%s is busy with its own run; next tick", name)
             rows.append({"app": name, "version": "", "stage": "busy", "fraction": "", "acted": "",
                          "next action": "its own run holds the slot", "when": "", "blocking": ""})
-    await publish_table("active-rollouts", rows, f"{len(rows)} rollout(s) in flight")
+    await publish_table("active-rollouts", rows, f"{len(rows)} rollout(s) in flight; policy: {review}")
     return rows

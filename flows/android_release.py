@@ -27,7 +27,7 @@ from flows.android_steps import StepResult, rollout_step
 from flows.continuation import CannotContinue, continue_at, deferred
 from procedure.android import Step
 from procedure.android_request import AndroidReleaseRequest, validate_android_request
-from tasks.evidence import artifact_key, gate_markdown, publish
+from tasks.evidence import artifact_key, gate_markdown, policy_review, publish
 from tasks.limits import app_limit
 from tasks.settings import current_policy
 from tasks.timeline import load_timeline, save_timeline
@@ -74,6 +74,7 @@ async def android_release(
         operator: who resumes.
     """
     policy = current_policy()
+    review = policy_review(policy)
     request = validate_android_request(
         {"app": app, "version_code": version_code, "aab_path": aab_path, "version_name": version_name,
          "release_notes": release_notes, "significant": significant,
@@ -97,7 +98,8 @@ async def android_release(
                       result.final or result.decision.step.value,
                       {"step": result.decision.step.value, "acted": result.acted or "nothing due",
                        "fraction": f"{result.fraction:.0%}",
-                       "next check": result.next_check.isoformat() if result.next_check else "—"},
+                       "next check": result.next_check.isoformat() if result.next_check else "—",
+                       "policy review": review},
                       result.message),
         f"{result.decision.step.value}: {result.message}",
     )

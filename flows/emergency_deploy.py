@@ -29,7 +29,7 @@ from procedure.policy import Policy
 from procedure.workers import fit_message
 from tasks.deploy import read_live
 from tasks.emergency import read_ci_status, read_incident, wrangler_deploy
-from tasks.evidence import artifact_key, gate_markdown, publish, table
+from tasks.evidence import artifact_key, gate_markdown, policy_review, publish, table
 from tasks.limits import release_limit
 from tasks.settings import current_policy
 
@@ -64,7 +64,7 @@ async def workers_emergency_deploy(
     audit: dict[str, object] = {
         "acting person": request.acting_person, "reason": request.reason,
         "incident": request.incident_id, "gates bypassed": BYPASSED,
-        "flow run": str(flow_run.get_name()),
+        "flow run": str(flow_run.get_name()), "policy review": policy_review(policy),
     }
     steps: list[tuple[str, str, str]] = []
     outcome = "refused"
@@ -92,7 +92,8 @@ async def emergency_release(
 ) -> None:
     log = get_run_logger()
     # "Only used when ... a P1/P2 incident requires an immediate fix"
-    incident = check_incident(await read_incident(request.incident_id, policy), request.incident_id)
+    incident = check_incident(await read_incident(request.incident_id, policy), request.incident_id,
+                              policy.freeze.incidents)
     audit["incident confirmed"] = incident
     steps.append(("incident", "confirmed", incident))
     # "Only used when CI is unavailable"

@@ -9,7 +9,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from procedure.freeze import FreezeObservations, evaluate_freeze, freeze_windows
-from tasks.evidence import publish, publish_table
+from tasks.evidence import policy_review, publish, publish_table
 from tasks.freeze import describe, next_look, observe_freeze_sources
 from tasks.settings import current_policy
 
@@ -25,6 +25,7 @@ async def freeze_status(days: int = 14) -> dict[str, object]:
     if not 1 <= days <= 366:
         raise ValueError(f"days: must be between 1 and 366 (got {days})")
     policy = current_policy()
+    review = policy_review(policy)
     zone = policy.freeze.zone
     observed = await read_sources()
     now = datetime.now(zone)
@@ -41,7 +42,8 @@ async def freeze_status(days: int = 14) -> dict[str, object]:
     await publish(
         "freeze-now",
         f"# Freeze now\n**{'FROZEN' if verdict.frozen else 'not frozen'}** at {now.isoformat()}\n\n"
-        f"{describe(verdict)}\n\nNext allowed: {next_look(verdict) if verdict.frozen else 'now'}",
+        f"{describe(verdict)}\n\nNext allowed: {next_look(verdict) if verdict.frozen else 'now'}"
+        f"\n\nPolicy review: {review}",
         f"freeze now: {'FROZEN' if verdict.frozen else 'clear'}",
     )
     return {"frozen": verdict.frozen, "windows": len(rows)}

@@ -15,6 +15,7 @@ trap 'kill $(jobs -p) 2>/dev/null' EXIT
 until curl -sf "$PREFECT_API_URL/health" >/dev/null; do sleep 0.5; done
 $BIN/prefect work-pool create release-local --type process --overwrite >/dev/null
 $BIN/prefect --no-prompt deploy --all >/dev/null
+$BIN/relctl deployments refuse-unknown-parameters  # prefect deploy leaves the schemas open
 $BIN/relctl limits ensure
 $BIN/prefect worker start --pool release-local --name worker-a & 
 $BIN/prefect worker start --pool release-local --name worker-b &

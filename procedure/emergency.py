@@ -7,11 +7,10 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from procedure.incidents import IncidentRules, assess
 from procedure.policy import EmergencyRules, Policy, PolicyError
 from procedure.request import bad_parameters
 
-OPEN_INCIDENT = frozenset({"triggered", "acknowledged"})
-FREEZING = frozenset({"P1", "P2"})
 CI_UP = "operational"
 
 
@@ -60,21 +59,31 @@ class IncidentFact:
     status: str
     priority: str | None
     title: str
-    source: str
+    source: str  # "PagerDuty", or "policy" for a declared incident
+    urgency: str | None = None  # PagerDuty high | low: decides an incident without priority
 
 
-def check_incident(fact: IncidentFact | None, incident_id: str) -> str:
-    """The incident must be confirmed by its source as active and P1 or P2."""
+def check_incident(
+    fact: IncidentFact | None, incident_id: str, rules: IncidentRules | None = None
+) -> str:
+    """The incident must be confirmed by its source as an active P1/P2 — by the same rule that
+    freezes standard releases (`policy.freeze.incidents`; pass it, the default is P1/P2 with an
+    unprioritised incident counted by its urgency)."""
     if fact is None:
         raise EmergencyRefused(f"incident {incident_id} is not known to the incident source")
-    priority = (fact.priority or "").upper()
-    if fact.status not in OPEN_INCIDENT:
+    found = assess(
+        status=fact.status, priority=fact.priority, urgency=fact.urgency,
+        rules=rules or IncidentRules(), declared=fact.source == "policy",
+    )
+    if not found.active:
         raise EmergencyRefused(f"incident {incident_id} is {fact.status}, not active")
-    if priority not in FREEZING:
+    if not found.counts:
+        names = ", ".join((rules or IncidentRules()).priorities)
         raise EmergencyRefused(
-            f"incident {incident_id} is {fact.priority or 'without priority'}, not P1 or P2"
+            f"incident {incident_id} is {found.label}, not P1 or P2 (the policy counts: {names})"
         )
-    return f"{fact.source} incident {fact.id} ({priority}, {fact.status}): {fact.title}"
+    notes = "".join(f"; {n}" for n in found.notes)
+    return f"{fact.source} incident {fact.id} ({found.label}, {fact.status}): {fact.title}{notes}"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ URLs at the local sandbox.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from procedure.durations import Duration
+from procedure.durations import Duration, Interval, Window
 from procedure.freeze import FreezePolicy
 
 SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -126,10 +127,10 @@ class WorkerService(_Model):
 class MonitorRules(_Model):
     standard: Duration = timedelta(minutes=30)
     significant: Duration = timedelta(hours=2)
-    check_interval: Duration = timedelta(minutes=1)
+    check_interval: Interval = timedelta(minutes=1)
     analytics_lag: Duration = Field(timedelta(minutes=1), description="GraphQL data trails ~1 min")
-    baseline_window: Duration = timedelta(minutes=30)
-    error_rate_window: Duration = Field(
+    baseline_window: Window = timedelta(minutes=30)
+    error_rate_window: Window = Field(
         timedelta(minutes=5), description="sliding window of the error rate (at least one check)"
     )
     on_no_data: Literal["rollback", "fail"] = "rollback"
@@ -169,7 +170,7 @@ class ChecklistRules(_Model):
         timedelta(minutes=10),
         description="how long a required check still running is waited for before failing",
     )
-    ci_recheck_interval: Duration = Field(
+    ci_recheck_interval: Interval = Field(
         timedelta(seconds=30), description="how often CI is read again while waiting"
     )
 
@@ -227,8 +228,8 @@ class VitalsRules(_Model):
         0.001, ge=0, le=1, description="…unless within this many points of it"
     )
     min_distinct_users: int = Field(500, ge=1, description="fewer users than this is no data")
-    recheck_after: Duration = Field(timedelta(hours=1), description="when no data: look again")
-    min_window: Duration = Field(
+    recheck_after: Interval = Field(timedelta(hours=1), description="when no data: look again")
+    min_window: Window = Field(
         timedelta(hours=1),
         description="the Reporting API counts whole UTC hours: look back at least this far",
     )
@@ -245,8 +246,8 @@ class AndroidApp(_Model):
     )
     internal_sign_off: bool = Field(False, description="suspend for a typed sign-off in the UI")
     stage_soak: Duration = Field(timedelta(hours=24), description="time at a stage before advancing")
-    review_check_interval: Duration = timedelta(minutes=30)
-    review_alert_after: Duration = Field(timedelta(days=7), description="Play: typically 2–7 days")
+    review_check_interval: Interval = timedelta(minutes=30)
+    review_alert_after: Window = Field(timedelta(days=7), description="Play: typically 2–7 days")
     vitals: VitalsRules = VitalsRules()
 
     @field_validator("stages")
@@ -343,6 +344,10 @@ def parse_policy(document: Any, *, source: str = "<policy>", profile: str | None
     if not isinstance(document, Mapping):
         raise PolicyError(f"{source}: expected a mapping at the top level")
     profiles = document.get("profiles") or {}
+    if not isinstance(profiles, Mapping):
+        raise PolicyError(f"{source}: profiles: expected a mapping of profile name to overrides")
+    if profile and profile in profiles and not isinstance(profiles[profile], Mapping):
+        raise PolicyError(f"{source}: profiles.{profile}: expected a mapping of overrides")
     body = {k: v for k, v in document.items() if k != "profiles"}
     if profile:
         if profile not in profiles:
@@ -357,12 +362,44 @@ def parse_policy(document: Any, *, source: str = "<policy>", profile: str | None
         raise PolicyError(_describe(error, source)) from None
 
 
+MAX_POLICY_BYTES = 1_000_000  # the shipped policy is ~6 kB
+
+
+class _PolicyLoader(yaml.SafeLoader):
+    """safe_load without anchors and aliases: a policy has no use for them, and a few nested
+    aliases (a "billion laughs" document) expand into more data than any machine can walk."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            kind = "aliases (*" if isinstance(event, yaml.AliasEvent) else "anchors (&"
+            key = f" (under key {index.value!r})" if isinstance(index, yaml.ScalarNode) else ""
+            raise yaml.composer.ComposerError(
+                None, None, f"{kind}{anchor}) are not allowed in the policy{key}", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
 def load_policy(path: str | Path, profile: str | None = None) -> Policy:
     path = Path(path)
     try:
-        document = yaml.safe_load(path.read_text())
+        with path.open("rb") as file:
+            raw = file.read(MAX_POLICY_BYTES + 1)  # bounded: a device or a huge file is no policy
     except OSError as error:
         raise PolicyError(f"{path}: cannot read the policy file ({error.strerror})") from None
+    if len(raw) > MAX_POLICY_BYTES:
+        raise PolicyError(f"{path}: larger than {MAX_POLICY_BYTES} bytes: not a policy")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise PolicyError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    stream = io.StringIO(text)
+    stream.name = str(path)  # type: ignore[misc]  # YAML errors then say which file
+    try:
+        document = yaml.load(stream, Loader=_PolicyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
         raise PolicyError(f"{path}: not valid YAML: {error}") from None
+    except RecursionError:
+        raise PolicyError(f"{path}: nested too deeply to be a policy") from None
     return parse_policy(document, source=str(path), profile=profile)

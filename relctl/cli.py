@@ -2,6 +2,7 @@
 
   relctl policy check [--policy FILE] [--profile NAME]
   relctl limits ensure
+  relctl deployments refuse-unknown-parameters      (after every `prefect deploy`)
   relctl release workers --service S --sha SHA --pr N --version ENV=ID ... [--[no-]significant
                          [--significant-reason WHY]] [--ci-run-id ID (default $GITHUB_RUN_ID)]
                          [--watch]
@@ -44,6 +45,18 @@ def cmd_limits_ensure(args: argparse.Namespace) -> int:
 
     names = asyncio.run(ensure_limits(load_policy(Path(args.policy), args.profile)))
     print("\n".join(names))
+    return 0
+
+
+def cmd_refuse_unknown_parameters(args: argparse.Namespace) -> int:
+    from relctl.trigger import PrefectApi
+
+    api = PrefectApi(os.environ.get("PREFECT_API_URL", "http://127.0.0.1:4200/api"))
+    try:
+        changed = api.refuse_unknown_parameters()
+    finally:
+        api.close()
+    print(f"closed the parameter schema of {len(changed)} deployment(s)")
     return 0
 
 
@@ -104,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
     ensure = limits.add_parser("ensure", help="create the per-service production limits")
     _policy_args(ensure)
     ensure.set_defaults(func=cmd_limits_ensure)
+
+    deployments = sub.add_parser("deployments", help="Prefect deployments").add_subparsers(
+        dest="action", required=True)
+    strict = deployments.add_parser(
+        "refuse-unknown-parameters", help="make the API refuse parameters a flow does not take")
+    strict.set_defaults(func=cmd_refuse_unknown_parameters)
 
     release = sub.add_parser("release", help="start a release as CI does").add_subparsers(dest="path", required=True)
     workers = release.add_parser("workers", help="a Cloudflare Workers release")

@@ -78,6 +78,33 @@ class PrefectApi:
         answer.raise_for_status()
         return answer.json(), answer.status_code == 201
 
+    def deployments(self) -> list[dict[str, Any]]:
+        answer = self._http.post("deployments/filter", json={})
+        answer.raise_for_status()
+        return list(answer.json())
+
+    def refuse_unknown_parameters(self) -> list[str]:
+        """Close every deployment's parameter schema (`additionalProperties: false`).
+
+        Prefect 3.9 builds the schema from the flow's signature without it, so the API takes any
+        extra parameter (a CI typo such as `sigificant`) and the run then crashes in the worker
+        with the cause only in a traceback (SignatureMismatchError, before the flow starts).
+        `prefect deploy` rewrites the schema each time: run this after every deploy. With
+        `enforce_parameter_schema` on, the API then answers 409 naming the parameter. Returns the
+        deployments it changed."""
+        changed = []
+        for deployment in self.deployments():
+            schema = deployment.get("parameter_openapi_schema")
+            if not isinstance(schema, dict) or schema.get("additionalProperties") is False:
+                continue
+            answer = self._http.patch(
+                f"deployments/{deployment['id']}",
+                json={"parameter_openapi_schema": {**schema, "additionalProperties": False}},
+            )
+            answer.raise_for_status()
+            changed.append(str(deployment["name"]))
+        return changed
+
     def flow_run(self, run_id: str) -> dict[str, Any]:
         answer = self._http.get(f"flow_runs/{run_id}")
         answer.raise_for_status()

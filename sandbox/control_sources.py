@@ -35,7 +35,8 @@ class FreezeSourcesControl:
         service_id: str | None = None,
         team_ids: Iterable[str] = (),
     ) -> str:
-        """Open an incident (priority "P1".."P5" or None); returns its id. `created_at` in the
+        """Open an incident (priority one of the account's names, "P1".."P5" by default, or None);
+        returns its id. `created_at` in the
         past (more than 30 days) reproduces the list's default-window pitfall."""
         doc: dict[str, Any] = {
             "title": title,
@@ -52,6 +53,10 @@ class FreezeSourcesControl:
             doc["service_id"] = service_id
         result = self._call("POST", "/pagerduty/incidents", doc)
         return str(result["id"])
+
+    def pd_set_priorities(self, names: Iterable[str]) -> None:
+        """Rename the account's priorities (highest first), e.g. ["SEV1", "SEV2", "SEV3"]."""
+        self._call("PUT", "/pagerduty/priorities", {"names": list(names)})
 
     def pd_set_incident_status(self, incident_id: str, status: str) -> dict[str, Any]:
         """Acknowledge, resolve or re-trigger an incident; returns it in the API's shape."""

@@ -70,6 +70,16 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 90) 
     raise RuntimeError("Prefect server did not become healthy")
 
 
+def _refuse_unknown_parameters(api_url: str) -> None:
+    from relctl.trigger import PrefectApi
+
+    api = PrefectApi(api_url)
+    try:
+        api.refuse_unknown_parameters()  # prefect deploy leaves the schemas open
+    finally:
+        api.close()
+
+
 def _prefect(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "-m", "prefect", *args], env=env, cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
@@ -106,6 +116,7 @@ def running_stack(port: int = 4200, sandbox_port: int = 8790, quiet: bool = Fals
         asyncio.run(ensure_limits(policy))
         _prefect(env, "work-pool", "create", POOL, "--type", "process", "--overwrite")
         _prefect(env, "--no-prompt", "deploy", "--all")
+        _refuse_unknown_parameters(api_url)
         worker = subprocess.Popen(
             [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL, "--limit", "8"],
             env=env, cwd=ROOT, stdout=out, stderr=out, start_new_session=True,

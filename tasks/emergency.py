@@ -44,7 +44,8 @@ async def read_incident(incident_id: str, policy: Policy) -> IncidentFact | None
         return None
     except (ProviderError, OSError) as error:
         raise EmergencyRefused(f"cannot confirm incident {incident_id}: {error}") from None
-    return IncidentFact(found.id, found.status, found.priority, found.title, "PagerDuty")
+    return IncidentFact(found.id, found.status, found.priority, found.title, "PagerDuty",
+                        urgency=found.urgency)
 
 
 @task(name="read CI status", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
+from prefect.logging import get_run_logger
 
+from procedure.policy import Policy
 from tasks.settings import ProviderSettings
 
 
@@ -53,3 +56,15 @@ async def publish(key: str, markdown: str, description: str) -> None:
 async def publish_table(key: str, rows: list[dict[str, object]], description: str) -> None:
     clean = [{k: redact(str(v)) for k, v in row.items()} for row in rows]
     await acreate_table_artifact(key=key, table=clean, description=redact(description))
+
+
+def policy_review(policy: Policy, today: date | None = None) -> str:
+    """Every flow calls this first: a policy past its review date is a WARNING in the run's log,
+    and the returned line goes into the run's summary artifact (the review status otherwise).
+    Today is the team's date (the freeze time zone), not UTC's."""
+    today = today or datetime.now(policy.freeze.zone).date()
+    warning = policy.metadata.review_warning(today)
+    if warning is None:
+        return f"next review {policy.metadata.next_review.isoformat()}"
+    get_run_logger().warning("policy review overdue: %s", warning)
+    return f"OVERDUE — {warning}"

@@ -61,7 +61,7 @@ async def read_incidents(policy: Policy) -> tuple[list[Incident], list[SourceFai
         return [], [SourceFailure(source="incidents", detail=f"PagerDuty: {error}")]
     return [
         Incident(id=i.id, title=i.title, priority=i.priority, status=i.status, url=i.html_url,
-                 source="pagerduty")
+                 source="pagerduty", urgency=i.urgency)
         for i in found
     ], []
 

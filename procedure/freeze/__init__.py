@@ -7,10 +7,12 @@ the caller reads PagerDuty and Statuspage and passes what it saw (or that it cou
 Rules (procedure: "no non-emergency deployments during active P1/P2 incidents, Australian
 national public holidays, pre-announced Cloudflare maintenance windows"):
 
-- Incidents: any incident not resolved whose priority summary is P1/P2 (case-insensitive)
-  freezes. Open statuses are PagerDuty triggered/acknowledged (and Statuspage investigating/
-  identified/monitoring); an unknown status on a P1/P2 counts as open (fail closed, with a note).
-  A null priority is not P1/P2 but is noted. Policy `declared_incidents` cover teams without
+- Incidents: any active P1/P2 freezes, by the one rule the emergency path uses too
+  (procedure/incidents.py): the priority summary is one of the policy's `incidents.priorities`
+  (the account's names, e.g. SEV1; default P1/P2), and an incident without a priority counts by
+  its urgency (high freezes) unless `incidents.without_priority` says otherwise. Open statuses
+  are PagerDuty triggered/acknowledged (and Statuspage investigating/identified/monitoring); an
+  unknown status counts as open (fail closed, with a note). Policy `declared_incidents` cover teams without
   PagerDuty: [start, end), or open-ended when end is null.
 - Holidays: New Year's Day, Australia Day, Good Friday, Easter Monday, ANZAC Day, Christmas Day,
   Boxing Day (SA: Proclamation Day), and their "(observed)" substitutes, as the `holidays`
@@ -18,7 +20,8 @@ national public holidays, pre-announced Cloudflare maintenance windows"):
   substitutes, so it is not used. A state that moves a holiday (QLD ANZAC Day 2027 -> Mon 26 Apr,
   TAS Boxing Day 2026 -> Mon 28 Dec) lists it under the plain name on the new date, and that day
   counts (Fair Work Act s115(2): the substituted day is the holiday). King's Birthday is national
-  under s115(1)(a) but on per-state dates: opt in with `include_kings_birthday`. A holiday is the
+  under s115(1)(a), on each configured state's own date ("King's Birthday (NSW)"); on by
+  default, `include_kings_birthday: false` leaves it out. A holiday is the
   whole local day (midnight to midnight in `timezone`, 23-25 h across DST); adjacent holidays
   merge into one window; weekends alone never freeze.
 - Maintenance: only maintenances naming a configured component or component group (exact,

@@ -5,16 +5,14 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 
 from procedure.freeze.observations import FreezeObservations, Incident
-from procedure.freeze.policy import FREEZE_PRIORITIES, FreezePolicy
+from procedure.freeze.policy import FreezePolicy
 from procedure.freeze.timeutil import as_local, require_aware, to_utc
 from procedure.freeze.verdict import FreezeReason, FreezeVerdict
 from procedure.freeze.windows import HolidayCalendar, Window, static_windows
 
-# PagerDuty's open statuses, plus Statuspage's unresolved ones for callers that map those.
-ACTIVE_INCIDENT_STATUSES = frozenset(
-    {"triggered", "acknowledged", "investigating", "identified", "monitoring"}
-)
-CLOSED_INCIDENT_STATUSES = frozenset({"resolved", "postmortem"})
+# One definition of an active P1/P2 with the emergency path.
+from procedure.incidents import IncidentRules, assess
+
 UNKNOWN_STATUS_NAME = {
     "incidents": "incident status unknown",
     "maintenance": "maintenance status unknown",
@@ -32,25 +30,23 @@ _NO_OBSERVATIONS = FreezeObservations()
 
 
 def _incident_reasons(
-    incidents: tuple[Incident, ...], at: datetime, notes: list[str]
+    incidents: tuple[Incident, ...], rules: IncidentRules, at: datetime, notes: list[str]
 ) -> list[FreezeReason]:
     reasons = []
     for incident in incidents:
-        status = incident.status.strip().casefold()
-        if status in CLOSED_INCIDENT_STATUSES:
+        found = assess(
+            status=incident.status, priority=incident.priority, urgency=incident.urgency,
+            rules=rules,
+        )
+        notes.extend(f"incident {incident.id} ({incident.title}): {n}" for n in found.notes)
+        if not found.counts:
             continue
-        if incident.priority is None:
-            notes.append(f"incident {incident.id} ({incident.title}) has no priority: not P1/P2")
-            continue
-        if incident.priority.strip().casefold() not in FREEZE_PRIORITIES:
-            continue
-        if status not in ACTIVE_INCIDENT_STATUSES:
-            # Fail closed: a P1/P2 in a status we do not know is not assumed to be over.
-            notes.append(f"incident {incident.id} has unknown status {incident.status!r}: active")
+        has_priority = bool(incident.priority and incident.priority.strip())
+        label = found.label.upper() if has_priority else found.label
         reasons.append(
             FreezeReason(
                 source="incident",
-                name=f"{incident.priority.strip().upper()} {incident.id}: {incident.title}",
+                name=f"{label} {incident.id}: {incident.title}",
                 start=at,  # its window is [now, unknown)
                 end=None,
                 link=incident.url,
@@ -125,7 +121,7 @@ def evaluate_freeze(
     zone = policy.zone
     notes: list[str] = []
 
-    open_reasons = _incident_reasons(observations.incidents, at, notes)
+    open_reasons = _incident_reasons(observations.incidents, policy.incidents, at, notes)
     open_reasons += _failure_reasons(policy, observations, at, notes)
 
     windows = static_windows(policy, observations)

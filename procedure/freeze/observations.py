@@ -22,6 +22,9 @@ class Incident(_Observed):
         default=None, description="priority summary, e.g. 'P1'; null if unset"
     )
     status: str = Field(description="triggered | acknowledged | resolved (PagerDuty)")
+    urgency: str | None = Field(
+        default=None, description="high | low (PagerDuty); decides an incident without priority"
+    )
     url: str | None = None
     source: str = "pagerduty"
 

@@ -8,25 +8,14 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from procedure.durations import Duration
+from procedure.durations import Duration, Interval
 from procedure.freeze.holidays_au import normalise_state
 from procedure.freeze.timeutil import require_aware
+from procedure.incidents import IncidentRules
 
 FREEZE_PRIORITIES: frozenset[str] = frozenset({"p1", "p2"})
 
 OffsetDatetime = Annotated[datetime, AfterValidator(require_aware)]
-
-
-def _non_negative(value: timedelta) -> timedelta:
-    if value < timedelta(0):
-        raise ValueError("must not be negative")
-    return value
-
-
-def _positive(value: timedelta) -> timedelta:
-    if value <= timedelta(0):
-        raise ValueError("must be longer than zero")
-    return value
 
 
 class _Rules(BaseModel):
@@ -40,9 +29,9 @@ class HolidayRules(_Rules):
         description="home states/territories whose substitute days count (union of all listed)",
     )
     include_kings_birthday: bool = Field(
-        default=False,
-        description="Fair Work Act s115 counts the King's birthday holiday as national; it falls "
-        "on different dates per state, so it is opt-in",
+        default=True,
+        description="Fair Work Act s115(1)(a) counts the King's birthday holiday as national; it "
+        "freezes on each listed state's own date. false leaves it out",
     )
 
     @field_validator("states")
@@ -55,8 +44,8 @@ class MaintenanceRules(_Rules):
     # Cloudflare posts per-PoP maintenance almost daily: only named components/groups freeze.
     components: list[str] = Field(default_factory=list)
     component_groups: list[str] = Field(default_factory=list)
-    margin_before: Annotated[Duration, AfterValidator(_non_negative)] = timedelta(0)
-    margin_after: Annotated[Duration, AfterValidator(_non_negative)] = timedelta(0)
+    margin_before: Duration = timedelta(0)
+    margin_after: Duration = timedelta(0)
 
 
 class DeclaredFreeze(_Rules):
@@ -114,9 +103,12 @@ class FreezePolicy(_Rules):
     maintenance: MaintenanceRules = Field(default_factory=MaintenanceRules)
     declared_freezes: list[DeclaredFreeze] = Field(default_factory=list)
     declared_incidents: list[DeclaredIncident] = Field(default_factory=list)
+    incidents: IncidentRules = Field(
+        default_factory=IncidentRules, description="which incidents are an active P1/P2"
+    )
     on_source_error: SourceErrorRules = Field(default_factory=SourceErrorRules)
     on_freeze: Literal["wait", "fail"] = "wait"
-    recheck_interval: Annotated[Duration, AfterValidator(_positive)] = timedelta(minutes=5)
+    recheck_interval: Interval = timedelta(minutes=5)
 
     @field_validator("timezone")
     @classmethod

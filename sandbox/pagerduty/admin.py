@@ -15,16 +15,15 @@ from sandbox.pagerduty import shapes
 from sandbox.pagerduty.model import (
     DEFAULT_SERVICE_ID,
     DEFAULT_SERVICE_NAME,
-    PRIORITIES,
     STATUSES,
     URGENCIES,
 )
 
 
-def _priority(doc: dict[str, Any]) -> str | None:
-    value = doc.get("priority", "P1")
-    if value is not None and value not in PRIORITIES:
-        raise AdminError(f"priority must be null or one of {', '.join(PRIORITIES)}")
+def _priority(doc: dict[str, Any], known: dict[str, str]) -> str | None:
+    value = doc.get("priority", next(iter(known)))
+    if value is not None and value not in known:
+        raise AdminError(f"priority must be null or one of the account's: {', '.join(known)}")
     return value
 
 
@@ -36,13 +35,13 @@ def _team_ids(doc: dict[str, Any]) -> list[str]:
 
 
 async def open_incident(request: Request) -> Response:
-    """{title, priority: "P1".."P5"|null (default "P1"), status, urgency, created_at, id,
-    service_id, service_name, team_ids} -> {"id", "incident"}."""
+    """{title, priority: one of the account's names ("P1".."P5" by default) | null (default the
+    highest), status, urgency, created_at, id, service_id, service_name, team_ids}
+    -> {"id", "incident"}."""
     doc = await admin_json(request)
     title = text(doc, "title", "")
     if not title:
         raise AdminError("title is required")
-    priority = _priority(doc)
     status = choice(doc, "status", STATUSES, "triggered")
     urgency = choice(doc, "urgency", URGENCIES, "high")
     created_raw = text(doc, "created_at", "")
@@ -59,6 +58,7 @@ async def open_incident(request: Request) -> Response:
     )
     state = sandbox_state(request)
     with state.lock:
+        priority = _priority(doc, state.pagerduty.priorities)
         if wanted_id is not None and wanted_id in state.pagerduty.incidents:
             raise AdminError(f"incident {wanted_id} already exists", status=409)
         incident = state.pagerduty.open(
@@ -90,6 +90,20 @@ async def update_incident(request: Request) -> Response:
         return JSONResponse(shapes.incident(f"{origin(request)}/pagerduty", incident))
 
 
+async def set_priorities(request: Request) -> Response:
+    """{names: ["SEV1", "SEV2", ...]}: the account's priority names, highest first."""
+    doc = await admin_json(request)
+    names = doc.get("names")
+    if (not isinstance(names, list) or not names
+            or not all(isinstance(n, str) and n.strip() for n in names)
+            or len(set(names)) != len(names)):
+        raise AdminError("names must be a non-empty list of distinct priority names")
+    state = sandbox_state(request)
+    with state.lock:
+        state.pagerduty.set_priorities(names)
+        return JSONResponse({"priorities": state.pagerduty.priorities})
+
+
 async def list_incidents(request: Request) -> Response:
     """Every incident, any status or age (the API's 30-day default window does not apply)."""
     state = sandbox_state(request)
@@ -102,4 +116,5 @@ ROUTES = [
     Route("/incidents", open_incident, methods=["POST"]),
     Route("/incidents", list_incidents, methods=["GET"]),
     Route("/incidents/{incident_id}", update_incident, methods=["PUT"]),
+    Route("/priorities", set_priorities, methods=["PUT"]),
 ]

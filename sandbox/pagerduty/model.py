@@ -7,7 +7,8 @@ from datetime import datetime
 
 STATUSES = ("triggered", "acknowledged", "resolved")
 URGENCIES = ("high", "low")
-# Priority ids are per account in PagerDuty; these are this sandbox account's.
+# Priority ids and names are per account in PagerDuty (an account may call them "SEV1" or
+# "P1 - Critical"); these are this sandbox account's defaults, replaceable by the admin API.
 PRIORITIES = {
     "P1": "PSBXP01",
     "P2": "PSBXP02",
@@ -49,12 +50,18 @@ class Incident:
     acknowledged_at: datetime | None = None
     resolved_at: datetime | None = None
     incident_key: str = ""
+    priority_id: str | None = None
 
 
 @dataclass
 class PagerDutyStore:
     incidents: dict[str, Incident] = field(default_factory=dict)
     next_number: int = 1
+    priorities: dict[str, str] = field(default_factory=lambda: dict(PRIORITIES))
+
+    def set_priorities(self, names: list[str]) -> None:
+        """The account's priority names, highest first (ids are made up, stable per position)."""
+        self.priorities = {name: f"PSBXP{i:02d}" for i, name in enumerate(names, start=1)}
 
     def open(
         self,
@@ -91,6 +98,7 @@ class PagerDutyStore:
             updated_at=created,
             last_status_change_at=created,
             incident_key=f"sandbox-{ident.lower()}",
+            priority_id=None if priority is None else self.priorities[priority],
         )
         self.incidents[ident] = incident
         if status != "triggered":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.clock import iso_seconds
-from sandbox.pagerduty.model import ESCALATION_POLICY, PRIORITIES, RESPONDER, Incident
+from sandbox.pagerduty.model import ESCALATION_POLICY, RESPONDER, Incident
 
 WEB = "https://sandbox.pagerduty.com"
 
@@ -20,10 +20,9 @@ def _reference(api: str, kind: str, collection: str, ident: str, summary: str) -
     }
 
 
-def priority(api: str, name: str | None) -> dict[str, Any] | None:
-    if name is None:
+def priority(api: str, name: str | None, ident: str | None) -> dict[str, Any] | None:
+    if name is None or ident is None:
         return None
-    ident = PRIORITIES[name]
     return {
         "id": ident,
         "type": "priority_reference",
@@ -71,7 +70,7 @@ def incident(api: str, item: Incident) -> dict[str, Any]:
         "last_status_change_by": responder
         if item.status != "triggered"
         else _reference(api, "service", "services", item.service_id, item.service_name),
-        "priority": priority(api, item.priority),
+        "priority": priority(api, item.priority, item.priority_id),
         "incidents_responders": [],
         "responder_requests": [],
         "urgency": item.urgency,

@@ -47,3 +47,12 @@ def test_bad_instant_is_a_clear_error() -> None:
     result = relctl("freeze", "--sources", "calendar", "--at", "next tuesday")
     assert result.returncode == 2
     assert "Invalid isoformat" in result.stderr or "next tuesday" in result.stderr
+
+
+def test_kings_birthday_nsw_is_frozen_by_default() -> None:
+    result = relctl("freeze", "--at", "2026-06-08T01:00:00Z", "--sources", "calendar", "--json")
+    assert result.returncode == 0, result.stderr
+    verdict = json.loads(result.stdout)
+    assert verdict["frozen"] is True
+    assert [r["name"] for r in verdict["reasons"]] == ["King's Birthday (NSW)"]
+    assert verdict["next_allowed"].startswith("2026-06-09T00:00:00+10:00")

@@ -259,3 +259,19 @@ def test_answers_fit_pagerdutys_description(control: SandboxControl, pd: httpx.C
         one = pd.get(f"/incidents/{incident['id']}").json()["incident"]
         assert one == incident
         validate_component(PAGERDUTY_REST, "Incident", one)
+
+
+def test_account_priority_names_and_urgency_reach_the_client(
+    control: SandboxControl, sandbox: RunningSandbox
+) -> None:
+    # Priorities are per account: this one calls them "SEV1 - Critical", ...
+    control.pd_set_priorities(["SEV1 - Critical", "SEV2 - Major", "SEV3 - Minor"])
+    sev1 = control.pd_open_incident("Edge 5xx", priority="SEV1 - Critical")
+    untriaged = control.pd_open_incident("Pager storm", priority=None, urgency="high")
+    quiet = control.pd_open_incident("Slow builds", priority=None, urgency="low")
+    with pytest.raises(SandboxAdminError, match="SEV1 - Critical"):
+        control.pd_open_incident("typo", priority="P1")
+    found = {i.id: i for i in active_incidents(sandbox.url)}
+    assert (found[sev1].priority, found[sev1].urgency) == ("SEV1 - Critical", "high")
+    assert (found[untriaged].priority, found[untriaged].urgency) == (None, "high")
+    assert (found[quiet].priority, found[quiet].urgency) == (None, "low")

@@ -84,6 +84,27 @@ def test_emergency_deploy_during_a_freeze_succeeds_with_its_audit_record(stack: 
 
 
 @needs_wrangler
+def test_incident_without_priority_but_high_urgency_allows_the_emergency_path(stack: Stack) -> None:
+    # the same rule as the freeze: what freezes the standard release allows the emergency fix
+    stack.control.pd_open_incident("Pager storm", priority=None, urgency="high", incident_id="PINC9")
+    ci_down(stack)
+    before = stack.live_version("verifier")
+    state = run_emergency(service="verifier", incident_id="PINC9", reason=REASON, acting_person="ana.oncall")
+    assert state.is_completed(), state.message
+    assert stack.live_version("verifier") != before
+    audit = artifacts_of(state)["emergency-verifier-audit"]
+    assert "no priority, urgency high" in audit and "counts as P1/P2" in audit
+
+
+def test_incident_without_priority_and_low_urgency_is_refused(stack: Stack) -> None:
+    stack.control.pd_open_incident("Noise", priority=None, urgency="low", incident_id="PINC8")
+    ci_down(stack)
+    state = run_emergency(service="verifier", incident_id="PINC8", reason=REASON, acting_person="ana.oncall")
+    assert state.is_failed() and "no priority, urgency low, not P1 or P2" in (state.message or "")
+    assert production_writes(stack) == []
+
+
+@needs_wrangler
 def test_unreadable_ci_status_with_attestation_is_recorded_as_such(stack: Stack) -> None:
     stack.control.pd_open_incident("Verification down", priority="P2", incident_id="PINC2")
     stack.control.add_fault("statuspage", "status", status=503, path_contains="/github/")

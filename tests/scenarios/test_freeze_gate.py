@@ -34,11 +34,20 @@ def test_active_p1_incident_freezes_production(stack: Stack) -> None:
     assert stack.live_version("verifier", "sandbox") == release.parameters["version_ids"]["sandbox"]
 
 
-def test_p3_incident_and_null_priority_do_not_freeze(stack: Stack) -> None:
+def test_p3_incident_and_low_urgency_without_priority_do_not_freeze(stack: Stack) -> None:
     stack.control.pd_open_incident("Slow admin page", priority="P3")
-    stack.control.pd_open_incident("Untriaged alert", priority=None)
+    stack.control.pd_open_incident("Untriaged alert", priority=None, urgency="low")
     release = stack.prepare("edge-router")
     assert run_release(release.parameters).is_completed()
+
+
+def test_incident_without_priority_but_high_urgency_freezes_production(stack: Stack) -> None:
+    # untriaged, or an account with priorities switched off: the page is urgent, so it is a P1/P2
+    stack.control.pd_open_incident("Untriaged pager storm", priority=None, urgency="high")
+    release = stack.prepare("edge-router")
+    state = run_release(release.parameters)
+    _frozen_before_production(stack, "edge-router", state, "Untriaged pager storm")
+    assert "no priority, urgency high" in (state.message or "")
 
 
 def test_incident_opened_over_30_days_ago_still_freezes(stack: Stack) -> None:

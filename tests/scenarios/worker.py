@@ -32,6 +32,7 @@ def served_deployments(extra_env: dict[str, str]) -> Iterator[PrefectApi]:
 
     prefect("work-pool", "create", "release-local", "--type", "process", "--overwrite")
     prefect("--no-prompt", "deploy", "--all")
+    PrefectApi(api_url).refuse_unknown_parameters()  # as `make run` does after deploying
     worker = subprocess.Popen(
         [sys.executable, "-m", "prefect", "worker", "start", "--pool", "release-local"],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -126,8 +126,8 @@ def test_windows_are_whole_and_half_open_at_range_edges() -> None:
 
 def test_full_year_count() -> None:
     year = freeze_windows(syd("2027-01-01T00:00"), syd("2028-01-01T00:00"), FreezePolicy())
-    assert len(year) == 6  # ANZAC 25-26 Apr and Christmas 25-28 Dec merge
-    assert sum((w.end - w.start for w in year if w.end), timedelta()) == timedelta(days=10)
+    assert len(year) == 7  # ANZAC 25-26 Apr and Christmas 25-28 Dec merge; King's Birthday 14 Jun
+    assert sum((w.end - w.start for w in year if w.end), timedelta()) == timedelta(days=11)
     assert year[-1].name == (
         "Christmas Day / Boxing Day / Christmas Day (observed) / Boxing Day (observed)"
     )

@@ -27,12 +27,15 @@ POLICY = FreezePolicy()
 NOTHING = FreezeObservations()
 
 
-def incident(priority: str | None, status: str = "triggered") -> Incident:
+def incident(
+    priority: str | None, status: str = "triggered", urgency: str | None = "high"
+) -> Incident:
     return Incident(
         id="PD1",
         title="checkout down",
         priority=priority,
         status=status,
+        urgency=urgency,
         url="https://pd.example/incidents/PD1",
     )
 
@@ -161,11 +164,18 @@ def test_lord_howe_half_hour_dst() -> None:
     assert reason.start == datetime(2026, 4, 6, tzinfo=lhi)
 
 
-def test_kings_birthday_opt_in() -> None:
+def test_kings_birthday_freezes_by_default_on_the_home_states_date() -> None:
     at = syd("2026-06-08T10:00")
-    assert not evaluate_freeze(at, POLICY).frozen
-    kings = FreezePolicy.model_validate({"holidays": {"include_kings_birthday": True}})
-    assert only_reason(at, kings).name == "King's Birthday"
+    assert only_reason(at, POLICY).name == "King's Birthday (NSW)"
+    # WA keeps it on 28 September; a WA team is not frozen on the NSW date
+    wa = FreezePolicy.model_validate({"holidays": {"states": ["WA"]}})
+    assert not evaluate_freeze(at, wa).frozen
+    assert only_reason(syd("2026-09-28T10:00"), wa).name == "King's Birthday (WA)"
+
+
+def test_policy_may_exclude_kings_birthday() -> None:
+    excluded = FreezePolicy.model_validate({"holidays": {"include_kings_birthday": False}})
+    assert not evaluate_freeze(syd("2026-06-08T10:00"), excluded).frozen
 
 
 # -- incidents --------------------------------------------------------------------------------
@@ -196,10 +206,42 @@ def test_other_priorities_do_not_freeze(priority: str) -> None:
     assert not verdict.frozen and verdict.next_allowed == AT and verdict.notes == ()
 
 
-def test_null_priority_does_not_freeze_but_is_noted() -> None:
-    verdict = evaluate_freeze(AT, POLICY, observe(incident(None)))
-    assert not verdict.frozen
-    assert verdict.notes == ("incident PD1 (checkout down) has no priority: not P1/P2",)
+def test_no_priority_high_urgency_freezes_and_is_noted() -> None:
+    verdict = evaluate_freeze(AT, POLICY, observe(incident(None, urgency="high")))
+    assert verdict.frozen
+    (reason,) = verdict.reasons
+    assert reason.name == "no priority, urgency high PD1: checkout down"
+    assert verdict.notes == (
+        "incident PD1 (checkout down): no priority, urgency high: counts as P1/P2 (by its urgency)",
+    )
+
+
+def test_no_priority_low_urgency_does_not_freeze_but_is_noted() -> None:
+    verdict = evaluate_freeze(AT, POLICY, observe(incident(None, urgency="low")))
+    assert not verdict.frozen and "does not count" in verdict.notes[0]
+
+
+def test_no_priority_and_no_urgency_fails_closed() -> None:
+    assert evaluate_freeze(AT, POLICY, observe(incident(None, urgency=None))).frozen
+
+
+@pytest.mark.parametrize(("rule", "frozen"), [("freeze", True), ("ignore", False)])
+def test_policy_says_what_an_incident_without_priority_counts_as(rule: str, frozen: bool) -> None:
+    policy = FreezePolicy.model_validate({"incidents": {"without_priority": rule}})
+    assert evaluate_freeze(AT, policy, observe(incident(None, urgency="low"))).frozen is frozen
+
+
+@pytest.mark.parametrize("priority", ["SEV1", "sev2", "SEV1 - Critical", "Sev2: major"])
+def test_account_priority_names_mapped_by_the_policy_freeze(priority: str) -> None:
+    policy = FreezePolicy.model_validate({"incidents": {"priorities": ["SEV1", "SEV2"]}})
+    assert evaluate_freeze(AT, policy, observe(incident(priority))).frozen
+    assert not evaluate_freeze(AT, policy, observe(incident("P1"))).frozen
+    assert not evaluate_freeze(AT, policy, observe(incident("SEV3"))).frozen
+
+
+@pytest.mark.parametrize("priority", ["P1 - Critical", "P2 (High)", "p1: outage"])
+def test_default_priorities_match_as_the_leading_token(priority: str) -> None:
+    assert evaluate_freeze(AT, POLICY, observe(incident(priority))).frozen
 
 
 def test_resolved_does_not_freeze() -> None:

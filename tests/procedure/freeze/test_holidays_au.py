@@ -82,11 +82,39 @@ def test_state_only_holidays_never_freeze() -> None:
     assert not is_freeze_holiday("Easter Sunday (observed)", True)
 
 
-def test_kings_birthday_is_opt_in_and_per_state() -> None:
+def test_kings_birthday_is_per_state_and_can_be_left_out() -> None:
     assert date(2026, 6, 8) in freeze_holidays(("NSW",), 2026, True)
     assert date(2026, 9, 28) in freeze_holidays(("WA",), 2026, True)
     assert date(2026, 10, 5) in freeze_holidays(("QLD",), 2026, True)
     assert date(2026, 9, 28) not in freeze_holidays(("WA",), 2026, False)
+
+
+def test_kings_birthday_named_with_the_states_observing_it() -> None:
+    assert holiday_names(date(2026, 6, 8), ("NSW",), True) == ("King's Birthday (NSW)",)
+    assert holiday_names(date(2026, 6, 8), ("NSW", "VIC", "WA"), True) == (
+        "King's Birthday (NSW, VIC)",
+    )
+    assert holiday_names(date(2026, 9, 28), ("NSW", "WA"), True) == ("King's Birthday (WA)",)
+
+
+def test_queens_birthday_before_2023_counts_too() -> None:
+    # the package names it "Queen's Birthday" until 2022
+    assert holiday_names(date(2022, 6, 13), ("NSW",), True) == ("Queen's Birthday (NSW)",)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["King's Birthday", "King\u2019s Birthday", "kings birthday", "KING'S  BIRTHDAY (observed)",
+     "Queen's Birthday", "Sovereign's Birthday"],
+)
+def test_sovereign_birthday_names_match_robustly(name: str) -> None:
+    assert is_freeze_holiday(name, True)
+    assert not is_freeze_holiday(name, False)
+
+
+@pytest.mark.parametrize("name", ["Anzac Day", "christmas day (Observed)", "Boxing  Day"])
+def test_national_names_match_whatever_the_case_and_spacing(name: str) -> None:
+    assert is_freeze_holiday(name, False)
 
 
 def test_new_years_day_2028_substitute() -> None:

@@ -21,7 +21,7 @@ def test_defaults() -> None:
     policy = FreezePolicy()
     assert policy.timezone == "Australia/Sydney"
     assert policy.holidays.states == ["NSW"]
-    assert policy.holidays.include_kings_birthday is False
+    assert policy.holidays.include_kings_birthday is True
     assert policy.maintenance.components == [] and policy.maintenance.component_groups == []
     assert policy.maintenance.margin_before == timedelta(0)
     assert policy.on_source_error.incidents == "freeze"

@@ -121,24 +121,29 @@ def test_calendar_sources_agree_without_observations(s: Scenario, points: list[f
     scenarios(),
     st.lists(
         st.tuples(
-            st.sampled_from(["P1", "p2", "P3", None]),
+            st.sampled_from(["P1", "p2", "P3", "P1 - Critical", None]),
             st.sampled_from(["triggered", "acknowledged", "resolved"]),
+            st.sampled_from(["high", "low", None]),
         ),
         min_size=1,
         max_size=3,
     ),
 )
 def test_active_p1_p2_always_freezes_with_unknown_end(
-    s: Scenario, incidents: list[tuple[str | None, str]]
+    s: Scenario, incidents: list[tuple[str | None, str, str | None]]
 ) -> None:
     observed = FreezeObservations(
         maintenances=s.observations.maintenances,
         incidents=tuple(
-            Incident(id=f"PD{i}", title="t", priority=p, status=status)
-            for i, (p, status) in enumerate(incidents)
+            Incident(id=f"PD{i}", title="t", priority=p, status=status, urgency=urgency)
+            for i, (p, status, urgency) in enumerate(incidents)
         ),
     )
-    active = any(p in ("P1", "p2") and status != "resolved" for p, status in incidents)
+    # The rule's text: P1/P2 by name, or no priority and not low urgency; never once resolved.
+    active = any(
+        status != "resolved" and (p in ("P1", "p2", "P1 - Critical") or (p is None and u != "low"))
+        for p, status, u in incidents
+    )
     verdict = evaluate_freeze(s.at, s.policy, observed)
     assert any(r.source == "incident" for r in verdict.reasons) == active
     if active:

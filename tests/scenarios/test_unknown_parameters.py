@@ -1,0 +1,52 @@
+"""An unknown extra parameter never starts a release (issue 7, item 21): the API refuses it with
+a 409 naming it (every deployment's parameter schema allows no other property), and a run that a
+caller forces past the schema (`enforce_parameter_schema: false` on the run) fails naming it
+(a pull step, tasks/parameters.py) before any provider call. Tested through the REST API on a real server, as CI calls it."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from tests.scenarios.conftest import Stack
+from tests.scenarios.worker import served_deployments
+
+pytestmark = [pytest.mark.scenario]
+KEYS = ("RELORCH_POLICY", "RELORCH_PROFILE", "RELORCH_SANDBOX_URL", "RELORCH_GITHUB_API_URL",
+        "RELORCH_CLOUDFLARE_API_URL", "GITHUB_TOKEN", "CLOUDFLARE_API_TOKEN", "PAGERDUTY_API_TOKEN")
+EMERGENCY = {"service": "verifier", "incident_id": "PINC1", "reason": "a reason long enough",
+             "acting_person": "ana.oncall"}
+
+
+def test_unknown_parameters_are_refused_by_the_api_and_named_by_the_run(stack: Stack) -> None:
+    release = stack.prepare("edge-router")
+    with served_deployments({k: os.environ[k] for k in KEYS}) as api:
+        # every deployment's schema allows only the flow's own parameters
+        for flow_name, name, valid in [
+            ("workers-deploy", "standard", release.parameters),
+            ("workers-emergency-deploy", "on-call", EMERGENCY),
+            ("freeze-status", "daily", {"days": 3}),
+            ("android-release", "standard", {"app": "wallet", "version_code": 101}),
+            ("advance-rollouts", "every-5-minutes", {}),
+        ]:
+            deployment = api.deployment_id(flow_name, name)
+            with pytest.raises(ValueError, match="'colour' was unexpected"):
+                api.create_flow_run(deployment, {**valid, "colour": "blue"})
+
+        standard = api.deployment_id("workers-deploy", "standard")
+        with pytest.raises(ValueError, match="'sigificant' was unexpected"):  # a typo, as CI might send
+            api.create_flow_run(standard, {**release.parameters, "sigificant": True})
+
+        # forced past the schema, the run fails naming it and never reaches a provider
+        before = len(stack.control.requests("github")) + len(stack.control.requests("cloudflare"))
+        body: dict[str, Any] = {"parameters": {**release.parameters, "sigificant": True},
+                                "enforce_parameter_schema": False}
+        answer = api._http.post(f"deployments/{standard}/create_flow_run", json=body)
+        assert answer.status_code == 201, answer.text
+        final = api.wait(answer.json()["id"], timeout_s=90)
+        assert final["state"]["type"] == "FAILED", final["state"]
+        assert "unknown parameter 'sigificant': workers-deploy/standard takes git_sha" in final["state"]["message"]
+        after = len(stack.control.requests("github")) + len(stack.control.requests("cloudflare"))
+        assert after == before
