@@ -1,7 +1,8 @@
 """`advance-rollouts`: the cron safety net behind every rollout's scheduled continuation.
 
 Every few minutes: for each app in the policy, list the rollouts in flight *from Google Play*
-(production releases in progress, halted or in review — not from memory), decide for each
+(production releases in progress, halted or in review — not from memory — and internal-track
+versions a run of ours started that wait to be promoted), decide for each
 whether a step is due, and take it. It holds the app's slot while it looks, so when a rollout's
 own continuation fires at the same time one of them acts and the other finds nothing due. It
 refreshes one table artifact of every active rollout.
@@ -18,6 +19,7 @@ from tasks.evidence import publish_table
 from tasks.limits import app_limit
 from tasks.play import read_play
 from tasks.settings import current_policy
+from tasks.timeline import load_timeline
 
 SLOT_WAIT_S = 30  # an app busy with its own run is being looked after: next tick
 
@@ -41,8 +43,12 @@ async def advance_rollouts() -> list[dict[str, object]]:
         try:
             async with concurrency(app_limit(name), occupy=1, strict=True, timeout_seconds=SLOT_WAIT_S):
                 state = await read_play(app)
-                for release in state.in_flight() or []:
-                    code = max(release.version_codes)
+                codes = [max(r.version_codes) for r in state.in_flight()]
+                # …and versions our runs put through internal testing that are waiting to be
+                # promoted (a continuation lost after a soak or a commit refused while in review)
+                codes += [c for c in state.awaiting_promotion()
+                          if (await load_timeline(name, c)).internal_since is not None]
+                for code in codes:
                     result = await rollout_step(name, policy, version_code=code, state=state)
                     if result.acted:
                         log.info("%s %s: %s", name, code, result.acted)

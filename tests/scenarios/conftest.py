@@ -51,6 +51,8 @@ def policy_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(ROOT / "sandbox" / "sample-worker", checkout,
                     ignore=shutil.ignore_patterns(".wrangler", "node_modules"))
     doc["profiles"]["sandbox"]["services"]["verifier"]["checkout"] = str(checkout)
+    builds = tmp_path_factory.mktemp("android-builds")
+    doc["profiles"]["sandbox"]["android_apps"]["wallet"]["builds_dir"] = str(builds)
     path = tmp_path_factory.mktemp("policy") / "release-policy.yaml"
     path.write_text(yaml.safe_dump(doc))
     return path
@@ -128,6 +130,23 @@ class Android:
 
     def release_of(self, version_code: int) -> dict[str, Any] | None:
         return next((r for r in self.production() if version_code in r["versionCodes"]), None)
+
+    @property
+    def builds_dir(self) -> Path:
+        return Path(str(self.stack.policy.android_app("wallet").builds_dir))
+
+    def bundle(self, version_code: int, version_name: str = "", name: str = "app-release.aab") -> Path:
+        """A built .aab in the policy's builds_dir: a zip with BundleConfig.pb and a manifest the
+        sandbox reads the version from."""
+        import zipfile
+
+        path = self.builds_dir / name
+        with zipfile.ZipFile(path, "w") as aab:
+            aab.writestr("BundleConfig.pb", b"\x0a\x05\x0a\x031.0")
+            aab.writestr("base/manifest/AndroidManifest.xml",
+                         f'<manifest android:versionCode="{version_code}" android:versionName="{version_name}"/>')
+            aab.writestr("base/dex/classes.dex", b"dex\n035\x00")
+        return path
 
 
 @pytest.fixture
