@@ -10,11 +10,14 @@ refreshes one table artifact of every active rollout.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from prefect import flow
 from prefect.concurrency.asyncio import concurrency
 from prefect.logging import get_run_logger
 
 from flows.android_steps import StepResult, rollout_step
+from procedure.policy import AndroidApp
 from tasks.evidence import publish_table
 from tasks.limits import app_limit
 from tasks.play import read_play
@@ -34,6 +37,11 @@ def _row(app: str, result: StepResult) -> dict[str, object]:
     }
 
 
+async def _watched(name: str, app: AndroidApp, code: int) -> bool:
+    since = (await load_timeline(name, code)).since(1.0)
+    return since is not None and datetime.now(UTC) < since + app.vitals.watch_after_complete
+
+
 @flow(name="advance-rollouts")
 async def advance_rollouts() -> list[dict[str, object]]:
     policy = current_policy()
@@ -48,6 +56,8 @@ async def advance_rollouts() -> list[dict[str, object]]:
                 # promoted (a continuation lost after a soak or a commit refused while in review)
                 codes += [c for c in state.awaiting_promotion()
                           if (await load_timeline(name, c)).internal_since is not None]
+                # …and completed releases still inside their post-100 % vitals watch
+                codes += [c for c in state.completed_codes() if await _watched(name, app, c)]
                 for code in codes:
                     result = await rollout_step(name, policy, version_code=code, state=state)
                     if result.acted:

@@ -221,8 +221,9 @@ async def _halt(app_name: str, app: AndroidApp, version_code: int, view: PlayVie
     except ChangesInReviewError:
         await alert(app_name, version_code, f"health gate FAILED at {where} ({why}) but Play refused the halt: "
                     f"{IN_REVIEW} — halt it in the Play Console now")
-        return replace(result, next_check=_now() + EARLY * 4, message=f"health gate failed at {where}: {why}; "
-                       f"the halt was refused ({IN_REVIEW}); trying again")
+        retry = _now() + min(app.review_check_interval, app.vitals.check_interval)
+        return replace(result, next_check=retry, message=f"health gate failed at {where}: {why}; "
+                       f"the halt was refused ({IN_REVIEW}); trying again at {retry:%H:%M:%S}")
     await alert(app_name, version_code, f"rollout HALTED at {where}: {why}")
     return replace(result, acted=f"halted at {where}", final="failed",
                    message=f"health gate failed at {where}: {why}; rollout halted")
@@ -242,7 +243,10 @@ async def _resume(app_name: str, app: AndroidApp, policy: Policy, version_code: 
         result = replace(result, bypassed=f"freeze before resume: {describe(freeze)}")
     now = _now()
     try:
-        await set_production_release(app, version_code, "inProgress", view.fraction, name, notes)
+        if view.fraction >= 1.0:  # a completed release that was halted: complete it again
+            await set_production_release(app, version_code, "completed", None, name, notes)
+        else:
+            await set_production_release(app, version_code, "inProgress", view.fraction, name, notes)
     except ChangesInReviewError:
         return replace(_in_review(result, None), final="failed")
     stages = {**timeline.stage_since, stage_key(view.fraction): now}

@@ -94,6 +94,9 @@ class PlayState:
         newest = max(on_production, default=0)
         return sorted(c for c in self.internal_codes if c > newest)
 
+    def completed_codes(self) -> list[int]:
+        return [max(r.version_codes) for r in self.production if r.status == "completed"]
+
     def in_flight(self) -> list[ProductionRelease]:
         """Staged (in progress or halted) production releases, in review or live."""
         return [r for r in self.production if r.status in ("inProgress", "halted")]
