@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -159,7 +160,21 @@ def android(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Android:
         for code in (101, 102, 103):
             await Variable.aunset(variable_name("wallet", code))
 
+    async def free_the_slot() -> None:
+        # A served run killed with its worker (the served scenarios) keeps the app's slot on this
+        # test server, which reclaims no leases: start each test with a fresh limit.
+        from prefect.client.orchestration import get_client
+        from prefect.exceptions import ObjectNotFound
+
+        from tasks.limits import app_limit, ensure_limits
+
+        async with get_client() as client:
+            with contextlib.suppress(ObjectNotFound):
+                await client.delete_global_concurrency_limit_by_name(app_limit("wallet"))
+        await ensure_limits(stack.policy)
+
     asyncio.run(forget_timelines())
+    asyncio.run(free_the_slot())
     control = stack.control
     account = control.play_service_account()
     monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_JSON", json.dumps(account))
