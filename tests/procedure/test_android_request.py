@@ -56,3 +56,21 @@ def test_an_emergency_release_needs_reason_and_operator() -> None:
     ok = request(significant=False, incident_id="P123", emergency_reason="Hotfix that cannot wait",
                  operator="oncall.ana")
     assert ok.incident_id == "P123"
+
+
+def test_the_policy_names_the_android_watch_builds_dir_and_repo(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+
+    from procedure.policy import PolicyError, parse_policy
+
+    monkeypatch.setenv("RELORCH_SANDBOX_URL", "http://127.0.0.1:9")
+    sandbox = load_policy(Path(__file__).resolve().parents[2] / "policy" / "release-policy.yaml", "sandbox")
+    wallet = sandbox.android_app("wallet")
+    assert wallet.vitals.check_interval == timedelta(seconds=1)
+    assert wallet.vitals.watch_after_complete == timedelta(seconds=2)
+    assert wallet.builds_dir and wallet.repo == "MaelstromAI/provii-wallet"
+    doc = {"metadata": {"owner": "x", "last_updated": "2026-01-01", "next_review": "2027-01-01"},
+           "services": POLICY.model_dump(mode="json")["services"],
+           "android_apps": {"wallet": {"package_name": "app.provii.wallet", "repo": "not a repo"}}}
+    with pytest.raises(PolicyError, match="android_apps.wallet.repo"):
+        parse_policy(doc)
