@@ -116,6 +116,33 @@ def test_crash_spike_after_100_percent_halts_the_completed_release(
     assert [r["versionCodes"] for r in serving] == [[100]]
 
 
+def test_advance_rollouts_watches_a_completed_release_whose_continuation_was_lost(
+    android: Android, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.advance_rollouts import advance_rollouts
+
+    wallet_policy(tmp_path, monkeypatch, vitals={"check_interval": "1s", "watch_after_complete": "30s"})
+    android.ci_upload(101)
+    android.stack.control.play_set_vitals(PACKAGE, 101, **HEALTHY)
+
+    def stop_at_100(states: list[State]) -> None:
+        if "vitals watched until" in (states[-1].message or ""):
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        drive({"app": "wallet", "version_code": 101, "significant": False}, between=stop_at_100)
+    assert android.release_of(101)["status"] == "completed"
+    android.stack.control.play_set_vitals(PACKAGE, 101, **SPIKE)
+    time.sleep(1.1)  # the next check is due; the rollout's own continuation never comes
+    rows = asyncio.run(advance_rollouts())
+    assert [r for r in rows if r["version"] == 101 and "halted" in str(r["acted"])], rows
+    assert android.release_of(101)["status"] == "halted"
+
+
+class _Stop(Exception):
+    pass
+
+
 def test_a_healthy_release_is_watched_after_100_percent_then_done(android: Android) -> None:
     android.ci_upload(101)
     android.stack.control.play_set_vitals(PACKAGE, 101, **HEALTHY)
