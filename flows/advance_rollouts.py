@@ -1,7 +1,8 @@
 """`advance-rollouts`: the cron safety net behind every rollout's scheduled continuation.
 
 Every few minutes: for each app in the policy, list the rollouts in flight *from Google Play*
-(production releases in progress, halted or in review — not from memory), decide for each
+(production releases in progress, halted or in review — not from memory — and internal-track
+versions a run of ours started that wait to be promoted), decide for each
 whether a step is due, and take it. It holds the app's slot while it looks, so when a rollout's
 own continuation fires at the same time one of them acts and the other finds nothing due. It
 refreshes one table artifact of every active rollout.
@@ -9,15 +10,19 @@ refreshes one table artifact of every active rollout.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from prefect import flow
 from prefect.concurrency.asyncio import concurrency
 from prefect.logging import get_run_logger
 
 from flows.android_steps import StepResult, rollout_step
+from procedure.policy import AndroidApp
 from tasks.evidence import policy_review, publish_table
 from tasks.limits import app_limit
 from tasks.play import read_play
 from tasks.settings import current_policy
+from tasks.timeline import load_timeline
 
 SLOT_WAIT_S = 30  # an app busy with its own run is being looked after: next tick
 
@@ -32,6 +37,11 @@ def _row(app: str, result: StepResult) -> dict[str, object]:
     }
 
 
+async def _watched(name: str, app: AndroidApp, code: int) -> bool:
+    since = (await load_timeline(name, code)).since(1.0)
+    return since is not None and datetime.now(UTC) < since + app.vitals.watch_after_complete
+
+
 @flow(name="advance-rollouts")
 async def advance_rollouts() -> list[dict[str, object]]:
     policy = current_policy()
@@ -42,8 +52,14 @@ async def advance_rollouts() -> list[dict[str, object]]:
         try:
             async with concurrency(app_limit(name), occupy=1, strict=True, timeout_seconds=SLOT_WAIT_S):
                 state = await read_play(app)
-                for release in state.in_flight() or []:
-                    code = max(release.version_codes)
+                codes = [max(r.version_codes) for r in state.in_flight()]
+                # …and versions our runs put through internal testing that are waiting to be
+                # promoted (a continuation lost after a soak or a commit refused while in review)
+                codes += [c for c in state.awaiting_promotion()
+                          if (await load_timeline(name, c)).internal_since is not None]
+                # …and completed releases still inside their post-100 % vitals watch
+                codes += [c for c in state.completed_codes() if await _watched(name, app, c)]
+                for code in codes:
                     result = await rollout_step(name, policy, version_code=code, state=state)
                     if result.acted:
                         log.info("%s %s: %s", name, code, result.acted)

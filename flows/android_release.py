@@ -23,12 +23,22 @@ from prefect.logging import get_run_logger
 from prefect.states import Completed, State
 from pydantic import BaseModel, Field
 
-from flows.android_steps import StepResult, rollout_step
+from flows.android_steps import Emergency, StepResult, rollout_step
 from flows.continuation import CannotContinue, continue_at, deferred
 from procedure.android import Step
-from procedure.android_request import AndroidReleaseRequest, validate_android_request
+from procedure.android_request import (
+    AndroidReleaseRequest,
+    resolve_significance,
+    validate_android_request,
+)
+from procedure.emergency import check_incident
+from procedure.policy import Policy
+from procedure.request import RequestError
+from tasks.bundles import checked_bundle
+from tasks.emergency import read_incident
 from tasks.evidence import artifact_key, gate_markdown, policy_review, publish
 from tasks.limits import app_limit
+from tasks.pull_labels import pull_labels
 from tasks.settings import current_policy
 from tasks.timeline import load_timeline, save_timeline
 
@@ -57,9 +67,13 @@ async def android_release(
     aab_path: str | None = None,
     version_name: str = "",
     release_notes: str = "",
-    significant: bool = False,
+    significant: bool | None = None,
     resume_reason: str | None = None,
     operator: str | None = None,
+    pr_number: int | None = None,
+    significant_reason: str | None = None,
+    incident_id: str | None = None,
+    emergency_reason: str | None = None,
 ) -> dict[str, Any] | State:
     """Take one Android version through the procedure, one due step per run.
 
@@ -69,26 +83,46 @@ async def android_release(
         aab_path: a built .aab to upload to the internal track.
         version_name: the release name shown in Play.
         release_notes: en-US release notes (≤ 500 characters).
-        significant: a significant change (internal testing ≥ 24 h).
+        significant: a significant change (internal testing ≥ 24 h); leave empty to take it from
+            the PR's significant-change label (pr_number); required without a PR.
         resume_reason: resume a HALTED rollout (needs operator).
-        operator: who resumes.
+        operator: who resumes (or who runs an emergency release).
+        pr_number: the PR this version was built from (CI gives it).
+        significant_reason: why a PR labelled significant is released as not significant (recorded).
+        incident_id: an emergency hotfix for this active P1/P2 incident: bypasses the freeze only.
+        emergency_reason: why the hotfix cannot wait for the freeze to end (needs incident_id, operator).
     """
     policy = current_policy()
     review = policy_review(policy)
     request = validate_android_request(
         {"app": app, "version_code": version_code, "aab_path": aab_path, "version_name": version_name,
          "release_notes": release_notes, "significant": significant,
-         "resume_reason": resume_reason, "operator": operator},
+         "resume_reason": resume_reason, "operator": operator, "pr_number": pr_number,
+         "significant_reason": significant_reason, "incident_id": incident_id,
+         "emergency_reason": emergency_reason},
         policy,
     )
+    app_policy = policy.android_app(request.app)
+    bundle = str(checked_bundle(request.aab_path, app_policy)) if request.aab_path else None
+    labels = None
+    if request.pr_number is not None and app_policy.repo:
+        labels = await pull_labels(app_policy.repo, request.pr_number)
+        if labels is None:
+            raise RequestError(f"pr_number: no pull request #{request.pr_number} in {app_policy.repo}")
+    significant_now, significant_why = resolve_significance(
+        request, labels, policy.checklist.labels.significant)
+    get_run_logger().info("significant: %s (%s)", significant_now, significant_why)
+    emergency = await confirm_emergency(request, policy)
     async with concurrency(app_limit(request.app), occupy=1, strict=True,
                            timeout_seconds=SLOT_TIMEOUT_S, lease_duration=SLOT_LEASE_S):
         result = await rollout_step(
-            request.app, policy, version_code=request.version_code, bundle_path=request.aab_path,
+            request.app, policy, version_code=request.version_code, bundle_path=bundle,
             version_name=request.version_name, notes=request.release_notes,
-            significant=request.significant, resume_reason=request.resume_reason,
-            operator=request.operator,
+            significant=significant_now, resume_reason=request.resume_reason,
+            operator=request.operator, emergency=emergency,
         )
+    if emergency is not None:
+        await emergency_audit(request, emergency, result)
     if result.decision.step is Step.SIGN_OFF:
         await sign_off(request, result)
         result = StepResult(result.version_code, result.decision, next_check=None, message="signed off")
@@ -97,7 +131,7 @@ async def android_release(
         gate_markdown(f"Android release — {request.app} {result.version_code}",
                       result.final or result.decision.step.value,
                       {"step": result.decision.step.value, "acted": result.acted or "nothing due",
-                       "fraction": f"{result.fraction:.0%}",
+                       "fraction": f"{result.fraction:.0%}", "significant": significant_why,
                        "next check": result.next_check.isoformat() if result.next_check else "—",
                        "policy review": review},
                       result.message),
@@ -107,14 +141,17 @@ async def android_release(
         return Completed(message=f"{request.app} {result.version_code} is live to 100 % of users")
     if result.final:
         raise RolloutStopped(f"{request.app} {result.version_code} {result.final}: {result.message}")
-    return await hand_over(request, result)
+    return await hand_over(request, result, significant_now)
 
 
-async def hand_over(request: AndroidReleaseRequest, result: StepResult) -> State:
-    """End this run; the next one starts when the next step is due (now, after a sign-off)."""
+async def hand_over(request: AndroidReleaseRequest, result: StepResult, significant: bool) -> State:
+    """End this run; the next one starts when the next step is due (now, after a sign-off).
+    It carries what this run settled (the version code, `significant`), not the PR to re-read;
+    an emergency run's continuation stays an emergency run (re-verified each time)."""
     when = result.next_check or datetime.now(UTC)
-    params = {**request.model_dump(exclude={"aab_path", "resume_reason", "operator"}),
-              "version_code": result.version_code}
+    dropped = {"aab_path", "resume_reason", "pr_number"} | ({"operator"} if not request.incident_id else set())
+    params = {**request.model_dump(exclude=dropped), "version_code": result.version_code,
+              "significant": significant}
     why = f"{result.decision.step.value}: {result.message}"
     try:
         _, name = await continue_at(when, why, params)
@@ -122,6 +159,36 @@ async def hand_over(request: AndroidReleaseRequest, result: StepResult) -> State
         get_run_logger().warning("no continuation (not run from a deployment): advance-rollouts will act when due")
         return deferred(f"{why}; next step due {when.isoformat()} — left to advance-rollouts")
     return deferred(f"{why}; continues as {name} at {when.isoformat()}")
+
+
+async def confirm_emergency(request: AndroidReleaseRequest, policy: Policy) -> Emergency | None:
+    """An emergency release needs its incident confirmed active P1/P2 by its source, as the
+    Workers emergency path does; otherwise it is refused before Play is called."""
+    if not request.incident_id:
+        return None
+    confirmed = check_incident(
+        await read_incident(request.incident_id, policy), request.incident_id, policy.freeze.incidents
+    )
+    assert request.emergency_reason and request.operator  # the request model requires them
+    return Emergency(request.incident_id, confirmed, request.emergency_reason, request.operator)
+
+
+async def emergency_audit(request: AndroidReleaseRequest, emergency: Emergency, result: StepResult) -> None:
+    """Who, why, which incident, which version, what was bypassed — one record per run."""
+    audit = {
+        "operator": emergency.operator, "reason": emergency.reason,
+        "incident": emergency.incident_id, "incident confirmed": emergency.incident,
+        "version code": result.version_code, "step": result.decision.step.value,
+        "acted": result.acted or "nothing due",
+        "bypassed": result.bypassed or "nothing (no freeze held)",
+        "kept": "internal soak, Play review, health gate, halt",
+    }
+    await publish(
+        artifact_key("emergency", "android", request.app, "audit"),
+        gate_markdown(f"Emergency Android release audit — {request.app} {result.version_code}",
+                      "EMERGENCY", audit, result.message),
+        f"emergency {request.app} {result.version_code} by {emergency.operator} for {emergency.incident_id}",
+    )
 
 
 async def sign_off(request: AndroidReleaseRequest, result: StepResult) -> None:

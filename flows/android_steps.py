@@ -7,28 +7,50 @@ callers never act on one app at once; the second one re-reads Play and finds not
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from prefect.artifacts import acreate_progress_artifact
 from prefect.logging import get_run_logger
 
 from procedure.android import (
-    APPROVED,
+    PUBLISHED,
     Decision,
     PlayView,
     Step,
     Timeline,
     decide,
     stage_key,
+    vitals_due,
     vitals_verdict,
 )
 from procedure.policy import AndroidApp, Policy
 from tasks.evidence import artifact_key, gate_markdown, publish
 from tasks.freeze import describe, freeze_gate
-from tasks.play import PlayState, read_play, read_vitals, set_production_release, upload_bundle
+from tasks.play import (
+    ChangesInReviewError,
+    PlayState,
+    read_play,
+    read_vitals,
+    set_production_release,
+    upload_bundle,
+)
 from tasks.timeline import load_timeline, save_timeline
 
 FINAL = {Step.DONE: "done", Step.HALTED: "halted", Step.REJECTED: "rejected", Step.MISSING: "missing"}
+WAITS = (Step.SOAK, Step.REVIEW, Step.PUBLISH, Step.STAGE, Step.SIGN_OFF, Step.WATCH)
+# A continuation may start a little before its due time; a health check that early is no harm.
+EARLY = timedelta(seconds=0.5)
+IN_REVIEW = "Google Play has other changes in review (CHANGES_ALREADY_IN_REVIEW): nothing was changed"
+
+
+@dataclass(frozen=True)
+class Emergency:
+    """A hotfix during the P1/P2 incident it fixes: bypasses the freeze gate only."""
+
+    incident_id: str
+    incident: str  # as its source confirmed it
+    reason: str
+    operator: str
 
 
 @dataclass(frozen=True)
@@ -40,16 +62,22 @@ class StepResult:
     final: str | None = None  # done | halted | rejected | missing | failed
     message: str = ""
     fraction: float = 0.0
+    bypassed: str = ""  # an emergency run: the freeze it went through
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _earliest(*times: datetime | None) -> datetime | None:
+    return min((t for t in times if t is not None), default=None)
+
+
 def reconcile(timeline: Timeline, view: PlayView, now: datetime) -> Timeline:
-    """Fill in what Play shows has happened but the timeline has not recorded (as of now)."""
+    """Fill in what Play shows has happened but the timeline has not recorded (as of now). A
+    stage's clock starts when the release reaches users: published, not merely approved."""
     stages = dict(timeline.stage_since)
-    if view.production_status in ("inProgress", "completed") and view.lifecycle in APPROVED:
+    if view.production_status in ("inProgress", "completed") and view.lifecycle == PUBLISHED:
         stages.setdefault(stage_key(view.fraction), now)
     return replace(
         timeline,
@@ -71,6 +99,7 @@ async def rollout_step(
     resume_reason: str | None = None,
     operator: str | None = None,
     state: PlayState | None = None,
+    emergency: Emergency | None = None,
 ) -> StepResult:
     app = policy.android_app(app_name)
     log = get_run_logger()
@@ -81,13 +110,16 @@ async def rollout_step(
             raise ValueError("version_code or aab_path is needed")
         version_code = await upload_bundle(app, bundle_path, version_name, notes)
         log.info("uploaded %s as version code %s to %s", bundle_path, version_code, app.internal_track)
-        await save_timeline(app_name, version_code, Timeline(internal_since=now))
+        await save_timeline(app_name, version_code, Timeline(internal_since=now, significant=significant))
         soak = app.internal_soak(significant)
         return StepResult(version_code, Decision(Step.UPLOAD, "uploaded"), "upload", now + soak,
                           message=f"on {app.internal_track}; internal testing until {now + soak:%H:%M:%S}")
     view = state.view(version_code)
     recorded = await load_timeline(app_name, version_code)
     timeline = reconcile(recorded, view, now)
+    # once significant, always: a later run (or advance-rollouts) cannot shorten the soak
+    significant = significant or timeline.significant
+    timeline = replace(timeline, significant=significant)
     if timeline != recorded:
         await save_timeline(app_name, version_code, timeline)
     decision = decide(view, timeline, app, significant=significant, now=now, has_bundle=bool(bundle_path))
@@ -102,65 +134,126 @@ async def rollout_step(
         await save_timeline(app_name, version_code, replace(timeline, internal_since=now))
         return replace(result, acted="upload", next_check=now + app.internal_soak(significant))
     if decision.step is Step.HALTED and resume_reason:
-        return await _resume(app_name, app, policy, version_code, view, timeline, resume_reason, operator, version_name, notes, result)
+        return await _resume(app_name, app, policy, version_code, view, timeline, resume_reason, operator,
+                             version_name, notes, result, emergency)
+
+    # Health is watched all the time a version is live (DESIGN 12), freeze or not: a failure
+    # halts at once — a halt is a safety action and is never frozen (DESIGN 10).
+    watch = vitals_due(view, timeline, app, now)
+    health: tuple[str, str] | None = None
+    if decision.step is Step.ADVANCE or (watch is not None and watch <= now + EARLY):
+        since = timeline.since(view.fraction) or now
+        health = await health_gate(app_name, app, version_code, state.previous_release(version_code), since, now)
+        timeline = replace(timeline, vitals_checked_at=now)
+        await save_timeline(app_name, version_code, timeline)
+        if health[0] == "fail":
+            return await _halt(app_name, app, version_code, view, health[1], result)
+        watch = now + app.vitals.check_interval if watch is not None else None
+
     if decision.step in FINAL:
         return replace(result, final=FINAL[decision.step])
-    if decision.step in (Step.SOAK, Step.REVIEW, Step.STAGE, Step.SIGN_OFF):
+    if decision.step in WAITS:
         if decision.step is Step.REVIEW and "longer than" in decision.reason:
             await alert(app_name, version_code, f"Google Play review is slow: {decision.reason}")
-        return replace(result, next_check=decision.due)
+        if decision.step is Step.PUBLISH:
+            log.warning("%s %s: %s", app_name, version_code, decision.reason)
+        note = f" (health {health[0]}: {health[1]})" if health else ""
+        return replace(result, next_check=_earliest(decision.due, watch), message=decision.reason + note)
 
     # PROMOTE or ADVANCE: production changes — freeze gate first, right before the change.
     subject = f"{app_name}-{version_code}"
     freeze = await freeze_gate(decision.step.value, subject, policy)
-    if freeze.frozen:
-        return replace(result, next_check=freeze.next_allowed or freeze.recheck_at,
+    if freeze.frozen and emergency is None:
+        return replace(result, next_check=_earliest(freeze.next_allowed or freeze.recheck_at, watch),
                        message=f"change freeze: {describe(freeze)}")
+    if freeze.frozen and emergency is not None:
+        log.warning("EMERGENCY %s by %s: freeze bypassed (%s) for incident %s", decision.step.value,
+                    emergency.operator, describe(freeze), emergency.incident_id)
+        result = replace(result, bypassed=f"freeze before {decision.step.value}: {describe(freeze)}")
     target = decision.target or 1.0
     if decision.step is Step.PROMOTE:
-        await set_production_release(app, version_code, "inProgress", target, version_name, notes)
+        try:
+            await set_production_release(app, version_code, "inProgress", target, version_name, notes)
+        except ChangesInReviewError:
+            return _in_review(result, now + app.review_check_interval)
         await save_timeline(app_name, version_code, replace(timeline, promoted_at=now))
         return replace(result, acted=f"promoted to {app.production_track} at {target:.0%} (sent for review)",
                        next_check=now + app.review_check_interval)
-    # ADVANCE: the health gate on this stage's users.
-    since = timeline.since(view.fraction) or now
-    verdict, why = await health_gate(app_name, app, version_code, state.previous_release(version_code), since, now)
+    # ADVANCE: the health gate on this stage's users ran above.
+    assert health is not None
+    verdict, why = health
     if verdict == "no data":
-        return replace(result, next_check=now + app.vitals.recheck_after, message=f"health: no data yet ({why})")
-    if verdict == "fail":
-        await set_production_release(app, version_code, "halted", view.fraction, version_name, notes)
-        await alert(app_name, version_code, f"rollout HALTED at {view.fraction:.0%}: {why}")
-        return replace(result, acted=f"halted at {view.fraction:.0%}", final="failed",
-                       message=f"health gate failed at {view.fraction:.0%}: {why}; rollout halted")
-    if target >= 1.0:
-        await set_production_release(app, version_code, "completed", None, version_name, notes)
-    else:
-        await set_production_release(app, version_code, "inProgress", target, version_name, notes)
+        return replace(result, next_check=_earliest(now + app.vitals.recheck_after, watch),
+                       message=f"health: no data yet ({why})")
+    try:
+        if target >= 1.0:
+            await set_production_release(app, version_code, "completed", None, version_name, notes)
+        else:
+            await set_production_release(app, version_code, "inProgress", target, version_name, notes)
+    except ChangesInReviewError:
+        return _in_review(result, _earliest(now + app.review_check_interval, watch))
     stages = {**timeline.stage_since, stage_key(target): now}
     await save_timeline(app_name, version_code, replace(timeline, stage_since=stages))
     await progress(app_name, version_code, target)
-    done = target >= 1.0
+    if target >= 1.0 and not app.vitals.watch_after_complete:
+        return replace(result, acted=f"{view.fraction:.0%} → 100%", fraction=target, final="done",
+                       message=f"advanced to 100% ({why})")
+    soak_over = now + (app.vitals.watch_after_complete if target >= 1.0 else app.stage_soak)
     return replace(result, acted=f"{view.fraction:.0%} → {target:.0%}", fraction=target,
-                   next_check=None if done else now + app.stage_soak, final="done" if done else None,
-                   message=f"advanced to {target:.0%} ({why})")
+                   next_check=min(soak_over, now + app.vitals.check_interval),
+                   message=f"advanced to {target:.0%} ({why})"
+                   + (f"; vitals watched until {soak_over:%H:%M:%S}" if target >= 1.0 else ""))
+
+
+def _in_review(result: StepResult, retry_at: datetime | None) -> StepResult:
+    """Play refused the commit because something else is in review: nothing changed; try again."""
+    return replace(result, next_check=retry_at,
+                   message=f"{IN_REVIEW}; trying again at {retry_at:%H:%M:%S}" if retry_at else IN_REVIEW)
+
+
+async def _halt(app_name: str, app: AndroidApp, version_code: int, view: PlayView, why: str,
+                result: StepResult) -> StepResult:
+    """Halt the rollout (a completed release too: Play serves the previous one again) and alert."""
+    staged = view.production_status != "completed"
+    where = f"{view.fraction:.0%}" if staged else "100% (completed)"
+    try:
+        await set_production_release(app, version_code, "halted", view.fraction if staged else None, "", "")
+    except ChangesInReviewError:
+        await alert(app_name, version_code, f"health gate FAILED at {where} ({why}) but Play refused the halt: "
+                    f"{IN_REVIEW} — halt it in the Play Console now")
+        retry = _now() + min(app.review_check_interval, app.vitals.check_interval)
+        return replace(result, next_check=retry, message=f"health gate failed at {where}: {why}; "
+                       f"the halt was refused ({IN_REVIEW}); trying again at {retry:%H:%M:%S}")
+    await alert(app_name, version_code, f"rollout HALTED at {where}: {why}")
+    return replace(result, acted=f"halted at {where}", final="failed",
+                   message=f"health gate failed at {where}: {why}; rollout halted")
 
 
 async def _resume(app_name: str, app: AndroidApp, policy: Policy, version_code: int, view: PlayView,
                   timeline: Timeline, reason: str, operator: str | None, name: str, notes: str,
-                  result: StepResult) -> StepResult:
+                  result: StepResult, emergency: Emergency | None = None) -> StepResult:
     """A halted rollout resumes only by an operator's run with a reason — at the same fraction."""
     if not operator:
         return replace(result, final="failed", message="resuming a halted rollout needs `operator`")
     freeze = await freeze_gate("resume", f"{app_name}-{version_code}", policy)
-    if freeze.frozen:
+    if freeze.frozen and emergency is None:
         return replace(result, next_check=freeze.next_allowed or freeze.recheck_at,
                        message=f"change freeze: {describe(freeze)}")
+    if freeze.frozen:
+        result = replace(result, bypassed=f"freeze before resume: {describe(freeze)}")
     now = _now()
-    await set_production_release(app, version_code, "inProgress", view.fraction, name, notes)
+    try:
+        if view.fraction >= 1.0:  # a completed release that was halted: complete it again
+            await set_production_release(app, version_code, "completed", None, name, notes)
+        else:
+            await set_production_release(app, version_code, "inProgress", view.fraction, name, notes)
+    except ChangesInReviewError:
+        return replace(_in_review(result, None), final="failed")
     stages = {**timeline.stage_since, stage_key(view.fraction): now}
-    await save_timeline(app_name, version_code, replace(timeline, stage_since=stages))
+    await save_timeline(app_name, version_code, replace(timeline, stage_since=stages, vitals_checked_at=now))
     await alert(app_name, version_code, f"resumed at {view.fraction:.0%} by {operator}: {reason}", level="warning")
-    return replace(result, acted=f"resumed at {view.fraction:.0%} by {operator}", next_check=now + app.stage_soak,
+    return replace(result, acted=f"resumed at {view.fraction:.0%} by {operator}",
+                   next_check=min(now + app.stage_soak, now + app.vitals.check_interval),
                    message=f"resumed by {operator}: {reason}")
 
 

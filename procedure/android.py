@@ -17,7 +17,10 @@ from enum import StrEnum
 
 from procedure.policy import AndroidApp
 
-APPROVED = frozenset({"RELEASE_LIFECYCLE_STATE_PUBLISHED", "RELEASE_LIFECYCLE_STATE_APPROVED_NOT_PUBLISHED"})
+PUBLISHED = "RELEASE_LIFECYCLE_STATE_PUBLISHED"
+# Managed publishing: Google approved it, but it reaches users only when a person presses Publish.
+APPROVED_NOT_PUBLISHED = "RELEASE_LIFECYCLE_STATE_APPROVED_NOT_PUBLISHED"
+APPROVED = frozenset({PUBLISHED, APPROVED_NOT_PUBLISHED})
 REJECTED = "RELEASE_LIFECYCLE_STATE_NOT_APPROVED"
 
 
@@ -34,6 +37,8 @@ class PlayView:
     def fraction(self) -> float:
         if self.production_status == "completed":
             return 1.0
+        if self.production_status == "halted" and self.production_fraction is None:
+            return 1.0  # a fully rolled-out release that was halted
         return self.production_fraction or 0.0
 
 
@@ -43,6 +48,8 @@ class Timeline:
     signed_off_by: str | None = None
     promoted_at: datetime | None = None
     stage_since: dict[str, datetime] = field(default_factory=dict)  # "0.2" → when it went live
+    vitals_checked_at: datetime | None = None  # the last health check while live
+    significant: bool = False  # once a run said significant, the rollout stays significant
 
     def since(self, fraction: float) -> datetime | None:
         return self.stage_since.get(stage_key(fraction))
@@ -59,10 +66,12 @@ class Step(StrEnum):
     SIGN_OFF = "sign-off"  # soak over, policy wants a person's sign-off
     PROMOTE = "promote"  # → production at the first stage
     REVIEW = "review"  # waiting for Play's review
+    PUBLISH = "publish"  # approved, not published (managed publishing): a person must publish
     REJECTED = "rejected"
     STAGE = "stage"  # live at a stage, its soak not over
     ADVANCE = "advance"  # → the next stage (gates first: freeze, health)
     HALTED = "halted"
+    WATCH = "watch"  # live to 100 %, vitals still watched for the policy's window
     DONE = "done"
 
 
@@ -90,6 +99,11 @@ def decide(
 ) -> Decision:
     status = view.production_status
     if status == "completed":
+        since = timeline.since(1.0) or now
+        until = since + app.vitals.watch_after_complete
+        if now < until:
+            return Decision(Step.WATCH, f"live to 100 % of users; vitals watched until {until:%H:%M:%S}",
+                            due=until)
         return Decision(Step.DONE, "live to 100 % of users")
     if status == "halted":
         return Decision(Step.HALTED, f"halted at {view.fraction:.0%}; resumes only by an operator's run")
@@ -114,6 +128,10 @@ def decide(
 def _after_promotion(view: PlayView, timeline: Timeline, app: AndroidApp, now: datetime) -> Decision:
     if view.lifecycle == REJECTED:
         return Decision(Step.REJECTED, "Google Play did not approve the release (NOT_APPROVED)")
+    if view.lifecycle == APPROVED_NOT_PUBLISHED:
+        return Decision(Step.PUBLISH, "approved by Google Play but not published (managed publishing): "
+                        "a person must publish it in the Play Console; the stage clock starts then",
+                        due=now + app.review_check_interval)
     if view.lifecycle not in APPROVED:
         promoted = timeline.promoted_at or now
         waited = now - promoted
@@ -130,6 +148,19 @@ def _after_promotion(view: PlayView, timeline: Timeline, app: AndroidApp, now: d
     if target is None:  # at the last stage but not "completed": finish it
         target = 1.0
     return Decision(Step.ADVANCE, f"{fraction:.0%} → {target:.0%}", target=target)
+
+
+def vitals_due(view: PlayView, timeline: Timeline, app: AndroidApp, now: datetime) -> datetime | None:
+    """When the next health check of a live version is due (now or later); None when it is not
+    watched: not live yet, halted, or past the watch window after 100 %."""
+    live = (view.production_status == "inProgress" and view.lifecycle == PUBLISHED) or (
+        view.production_status == "completed"
+        and now < (timeline.since(1.0) or now) + app.vitals.watch_after_complete
+    )
+    if not live:
+        return None
+    last = timeline.vitals_checked_at
+    return now if last is None else max(now, last + app.vitals.check_interval)
 
 
 def _human(delta: timedelta) -> str:
@@ -158,6 +189,8 @@ def vitals_verdict(
     users = current.distinct_users or 0
     if users < rules.min_distinct_users or current.user_perceived_crash_rate is None:
         return "no data", f"{users} users, fewer than the {rules.min_distinct_users} needed"
+    if current.user_perceived_anr_rate is None:  # never a pass on crash data alone
+        return "no data", "no ANR data for the version yet"
     problems = []
     checks = (
         ("crash", current.user_perceived_crash_rate,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -19,18 +18,28 @@ class AndroidReleaseRequest(BaseModel):
     aab_path: str | None = None
     version_name: str = Field("", max_length=50)
     release_notes: str = Field("", max_length=500)  # Play: 500 characters per language
-    significant: bool = False
+    # None: from the PR's label (pr_number); without a PR the caller must say.
+    significant: bool | None = None
+    pr_number: int | None = Field(None, gt=0)
+    significant_reason: str | None = Field(None, min_length=10)
     resume_reason: str | None = Field(None, min_length=5)
     operator: str | None = Field(None, min_length=2)
+    incident_id: str | None = Field(None, min_length=1)
+    emergency_reason: str | None = Field(None, min_length=10)
 
     @model_validator(mode="after")
     def _code_or_bundle(self) -> AndroidReleaseRequest:
         if self.version_code is None and not self.aab_path:
             raise ValueError("give version_code (uploaded by CI) or aab_path (to upload)")
-        if self.aab_path and not Path(self.aab_path).is_file():
-            raise ValueError(f"aab_path: no such file {self.aab_path!r}")
         if self.resume_reason and not self.operator:
             raise ValueError("resume_reason needs operator: who resumes the rollout")
+        if self.significant is None and self.pr_number is None:
+            raise ValueError("significant: required when no pr_number is given (true or false: "
+                             "a significant change soaks longer on the internal track)")
+        if self.incident_id and not (self.emergency_reason and self.operator):
+            raise ValueError("incident_id: an emergency release needs emergency_reason and operator")
+        if self.emergency_reason and not self.incident_id:
+            raise ValueError("emergency_reason needs incident_id: the P1/P2 incident the fix is for")
         return self
 
 
@@ -40,7 +49,32 @@ def validate_android_request(params: dict[str, Any], policy: Policy) -> AndroidR
     except ValidationError as error:
         raise RequestError(bad_parameters(error)) from None
     try:
-        policy.android_app(request.app)
+        app = policy.android_app(request.app)
     except PolicyError as error:
         raise RequestError(f"app: {error}") from None
+    if request.pr_number is not None and not app.repo:
+        raise RequestError(f"pr_number: the policy gives no `repo` for Android app {request.app}")
+    if request.aab_path and not app.builds_dir:
+        raise RequestError(f"aab_path: the policy gives no `builds_dir` for Android app {request.app}")
     return request
+
+
+def resolve_significance(request: AndroidReleaseRequest, labels: frozenset[str] | None,
+                         label: str) -> tuple[bool, str]:
+    """(significant, why). With the PR's labels, the label decides; the caller may raise it to
+    significant, and lower a labelled change only with a recorded `significant_reason`."""
+    if labels is None:
+        if request.significant is None:  # the request model refuses this; kept for safety
+            raise RequestError("significant: required when no pr_number is given")
+        return request.significant, f"given by the caller: {request.significant}"
+    labelled = label in labels
+    pr = f"PR #{request.pr_number}"
+    if request.significant is None or request.significant == labelled:
+        return labelled, f"{pr} {'has' if labelled else 'has no'} the {label} label"
+    if request.significant:
+        return True, f"{pr} has no {label} label; the caller says significant"
+    if not request.significant_reason:
+        raise RequestError(f"significant: {pr} is labelled {label}; setting significant=false "
+                           "needs significant_reason (recorded)")
+    who = f" by {request.operator}" if request.operator else ""
+    return False, f"{pr} is labelled {label}; downgraded to not significant{who}: {request.significant_reason}"

@@ -233,6 +233,13 @@ class VitalsRules(_Model):
         timedelta(hours=1),
         description="the Reporting API counts whole UTC hours: look back at least this far",
     )
+    # Health is watched, not sampled once (DESIGN 12): through every stage and after 100 %.
+    check_interval: Interval = Field(
+        timedelta(hours=1), description="how often vitals are read while a stage is live"
+    )
+    watch_after_complete: Duration = Field(
+        timedelta(hours=24), description="vitals still watched this long after 100 % (Play can halt it)"
+    )
 
 
 class AndroidApp(_Model):
@@ -249,6 +256,19 @@ class AndroidApp(_Model):
     review_check_interval: Interval = timedelta(minutes=30)
     review_alert_after: Window = Field(timedelta(days=7), description="Play: typically 2–7 days")
     vitals: VitalsRules = VitalsRules()
+    repo: str | None = Field(
+        None, description="GitHub owner/name: `significant` is read from a PR's label there"
+    )
+    builds_dir: str | None = Field(
+        None, description="aab_path must be a bundle under this directory (none: no aab_path)"
+    )
+
+    @field_validator("repo")
+    @classmethod
+    def _app_repo(cls, value: str | None) -> str | None:
+        if value is not None and not REPO_NAME.match(value):
+            raise ValueError("must look like owner/name")
+        return value
 
     @field_validator("stages")
     @classmethod

@@ -143,6 +143,14 @@ class PlayControl:
         )
         return result
 
+    def play_console_change(self, package_name: str, what: str = "Store listing") -> dict[str, Any]:
+        """A Console change that goes to Google's review (commits meanwhile get
+        CHANGES_ALREADY_IN_REVIEW); it is decided after the app's review_seconds."""
+        result: dict[str, Any] = self._call(
+            "POST", f"/googleplay/apps/{package_name}/console-change", {"what": what}
+        )
+        return result
+
     def play_set_vitals(
         self,
         package_name: str,

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from clients import (
+    ChangesInReviewError,
     LocalizedText,
     PlayPublisherClient,
     PlayReportingClient,
@@ -25,8 +25,12 @@ from clients import (
 )
 from procedure.android import PlayView, VitalsSample
 from procedure.policy import AndroidApp
+from tasks.bundles import checked_bundle
 from tasks.providers import _transport
 from tasks.settings import ProviderSettings
+
+__all__ = ["ChangesInReviewError", "PlayState", "read_play", "read_vitals", "set_production_release",
+           "upload_bundle"]
 
 PUBLISHER_SCOPE = "https://www.googleapis.com/auth/androidpublisher"
 REPORTING_SCOPE = "https://www.googleapis.com/auth/playdeveloperreporting"
@@ -84,6 +88,15 @@ class PlayState:
                 return max(release.version_codes)
         return None
 
+    def awaiting_promotion(self) -> list[int]:
+        """Version codes on the internal track, newer than anything on production, not promoted."""
+        on_production = [c for r in self.production for c in r.version_codes]
+        newest = max(on_production, default=0)
+        return sorted(c for c in self.internal_codes if c > newest)
+
+    def completed_codes(self) -> list[int]:
+        return [max(r.version_codes) for r in self.production if r.status == "completed"]
+
     def in_flight(self) -> list[ProductionRelease]:
         """Staged (in progress or halted) production releases, in review or live."""
         return [r for r in self.production if r.status in ("inProgress", "halted")]
@@ -121,7 +134,7 @@ async def read_play(app: AndroidApp) -> PlayState:
 @task(name="upload bundle to the internal track", retries=0, cache_policy=NO_CACHE)
 async def upload_bundle(app: AndroidApp, path: str, version_name: str, notes: str) -> int:
     """Not retried by Prefect: a retry would upload twice; a re-run reads the track first."""
-    data = Path(path).read_bytes()
+    data = checked_bundle(path, app).read_bytes()  # checked again: the file may have changed
     async with publisher() as play:
         return await play.upload_to_track(
             app.package_name, app.internal_track, data, release_name=version_name,
@@ -137,8 +150,10 @@ def _notes(text: str) -> tuple[LocalizedText, ...]:
 async def set_production_release(
     app: AndroidApp, version_code: int, status: str, fraction: float | None, name: str, notes: str
 ) -> None:
+    # No name or notes given (a continuation, advance-rollouts, a halt): Play keeps the release's
+    # own; Play names a new release after the bundle's versionName.
     release = Release(
-        name=name or str(version_code), version_codes=(str(version_code),), status=status,  # type: ignore[arg-type]
+        name=name or None, version_codes=(str(version_code),), status=status,  # type: ignore[arg-type]
         user_fraction=fraction if status in ("inProgress", "halted") else None,
         release_notes=_notes(notes),
     )

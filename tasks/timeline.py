@@ -33,6 +33,8 @@ async def load_timeline(app: str, version_code: int) -> Timeline:
         signed_off_by=raw.get("signed_off_by"),
         promoted_at=when(raw.get("promoted_at")),
         stage_since={k: v for k, v in ((k, when(v)) for k, v in stages.items()) if v},
+        vitals_checked_at=when(raw.get("vitals_checked_at")),
+        significant=bool(raw.get("significant")),
     )
 
 
@@ -47,6 +49,8 @@ async def save_timeline(app: str, version_code: int, timeline: Timeline) -> None
             "signed_off_by": timeline.signed_off_by,
             "promoted_at": iso(timeline.promoted_at),
             "stage_since": {k: v.isoformat() for k, v in timeline.stage_since.items()},
+            "vitals_checked_at": iso(timeline.vitals_checked_at),
+            "significant": timeline.significant,
         },
         overwrite=True,
     )

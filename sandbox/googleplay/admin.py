@@ -210,6 +210,22 @@ async def send_now(request: Request) -> Response:
         return JSONResponse({"sent": sent, **shapes.app_state(app, state.now())})
 
 
+async def console_change(request: Request) -> Response:
+    """{what} — a change made in the Play Console that Google reviews (the store listing, say):
+    while it is in review, a commit sent with ERROR_IF_IN_REVIEW is refused with
+    CHANGES_ALREADY_IN_REVIEW. It ends like any review, after review_seconds."""
+    doc = await admin_json(request)
+    what = text(doc, "what", "Store listing")
+    state = sandbox_state(request)
+    with state.lock:
+        app = _find(state, request)
+        if app.active_review() is not None:
+            raise AdminError("something is already in review", 409)
+        review = app.submit_for_review([], state.now())
+        review.summary = [{"console": what}]
+        return JSONResponse(shapes.app_state(app, state.now()))
+
+
 async def put_vitals(request: Request) -> Response:
     """{user_perceived_crash_rate, user_perceived_anr_rate, crash_rate, anr_rate,
     distinct_users} for one version code; rates are fractions (0.0042 = 0.42 %)."""
@@ -250,4 +266,5 @@ ROUTES = [
     Route("/apps/{package_name}/publish", publish_now, methods=["POST"]),
     Route("/apps/{package_name}/send-for-review", send_now, methods=["POST"]),
     Route("/apps/{package_name}/vitals/{version_code}", put_vitals, methods=["PUT"]),
+    Route("/apps/{package_name}/console-change", console_change, methods=["POST"]),
 ]

@@ -8,7 +8,10 @@ Reading a track outside an edit is only possible through the releases list, as o
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import re
+import zipfile
 from typing import Any
 
 from starlette.requests import Request
@@ -32,6 +35,8 @@ from sandbox.googleplay.publishing import (
 from sandbox.googleplay.wire import GoogleError
 from sandbox.httputil import BadJson, json_body, note_log_body, sandbox_state
 from sandbox.state import SandboxState
+
+MANIFEST = "base/manifest/AndroidManifest.xml"
 
 VERSION_CODE_HEADER = "x-sandbox-version-code"
 VERSION_NAME_HEADER = "x-sandbox-version-name"
@@ -131,12 +136,33 @@ async def commit_edit(request: Request) -> Response:
 # -- bundles -----------------------------------------------------------------------------------
 
 
+def _zip_bundle(data: bytes) -> tuple[Any, str | None]:
+    """A zip body is read as an Android App Bundle: it must hold BundleConfig.pb, and the sandbox
+    reads `android:versionCode` / `android:versionName` from base/manifest/AndroidManifest.xml
+    as text (a real bundle's manifest is protobuf; a sandbox bundle may write it plainly)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as bundle:
+            names = set(bundle.namelist())
+            manifest = bundle.read(MANIFEST) if MANIFEST in names else b""
+    except (zipfile.BadZipFile, OSError, KeyError):
+        names, manifest = set(), b""
+    if "BundleConfig.pb" not in names:
+        raise GoogleError(400, "The Android App Bundle is invalid: BundleConfig.pb is missing.",
+                          status="INVALID_ARGUMENT", reason="invalidValue")
+    code = re.search(rb'versionCode="(\d+)"', manifest)
+    name = re.search(rb'versionName="([^"]*)"', manifest)
+    return (code.group(1).decode() if code else None), (name.group(1).decode() if name else None)
+
+
 def _version_of(request: Request, data: bytes) -> tuple[int, str | None]:
-    """The bundle's version code: the X-Sandbox-Version-Code header, else a JSON body
-    {"versionCode": N, "versionName": "..."} (there is no real .aab to read it from)."""
+    """The bundle's version code: the X-Sandbox-Version-Code header, else a zip bundle's manifest,
+    else a JSON body {"versionCode": N, "versionName": "..."} (CI's stand-in for an .aab)."""
     name = request.headers.get(VERSION_NAME_HEADER)
     raw: Any = request.headers.get(VERSION_CODE_HEADER)
-    if raw is None:
+    if raw is None and data[:4] == b"PK\x03\x04":
+        raw, found = _zip_bundle(data)
+        name = name or found
+    elif raw is None:
         try:
             doc = json.loads(data)
         except (ValueError, UnicodeDecodeError):

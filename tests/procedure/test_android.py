@@ -13,6 +13,7 @@ from procedure.android import (
     decide,
     next_stage,
     stage_key,
+    vitals_due,
     vitals_verdict,
 )
 from procedure.policy import AndroidApp
@@ -20,6 +21,7 @@ from procedure.policy import AndroidApp
 APP = AndroidApp(package_name="app.provii.wallet")
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 H = timedelta(hours=1)
+S = timedelta(seconds=1)
 
 
 EMPTY = Timeline()
@@ -88,7 +90,45 @@ def test_lost_stage_record_never_hurries_an_advance() -> None:
 
 def test_halted_and_done() -> None:
     assert at(PlayView(True, "halted", 0.2, "RELEASE_LIFECYCLE_STATE_PUBLISHED")).step is Step.HALTED
-    assert at(PlayView(True, "completed", None, "RELEASE_LIFECYCLE_STATE_PUBLISHED")).step is Step.DONE
+    done = Timeline(stage_since={stage_key(1.0): NOW - 25 * H})
+    assert at(PlayView(True, "completed", None, "RELEASE_LIFECYCLE_STATE_PUBLISHED"), done).step is Step.DONE
+    # a completed release halted after the fact (Play allows it): halted at 100 %
+    full_halt = PlayView(True, "halted", None, "RELEASE_LIFECYCLE_STATE_PUBLISHED")
+    assert at(full_halt).step is Step.HALTED and full_halt.fraction == 1.0
+
+
+def test_vitals_are_watched_for_a_window_after_100_percent() -> None:
+    completed = PlayView(True, "completed", None, "RELEASE_LIFECYCLE_STATE_PUBLISHED")
+    recent = Timeline(stage_since={stage_key(1.0): NOW - 2 * H}, vitals_checked_at=NOW - 2 * H)
+    watching = at(completed, recent)
+    assert watching.step is Step.WATCH and watching.due == NOW + 22 * H  # default window 24 h
+    assert vitals_due(completed, recent, APP, NOW) == NOW  # the hourly check is due
+    after = Timeline(stage_since={stage_key(1.0): NOW - 24 * H})
+    assert at(completed, after).step is Step.DONE and vitals_due(completed, after, APP, NOW) is None
+
+
+def test_vitals_are_checked_on_the_interval_through_a_stage_not_only_at_its_end() -> None:
+    live = PlayView(True, "inProgress", 0.05, "RELEASE_LIFECYCLE_STATE_PUBLISHED")
+    checked = Timeline(stage_since={stage_key(0.05): NOW - 3 * H}, vitals_checked_at=NOW - 20 * 60 * S)
+    assert at(live, checked).step is Step.STAGE  # the 24 h soak is far from over…
+    assert vitals_due(live, checked, APP, NOW) == NOW + 40 * 60 * S  # …but vitals are read hourly
+    assert vitals_due(live, Timeline(stage_since={stage_key(0.05): NOW - H}), APP, NOW) == NOW
+    # not live: in review, halted, approved but unpublished — nothing to watch
+    for status, lifecycle in (("inProgress", "RELEASE_LIFECYCLE_STATE_IN_REVIEW"), ("halted", "RELEASE_LIFECYCLE_STATE_PUBLISHED"),
+                              ("inProgress", "RELEASE_LIFECYCLE_STATE_APPROVED_NOT_PUBLISHED")):
+        assert vitals_due(PlayView(True, status, 0.05, lifecycle), checked, APP, NOW) is None
+
+
+def test_approved_but_not_published_waits_for_a_person_and_starts_no_stage_clock() -> None:
+    approved = PlayView(True, "inProgress", 0.05, "RELEASE_LIFECYCLE_STATE_APPROVED_NOT_PUBLISHED")
+    decision = at(approved, Timeline(promoted_at=NOW - 48 * H, stage_since={}))
+    assert decision.step is Step.PUBLISH and "Play Console" in decision.reason
+    assert decision.due == NOW + APP.review_check_interval
+
+
+def test_missing_anr_data_is_no_data_never_a_pass_on_crash_data_alone() -> None:
+    verdict, why = vitals_verdict(VitalsSample(0.004, None, 5000), None, APP)
+    assert verdict == "no data" and "ANR" in why
 
 
 @given(st.floats(min_value=0.0, max_value=0.999, allow_nan=False))

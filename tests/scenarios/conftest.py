@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -52,6 +53,8 @@ def policy_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(ROOT / "sandbox" / "sample-worker", checkout,
                     ignore=shutil.ignore_patterns(".wrangler", "node_modules"))
     doc["profiles"]["sandbox"]["services"]["verifier"]["checkout"] = str(checkout)
+    builds = tmp_path_factory.mktemp("android-builds")
+    doc["profiles"]["sandbox"]["android_apps"]["wallet"]["builds_dir"] = str(builds)
     path = tmp_path_factory.mktemp("policy") / "release-policy.yaml"
     path.write_text(yaml.safe_dump(doc))
     return path
@@ -130,6 +133,23 @@ class Android:
     def release_of(self, version_code: int) -> dict[str, Any] | None:
         return next((r for r in self.production() if version_code in r["versionCodes"]), None)
 
+    @property
+    def builds_dir(self) -> Path:
+        return Path(str(self.stack.policy.android_app("wallet").builds_dir))
+
+    def bundle(self, version_code: int, version_name: str = "", name: str = "app-release.aab") -> Path:
+        """A built .aab in the policy's builds_dir: a zip with BundleConfig.pb and a manifest the
+        sandbox reads the version from."""
+        import zipfile
+
+        path = self.builds_dir / name
+        with zipfile.ZipFile(path, "w") as aab:
+            aab.writestr("BundleConfig.pb", b"\x0a\x05\x0a\x031.0")
+            aab.writestr("base/manifest/AndroidManifest.xml",
+                         f'<manifest android:versionCode="{version_code}" android:versionName="{version_name}"/>')
+            aab.writestr("base/dex/classes.dex", b"dex\n035\x00")
+        return path
+
 
 @pytest.fixture
 def android(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Android:
@@ -141,7 +161,21 @@ def android(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Android:
         for code in (101, 102, 103):
             await Variable.aunset(variable_name("wallet", code))
 
+    async def free_the_slot() -> None:
+        # A served run killed with its worker (the served scenarios) keeps the app's slot on this
+        # test server, which reclaims no leases: start each test with a fresh limit.
+        from prefect.client.orchestration import get_client
+        from prefect.exceptions import ObjectNotFound
+
+        from tasks.limits import app_limit, ensure_limits
+
+        async with get_client() as client:
+            with contextlib.suppress(ObjectNotFound):
+                await client.delete_global_concurrency_limit_by_name(app_limit("wallet"))
+        await ensure_limits(stack.policy)
+
     asyncio.run(forget_timelines())
+    asyncio.run(free_the_slot())
     control = stack.control
     account = control.play_service_account()
     monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_JSON", json.dumps(account))

@@ -63,7 +63,7 @@ def test_happy_path_to_100_percent(android: Android) -> None:
     android.ci_upload(101)
     android.stack.control.play_set_vitals(PACKAGE, 101, user_perceived_crash_rate=0.003, distinct_users=4000)
     ci_requests = len(android.stack.control.requests("googleplay"))
-    states = drive({"app": "wallet", "version_code": 101, "version_name": "1.5.0",
+    states = drive({"app": "wallet", "version_code": 101, "significant": False, "version_name": "1.5.0",
                     "release_notes": "Faster proofs"})
     assert states[-1].is_completed() and not is_deferred(states[-1]), states[-1].message
     assert "100 %" in (states[-1].message or "")
@@ -85,7 +85,7 @@ def test_crash_rate_jump_at_20_percent_halts_and_never_reaches_50(android: Andro
             android.stack.control.play_set_vitals(PACKAGE, 101, user_perceived_crash_rate=0.025,
                                                   distinct_users=4000)
 
-    states = drive({"app": "wallet", "version_code": 101}, between=jump_at_20)
+    states = drive({"app": "wallet", "version_code": 101, "significant": False}, between=jump_at_20)
     final = states[-1]
     assert final.is_failed()
     assert "halted" in (final.message or "") and "crash" in (final.message or "")
@@ -93,10 +93,10 @@ def test_crash_rate_jump_at_20_percent_halts_and_never_reaches_50(android: Andro
     assert release["status"] == "halted" and release["userFraction"] == 0.2
     assert "inProgress:0.5" not in fractions_set(android)
     # a halted rollout does not move by itself; an operator's run with a reason resumes it
-    again = run_android(app="wallet", version_code=101)
+    again = run_android(app="wallet", version_code=101, significant=False)
     assert again.is_failed() and "halted" in (again.message or "")
     android.stack.control.play_set_vitals(PACKAGE, 101, user_perceived_crash_rate=0.003, distinct_users=4000)
-    resumed = run_android(app="wallet", version_code=101, resume_reason="Crash fixed server-side",
+    resumed = run_android(app="wallet", version_code=101, significant=False, resume_reason="Crash fixed server-side",
                           operator="ana.release")
     assert is_deferred(resumed), resumed.message
     assert android.release_of(101)["status"] == "inProgress"
@@ -107,7 +107,7 @@ def test_review_rejected_is_a_clear_failure(android: Android) -> None:
     android.stack.control.play_app(PACKAGE, review_seconds=1.0, review_outcome="reject",
                                    rejection_reason="Policy: missing privacy disclosure")
     android.ci_upload(101)
-    states = drive({"app": "wallet", "version_code": 101})
+    states = drive({"app": "wallet", "version_code": 101, "significant": False})
     assert states[-1].is_failed()
     assert "rejected" in (states[-1].message or "") and "NOT_APPROVED" in (states[-1].message or "")
 
@@ -126,7 +126,7 @@ def test_freeze_during_the_rollout_waits_and_continues_after_it_lifts(android: A
             if len(incident) == 4:
                 android.stack.control.pd_set_incident_status(incident[0], "resolved")
 
-    states = drive({"app": "wallet", "version_code": 101}, between=freeze_at_20)
+    states = drive({"app": "wallet", "version_code": 101, "significant": False}, between=freeze_at_20)
     assert states[-1].is_completed() and not is_deferred(states[-1])
     frozen = [s for s in states if "change freeze" in (s.message or "")]
     assert frozen and all("Payments down" in (s.message or "") for s in frozen)
@@ -138,10 +138,10 @@ def test_missing_version_and_bad_parameters_fail_before_play_is_called(android: 
     for bad, field in (({"app": "ios-wallet"}, "app"), ({"version_code": -3}, "version_code"),
                        ({"version_code": None}, "aab_path"), ({"release_notes": "x" * 501}, "release_notes"),
                        ({"resume_reason": "because"}, "operator")):
-        state = run_android(**{"app": "wallet", "version_code": 101, **bad})
+        state = run_android(**{"app": "wallet", "version_code": 101, "significant": False, **bad})
         assert state.is_failed() and field in (state.message or ""), state.message
     assert len(android.stack.control.requests("googleplay")) == before
-    missing = run_android(app="wallet", version_code=999)
+    missing = run_android(app="wallet", version_code=999, significant=False)
     assert missing.is_failed() and "not on the internal testing track" in (missing.message or "")
 
 
@@ -168,7 +168,7 @@ def test_lost_continuation_is_taken_by_advance_rollouts_within_one_tick(
     assert android.release_of(101)["userFraction"] == 0.2
     assert [r for r in rows if r["version"] == 101 and "5% → 20%" in str(r["acted"])]
     # both firing: the rollout's own run right after finds nothing due
-    state = run_android(app="wallet", version_code=101)
+    state = run_android(app="wallet", version_code=101, significant=False)
     assert is_deferred(state) and "at 20%" in (state.message or ""), state.message
     assert android.release_of(101)["userFraction"] == 0.2
 
@@ -177,7 +177,7 @@ def _live_at_five_percent(android: Android) -> None:
     android.ci_upload(101)
     android.stack.control.play_set_vitals(PACKAGE, 101, distinct_users=4000)
     for _ in range(20):
-        state = run_android(app="wallet", version_code=101)
+        state = run_android(app="wallet", version_code=101, significant=False)
         release = android.release_of(101)
         if release and release.get("userFraction") == 0.05 and "at 5%" in (state.message or ""):
             return
@@ -245,10 +245,7 @@ def test_worker_killed_in_the_middle_of_an_advance_then_exactly_one_advance(
 
 
 def test_upload_from_a_bundle_path_goes_through_one_edit(android: Android, tmp_path: Any) -> None:
-    import json
-
-    bundle = tmp_path / "app-release.aab"
-    bundle.write_text(json.dumps({"versionCode": 102, "versionName": "1.6.0"}))  # the sandbox reads this
+    bundle = android.bundle(102, "1.6.0")
     state = run_android(app="wallet", aab_path=str(bundle), version_name="1.6.0", significant=True)
     assert is_deferred(state), state.message
     assert "internal testing until" in (state.message or "")
@@ -274,7 +271,7 @@ def test_served_release_hands_over_to_its_scheduled_continuations(android: Andro
     keys = [k for k in os.environ if k.startswith(("RELORCH_", "GOOGLE_")) or k.endswith("_TOKEN")]
     with served_deployments({k: os.environ[k] for k in keys}) as api:
         deployment = api.deployment_id("android-release", "standard")
-        run, _ = api.create_flow_run(deployment, {"app": "wallet", "version_code": 101})
+        run, _ = api.create_flow_run(deployment, {"app": "wallet", "version_code": 101, "significant": False})
         final = api.wait_chain(run["id"], timeout_s=150)
         assert final["state"]["type"] == "COMPLETED" and final["state"]["name"] != "Deferred", final["state"]
         chain = wait_for(lambda: api.runs_tagged(f"continues:{run['id']}"), 5)
@@ -301,7 +298,7 @@ def test_internal_sign_off_suspends_for_a_typed_answer_then_promotes(
     keys = [k for k in os.environ if k.startswith(("RELORCH_", "GOOGLE_")) or k.endswith("_TOKEN")]
     with served_deployments({k: os.environ[k] for k in keys}) as api:
         deployment = api.deployment_id("android-release", "standard")
-        run, _ = api.create_flow_run(deployment, {"app": "wallet", "version_code": 101})
+        run, _ = api.create_flow_run(deployment, {"app": "wallet", "version_code": 101, "significant": False})
 
         def suspended() -> dict[str, Any] | None:
             current = api.follow(run["id"])
