@@ -210,8 +210,9 @@ def test_changes_already_in_review_schedules_a_retry_then_promotes(android: Andr
     control.play_set_vitals(PACKAGE, 101, **HEALTHY)
     soak = run_android(app="wallet", version_code=101, significant=False)
     assert is_deferred(soak) and "internal testing" in (soak.message or ""), soak.message
-    control.play_app(PACKAGE, review_seconds=3.0)
-    control.play_console_change(PACKAGE, "Store listing")  # in review for 3 s
+    # in review for 8 s: long enough that a loaded machine still starts the run inside it
+    control.play_app(PACKAGE, review_seconds=8.0)
+    control.play_console_change(PACKAGE, "Store listing")
     control.play_app(PACKAGE, review_seconds=1.0)
     time.sleep(1.1)  # the internal soak is over: promotion is due while the Console change is in review
     states = drive({"app": "wallet", "version_code": 101, "significant": False})
@@ -231,14 +232,17 @@ def test_advance_rollouts_promotes_a_version_whose_continuation_was_lost(android
     android.ci_upload(101)
     soak = run_android(app="wallet", version_code=101, significant=False)
     assert is_deferred(soak) and "internal testing" in (soak.message or ""), soak.message
-    control.play_app(PACKAGE, review_seconds=3.0)
-    control.play_console_change(PACKAGE, "Store listing")  # in review for 3 s
+    control.play_app(PACKAGE, review_seconds=8.0)
+    control.play_console_change(PACKAGE, "Store listing")  # in review for 8 s
     control.play_app(PACKAGE, review_seconds=1.0)
     time.sleep(1.1)  # the internal soak is over: promotion is due
     refused = run_android(app="wallet", version_code=101, significant=False)
     assert is_deferred(refused) and "CHANGES_ALREADY_IN_REVIEW" in (refused.message or ""), refused.message
     assert android.release_of(101) is None
-    time.sleep(2.5)  # the Console change's review is over; the run's continuation never comes
+    # the Console change's review ends; the run's continuation never comes
+    deadline = time.monotonic() + 15
+    while control.play_state(PACKAGE)["in_review"] is not None and time.monotonic() < deadline:
+        time.sleep(0.2)
     rows = asyncio.run(advance_rollouts())
     assert [r for r in rows if r["version"] == 101 and "promoted" in str(r["acted"])], rows
     assert android.release_of(101)["userFraction"] == 0.05
