@@ -7,6 +7,7 @@ with `prefect-redis` holding concurrency leases, the event messaging and the ser
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import socket
@@ -98,10 +99,8 @@ class TeamBackend:
         async def ensure() -> None:
             import asyncpg
 
-            try:
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):
                 await self._admin(f'CREATE DATABASE "{self.database}"')
-            except asyncpg.DuplicateDatabaseError:
-                pass
             await self._admin("CREATE EXTENSION IF NOT EXISTS pg_trgm", database=self.database)
 
         asyncio.run(ensure())
