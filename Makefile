@@ -8,7 +8,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY := false
 
-.PHONY: install run test demo bench lint typecheck check clean
+.PHONY: install run run-pg test demo bench lint typecheck check clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ install: $(STAMP) $(NODE_STAMP)
 
 run: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m scripts.stack
+
+# The team's shape: server on the local PostgreSQL (database RELORCH_PG_DATABASE, default
+# prefect_relorch) with leases and messaging in the local Redis (db RELORCH_REDIS_DB, default 1),
+# two workers; UI on :4201, so it can run beside `make run`.
+run-pg: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python -m scripts.stack --backend pg
 
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .

@@ -1,8 +1,11 @@
 """`make run`: a Prefect server on SQLite, the sandbox providers, and a worker serving every
-deployment in prefect.yaml. Prints the UI address; Ctrl-C stops all of it."""
+deployment in prefect.yaml. Prints the UI address; Ctrl-C (or SIGTERM) stops all of it.
+`make run-pg` (`--backend pg`): the team's shape instead — the server on PostgreSQL with leases
+and messaging in Redis (scripts/team_shape.py), and two workers."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -20,6 +23,7 @@ import httpx
 from relctl.localstack import seed_document
 from sandbox.control import SandboxControl
 from sandbox.server import RunningSandbox, start_sandbox
+from scripts.team_shape import TeamBackend
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".state"
@@ -56,7 +60,7 @@ def stack_env(api_url: str, sandbox_url: str, prefect_home: Path) -> dict[str, s
     }
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> None:
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -86,9 +90,16 @@ def _prefect(env: dict[str, str], *args: str) -> None:
 
 
 @contextmanager
-def running_stack(port: int = 4200, sandbox_port: int = 8790, quiet: bool = False) -> Iterator[Stack]:
-    home = STATE / "prefect"
+def running_stack(port: int = 4200, sandbox_port: int = 8790, quiet: bool = False,
+                  backend: TeamBackend | None = None, workers: int = 1,
+                  home: Path | None = None) -> Iterator[Stack]:
+    """`backend` None: SQLite in `home`; a TeamBackend: its PostgreSQL database and Redis."""
+    home = home or STATE / ("prefect" if backend is None else "prefect-pg")
     home.mkdir(parents=True, exist_ok=True)
+    if backend is not None:
+        if reason := backend.unreachable():
+            raise RuntimeError(f"run-pg needs the local PostgreSQL and Redis: {reason}")
+        backend.ensure_database()
     procs: list[subprocess.Popen[bytes]] = []
     sandbox = start_sandbox(port=sandbox_port)
     api_url = f"http://127.0.0.1:{port}/api"
@@ -97,14 +108,15 @@ def running_stack(port: int = 4200, sandbox_port: int = 8790, quiet: bool = Fals
     account = control.play_service_account()
     env = {**os.environ, **stack_env(api_url, sandbox.url, home),
            "GOOGLE_SERVICE_ACCOUNT_JSON": json.dumps(account)}
+    server_env = {**env, **(backend.server_settings() if backend else {})}
     out = subprocess.DEVNULL if quiet else None
     try:
         server = subprocess.Popen(
             [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, cwd=ROOT, stdout=out, stderr=out,
+            env=server_env, cwd=ROOT, stdout=out, stderr=out,
         )
         procs.append(server)
-        _wait_healthy(api_url, server)
+        wait_healthy(api_url, server)
         os.environ.update({k: v for k, v in env.items() if k.startswith(("RELORCH_", "PREFECT_", "GOOGLE_"))})
         from tasks.limits import ensure_limits
         from tasks.settings import current_policy
@@ -117,11 +129,12 @@ def running_stack(port: int = 4200, sandbox_port: int = 8790, quiet: bool = Fals
         _prefect(env, "work-pool", "create", POOL, "--type", "process", "--overwrite")
         _prefect(env, "--no-prompt", "deploy", "--all")
         _refuse_unknown_parameters(api_url)
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL, "--limit", "8"],
-            env=env, cwd=ROOT, stdout=out, stderr=out, start_new_session=True,
-        )
-        procs.append(worker)
+        for n in range(1, workers + 1):
+            name = ["--name", f"release-worker-{n}"] if workers > 1 else []
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL, "--limit", "8", *name],
+                env=env, cwd=ROOT, stdout=out, stderr=out, start_new_session=True,
+            ))
         yield Stack(api_url, f"http://127.0.0.1:{port}", sandbox, control, env)
     finally:
         for proc in reversed(procs):
@@ -135,17 +148,42 @@ def running_stack(port: int = 4200, sandbox_port: int = 8790, quiet: bool = Fals
         sandbox.stop()
 
 
-def main() -> int:
-    with running_stack() as stack:
-        print(f"\nRelease orchestrator is up.\n  Prefect UI:   {stack.ui_url}\n"
-              f"  Prefect API:  {stack.api_url}\n  Sandbox:      {stack.sandbox.url}"
-              f"  (admin: {stack.sandbox.url}/_sandbox)\nCtrl-C stops everything.\n", flush=True)
-        try:
-            while True:
-                time.sleep(1)
-        except KeyboardInterrupt:
-            print("stopping…")
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    # the same clean stop as Ctrl-C (the workers run in their own sessions: only we can stop
+    # them); a second SIGTERM must not cut that stop short
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.stack")
+    parser.add_argument("--backend", choices=["sqlite", "pg"], default="sqlite",
+                        help="pg: PostgreSQL + Redis (RELORCH_PG_* / RELORCH_REDIS_* select them), two workers")
+    parser.add_argument("--port", type=int, help="Prefect server port (4200; pg: 4201)")
+    parser.add_argument("--sandbox-port", type=int, help="sandbox port (8790; pg: 8791)")
+    parser.add_argument("--home", type=Path, help="PREFECT_HOME (.state/prefect or .state/prefect-pg)")
+    args = parser.parse_args(argv)
+    pg = args.backend == "pg"
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        with running_stack(port=args.port or (4201 if pg else 4200),
+                           sandbox_port=args.sandbox_port or (8791 if pg else 8790),
+                           backend=TeamBackend.from_env() if pg else None, workers=2 if pg else 1,
+                           home=args.home) as stack:
+            _serve(stack, pg)  # until Ctrl-C / SIGTERM; the with-block then stops every process
+    except KeyboardInterrupt:
+        print("stopped", flush=True)
     return 0
+
+
+def _serve(stack: Stack, pg: bool) -> None:
+    shape = ("PostgreSQL + Redis (leases survive a restart), two workers" if pg
+             else "SQLite (leases in the server's memory: see README), one worker")
+    print(f"\nRelease orchestrator is up: {shape}.\n  Prefect UI:   {stack.ui_url}\n"
+          f"  Prefect API:  {stack.api_url}\n  Sandbox:      {stack.sandbox.url}"
+          f"  (admin: {stack.sandbox.url}/_sandbox)\nCtrl-C stops everything.\n", flush=True)
+    while True:
+        time.sleep(1)
 
 
 if __name__ == "__main__":
