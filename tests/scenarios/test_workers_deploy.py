@@ -480,8 +480,9 @@ def test_an_error_spike_late_in_the_watch_is_caught_at_the_next_check(
         while stack.live_version("edge-router") != new and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(4.0)
-        # 1.6 %: over the whole 8 s only 0.8 % — under the 1 % threshold, diluted by the clean start
-        stack.control.worker_behaviour(stack.script("edge-router"), new, error_rate=0.016)
+        # 2.4 %, well clear of the threshold in any 1 s window; since the deploy it is still under
+        # 1 % for the first 1.5 s after the spike, diluted by the clean start
+        stack.control.worker_behaviour(stack.script("edge-router"), new, error_rate=0.024)
         spiked.append(datetime.now(UTC))
 
     spiker = threading.Thread(target=spike_halfway_through_the_watch)
