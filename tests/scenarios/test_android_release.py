@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -30,8 +31,10 @@ def is_deferred(state: State) -> bool:
     return state.is_completed() and state.name == "Deferred"
 
 
-def drive(params: dict[str, Any], *, max_runs: int = 40, between: Any = None) -> list[State]:
-    """Run the release again each time the previous run said its next step is due."""
+def drive(params: dict[str, Any], between: Callable[[list[State]], None] | None = None,
+          max_runs: int = 40) -> list[State]:
+    """Run again when the previous run said its next step is due, carrying what hand_over would:
+    not the bundle, the resume or the PR (settled by the first run); an emergency keeps its operator."""
     states: list[State] = []
     for _ in range(max_runs):
         state = run_android(**params)
@@ -42,9 +45,10 @@ def drive(params: dict[str, Any], *, max_runs: int = 40, between: Any = None) ->
         assert found, state.message
         wait = (datetime.fromisoformat(found.group(1)) - datetime.now().astimezone()).total_seconds()
         time.sleep(max(0.0, wait) + 0.05)
-        params = {k: v for k, v in params.items() if k not in ("aab_path", "resume_reason", "operator")}
+        dropped = {"aab_path", "resume_reason", "pr_number"} | ({"operator"} if "incident_id" not in params else set())
+        params = {k: v for k, v in params.items() if k not in dropped}
         if between:
-            between(len(states))
+            between(states)
     raise AssertionError(f"no end after {max_runs} runs: {[s.message for s in states[-3:]]}")
 
 
@@ -79,7 +83,7 @@ def test_crash_rate_jump_at_20_percent_halts_and_never_reaches_50(android: Andro
     android.ci_upload(101)
     android.stack.control.play_set_vitals(PACKAGE, 101, user_perceived_crash_rate=0.003, distinct_users=4000)
 
-    def jump_at_20(_: int) -> None:
+    def jump_at_20(_: list[State]) -> None:
         release = android.release_of(101)
         if release and release.get("userFraction") == 0.2:
             android.stack.control.play_set_vitals(PACKAGE, 101, user_perceived_crash_rate=0.025,
@@ -117,7 +121,7 @@ def test_freeze_during_the_rollout_waits_and_continues_after_it_lifts(android: A
     android.stack.control.play_set_vitals(PACKAGE, 101, distinct_users=4000)
     incident: list[str] = []
 
-    def freeze_at_20(run: int) -> None:
+    def freeze_at_20(_: list[State]) -> None:
         release = android.release_of(101)
         if release and release.get("userFraction") == 0.2 and not incident:
             incident.append(android.stack.control.pd_open_incident("Payments down", priority="P1"))

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,32 +17,12 @@ import yaml
 from prefect.states import State
 
 from tests.scenarios.conftest import PACKAGE, Android
-from tests.scenarios.test_android_release import DUE, fractions_set, is_deferred, run_android
+from tests.scenarios.test_android_release import drive, fractions_set, is_deferred, run_android
 from tests.scenarios.test_workers_deploy import artifacts_of
 
 pytestmark = [pytest.mark.scenario]
 HEALTHY = {"user_perceived_crash_rate": 0.003, "distinct_users": 4000}
 SPIKE = {"user_perceived_crash_rate": 0.025, "distinct_users": 4000}
-
-
-def drive(params: dict[str, Any], between: Callable[[list[State]], None] | None = None,
-          max_runs: int = 30) -> list[State]:
-    """Run again when the previous run said its next step is due, carrying what hand_over would."""
-    states: list[State] = []
-    for _ in range(max_runs):
-        state = run_android(**params)
-        states.append(state)
-        if not is_deferred(state):
-            return states
-        found = DUE.search(state.message or "")
-        assert found, state.message
-        wait = (datetime.fromisoformat(found.group(1)) - datetime.now().astimezone()).total_seconds()
-        time.sleep(max(0.0, wait) + 0.05)
-        dropped = {"aab_path", "resume_reason", "pr_number"} | ({"operator"} if "incident_id" not in params else set())
-        params = {k: v for k, v in params.items() if k not in dropped}
-        if between:
-            between(states)
-    raise AssertionError(f"no end after {max_runs} runs: {[s.message for s in states[-3:]]}")
 
 
 def wallet_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **wallet: Any) -> None:
