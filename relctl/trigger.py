@@ -202,8 +202,8 @@ def start_release(
     `--resume` finds the same replacement, and a replacement that died too is replaced in turn."""
     replaced: str | None = None
     for _ in range(20):
-        tags = [f"{REPLACES_TAG}{replaced}"] if replaced else None
-        run, created = api.create_flow_run(deployment_id, parameters, idempotency_key=key, tags=tags)
+        extra = {"tags": [f"{REPLACES_TAG}{replaced}"]} if replaced else {}
+        run, created = api.create_flow_run(deployment_id, parameters, idempotency_key=key, **extra)
         if created:
             return run, True, replaced
         newest = api.follow(str(run["id"]))
