@@ -313,3 +313,39 @@ def test_internal_sign_off_suspends_for_a_typed_answer_then_promotes(
 
         wait_for(promoted, 90, poll=1.0)
     assert android.release_of(101)["userFraction"] == 0.05
+
+
+def test_play_outage_mid_rollout_retries_the_step_and_reaches_100_percent(android: Android) -> None:
+    """Play answers 503 to every commit for a while — longer than the client's own retries —
+    during the 20 % → 50 % advance: that run's step fails, it hands over to a retry of the same
+    step (not the end of the chain), and the rollout reaches 100 % with each stage set once."""
+    control = android.stack.control
+    android.ci_upload(101)
+    control.play_set_vitals(PACKAGE, 101, user_perceived_crash_rate=0.003, distinct_users=4000)
+    ci_requests = len(control.requests("googleplay"))
+    outage: list[str] = []
+
+    def outage_at_20(_: int) -> None:
+        release = android.release_of(101)
+        if not outage and release and release.get("userFraction") == 0.2:
+            # more failed commits than the client's attempts: the first run cannot ride it out
+            outage.append(control.add_fault("googleplay", "status", status=503, method="POST",
+                                            path_contains=":commit", count=8))
+
+    states = drive({"app": "wallet", "version_code": 101, "significant": False}, between=outage_at_20)
+    assert outage, "the rollout never reached 20 %"
+    assert states[-1].is_completed() and not is_deferred(states[-1]), states[-1].message
+    assert "100 %" in (states[-1].message or "")
+    hit = [s for s in states if "Google Play outage" in (s.message or "")]
+    assert hit and all(is_deferred(s) for s in hit), [s.message for s in states]
+    assert "HTTP 503" in (hit[0].message or "") and "retry 1 of" in (hit[0].message or "")
+    ours = control.requests("googleplay")[ci_requests:]
+    committed = [r for r in ours if r["path"].endswith(":commit") and r["status"] < 300]
+    failed = [r for r in ours if r["path"].endswith(":commit") and r["status"] == 503]
+    assert len(failed) == 8
+    # promote 5 %, then 20 %, 50 %, 100 %: one commit each — none twice, none skipped
+    assert len(committed) == 4, [(r["path"], r["status"]) for r in ours if ":commit" in r["path"]]
+    sent = fractions_set(android)
+    assert [f for i, f in enumerate(sent) if i == 0 or sent[i - 1] != f] == [
+        "inProgress:0.05", "inProgress:0.2", "inProgress:0.5", "completed:"]
+    assert android.release_of(101)["status"] == "completed"
