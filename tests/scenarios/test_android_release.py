@@ -349,3 +349,46 @@ def test_play_outage_mid_rollout_retries_the_step_and_reaches_100_percent(androi
     assert [f for i, f in enumerate(sent) if i == 0 or sent[i - 1] != f] == [
         "inProgress:0.05", "inProgress:0.2", "inProgress:0.5", "completed:"]
     assert android.release_of(101)["status"] == "completed"
+
+
+def test_served_release_rides_out_a_play_outage_through_its_retry_continuation(android: Android) -> None:
+    """Through the real deployment and a worker, nobody driving: the run whose advance meets the
+    outage schedules its own retry; that continuation (after the outage) advances, and the chain
+    goes on by itself to 100 %."""
+    import os
+
+    from tests.scenarios.worker import served_deployments, wait_for
+
+    control = android.stack.control
+    android.ci_upload(101)
+    control.play_set_vitals(PACKAGE, 101, distinct_users=4000)
+    keys = [k for k in os.environ if k.startswith(("RELORCH_", "GOOGLE_")) or k.endswith("_TOKEN")]
+    with served_deployments({k: os.environ[k] for k in keys}) as api:
+        deployment = api.deployment_id("android-release", "standard")
+        run, _ = api.create_flow_run(deployment, {"app": "wallet", "version_code": 101, "significant": False})
+
+        def at_20() -> bool:
+            release = android.release_of(101)
+            return bool(release and release.get("userFraction") == 0.2)
+
+        wait_for(at_20, 120, poll=0.2)  # the 20 % soak (2 s) is long enough to start the outage in
+        control.add_fault("googleplay", "status", status=503, method="POST", path_contains=":commit", count=8)
+        final = api.wait_chain(run["id"], timeout_s=150)
+        assert final["state"]["type"] == "COMPLETED" and final["state"]["name"] != "Deferred", final["state"]
+        chain, current = [], api.flow_run(run["id"])
+        while True:
+            chain.append(current)
+            nxt = api.runs_tagged(f"continues:{current['id']}")
+            if not nxt:
+                break
+            current = nxt[-1]
+        hit = [r for r in chain if "Google Play outage" in (r["state"].get("message") or "")]
+        assert hit and hit[0]["state"]["name"] == "Deferred", [r["state"] for r in chain]
+        after = chain[chain.index(hit[0]) + 1]
+        assert after["parameters"].get("outage_attempt") == 1
+    assert fractions_set(android)[-1] == "completed:"
+    sent = fractions_set(android)
+    assert [f for i, f in enumerate(sent) if i == 0 or sent[i - 1] != f] == [
+        "inProgress:0.05", "inProgress:0.2", "inProgress:0.5", "completed:"]
+    commits = [r for r in control.requests("googleplay") if r["path"].endswith(":commit") and r["status"] < 300]
+    assert len(commits) == 1 + 4  # CI's upload, then promote and three advances: each once
