@@ -392,3 +392,28 @@ def test_served_release_rides_out_a_play_outage_through_its_retry_continuation(a
         "inProgress:0.05", "inProgress:0.2", "inProgress:0.5", "completed:"]
     commits = [r for r in control.requests("googleplay") if r["path"].endswith(":commit") and r["status"] < 300]
     assert len(commits) == 1 + 4  # CI's upload, then promote and three advances: each once
+
+
+def test_play_outage_retries_are_bounded_and_an_error_answer_still_ends_the_run(android: Android) -> None:
+    from flows.android_release import OUTAGE_RETRIES
+
+    control = android.stack.control
+    android.ci_upload(101)
+    control.play_set_vitals(PACKAGE, 101, distinct_users=4000)
+    params: dict[str, Any] = {"app": "wallet", "version_code": 101, "significant": False}
+    refused = run_android(**params, outage_attempt=-1)
+    assert refused.is_failed() and "outage_attempt" in (refused.message or "")
+    soak = run_android(**params)
+    assert is_deferred(soak) and "internal testing" in (soak.message or ""), soak.message
+    time.sleep(1.1)  # promotion is due
+    control.add_fault("googleplay", "status", status=503, method="POST", path_contains=":commit", count=8)
+    last = run_android(**params, outage_attempt=OUTAGE_RETRIES)
+    assert last.is_failed(), last.message
+    assert f"still failing after {OUTAGE_RETRIES} retries" in (last.message or "")
+    control.clear_faults()
+    # a request Play refuses is an answer: the chain ends, no retry is scheduled
+    control.add_fault("googleplay", "status", status=400, method="POST", path_contains=":commit", count=1)
+    bad = run_android(**params)
+    assert bad.is_failed() and "outage" not in (bad.message or ""), bad.message
+    control.clear_faults()
+    assert android.release_of(101) is None  # nothing was promoted by any of them
