@@ -13,7 +13,7 @@ hold no process. `advance-rollouts` is the safety net when a continuation is los
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prefect import flow
@@ -38,6 +38,7 @@ from tasks.bundles import checked_bundle
 from tasks.emergency import read_incident
 from tasks.evidence import artifact_key, gate_markdown, policy_review, publish
 from tasks.limits import app_limit
+from tasks.play import is_play_outage
 from tasks.pull_labels import pull_labels
 from tasks.settings import current_policy
 from tasks.timeline import load_timeline, save_timeline
@@ -46,6 +47,12 @@ SLOT_TIMEOUT_S = 900
 # A worker killed while holding an app's slot frees it when its lease lapses: Prefect's shortest
 # lease (60 s), renewed while the run lives, so a crash blocks the app for about a minute.
 SLOT_LEASE_S = 60
+# A Play outage (5xx, timeouts) outlasting the client's own retries does not end the chain: the
+# run schedules a retry of the same step. Backoff from 30 s (or the app's review check interval
+# if shorter: the sandbox profile's seconds) doubling up to four review check intervals; eight
+# attempts span about four hours in production, then the chain ends and the cron takes over.
+OUTAGE_RETRIES = 8
+OUTAGE_BACKOFF = timedelta(seconds=30)
 
 
 class RolloutStopped(RuntimeError):
@@ -74,6 +81,7 @@ async def android_release(
     significant_reason: str | None = None,
     incident_id: str | None = None,
     emergency_reason: str | None = None,
+    outage_attempt: int = 0,
 ) -> dict[str, Any] | State:
     """Take one Android version through the procedure, one due step per run.
 
@@ -91,6 +99,7 @@ async def android_release(
         significant_reason: why a PR labelled significant is released as not significant (recorded).
         incident_id: an emergency hotfix for this active P1/P2 incident: bypasses the freeze only.
         emergency_reason: why the hotfix cannot wait for the freeze to end (needs incident_id, operator).
+        outage_attempt: set by the run itself: how many times this step met a Google Play outage.
     """
     policy = current_policy()
     review = policy_review(policy)
@@ -102,6 +111,8 @@ async def android_release(
          "emergency_reason": emergency_reason},
         policy,
     )
+    if outage_attempt < 0:
+        raise RequestError(f"outage_attempt: {outage_attempt} is negative (the runs set it; leave it 0)")
     app_policy = policy.android_app(request.app)
     bundle = str(checked_bundle(request.aab_path, app_policy)) if request.aab_path else None
     labels = None
@@ -115,12 +126,21 @@ async def android_release(
     emergency = await confirm_emergency(request, policy)
     async with concurrency(app_limit(request.app), occupy=1, strict=True,
                            timeout_seconds=SLOT_TIMEOUT_S, lease_duration=SLOT_LEASE_S):
-        result = await rollout_step(
-            request.app, policy, version_code=request.version_code, bundle_path=bundle,
-            version_name=request.version_name, notes=request.release_notes,
-            significant=significant_now, resume_reason=request.resume_reason,
-            operator=request.operator, emergency=emergency,
-        )
+        try:
+            result = await rollout_step(
+                request.app, policy, version_code=request.version_code, bundle_path=bundle,
+                version_name=request.version_name, notes=request.release_notes,
+                significant=significant_now, resume_reason=request.resume_reason,
+                operator=request.operator, emergency=emergency,
+            )
+        except Exception as error:  # noqa: BLE001 - only an outage is kept; the rest re-raised
+            if not is_play_outage(error):
+                raise
+            outage: Exception | None = error
+        else:
+            outage = None
+    if outage is not None:  # the slot is free again: the retry takes it anew
+        return await retry_after_outage(request, app_policy.review_check_interval, outage, outage_attempt)
     if emergency is not None:
         await emergency_audit(request, emergency, result)
     if result.decision.step is Step.SIGN_OFF:
@@ -157,6 +177,27 @@ async def hand_over(request: AndroidReleaseRequest, result: StepResult, signific
         _, name = await continue_at(when, why, params)
     except CannotContinue:
         get_run_logger().warning("no continuation (not run from a deployment): advance-rollouts will act when due")
+        return deferred(f"{why}; next step due {when.isoformat()} — left to advance-rollouts")
+    return deferred(f"{why}; continues as {name} at {when.isoformat()}")
+
+
+async def retry_after_outage(request: AndroidReleaseRequest, interval: timedelta, error: Exception,
+                             attempt: int) -> State:
+    """The step met a Google Play outage: nothing is known to have changed (a write's answer lost
+    is read back by the client), so the same run is retried later with the same parameters; it
+    re-reads Play first, so a change that did land is not made twice."""
+    if attempt >= OUTAGE_RETRIES:
+        raise RolloutStopped(f"{request.app}: Google Play still failing after {attempt} retries ({error}); "
+                             "advance-rollouts takes the rollout up when Play answers again")
+    delay = min(min(OUTAGE_BACKOFF, interval) * 2**attempt, interval * 4)
+    when = datetime.now(UTC) + delay
+    get_run_logger().warning("Google Play outage (%s): retry %d of %d at %s", error, attempt + 1,
+                             OUTAGE_RETRIES, when.isoformat())
+    why = f"Google Play outage: {error}; retry {attempt + 1} of {OUTAGE_RETRIES}"
+    params = {**request.model_dump(), "outage_attempt": attempt + 1}
+    try:
+        _, name = await continue_at(when, why, params)
+    except CannotContinue:
         return deferred(f"{why}; next step due {when.isoformat()} — left to advance-rollouts")
     return deferred(f"{why}; continues as {name} at {when.isoformat()}")
 

@@ -5,7 +5,7 @@
   relctl deployments refuse-unknown-parameters      (after every `prefect deploy`)
   relctl release workers --service S --sha SHA --pr N --version ENV=ID ... [--[no-]significant
                          [--significant-reason WHY]] [--ci-run-id ID (default $GITHUB_RUN_ID)]
-                         [--watch]
+                         [--watch] [--resume (replace a crashed/cancelled run under the key)]
   relctl freeze [--at INSTANT] [--json] [--sources calendar]
   relctl freeze --calendar [--from DATE] [--days N] [--sources calendar] [--json]
 """
@@ -61,7 +61,7 @@ def cmd_refuse_unknown_parameters(args: argparse.Namespace) -> int:
 
 
 def cmd_release_workers(args: argparse.Namespace) -> int:
-    from relctl.trigger import PrefectApi, workers_idempotency_key
+    from relctl.trigger import DeadRun, PrefectApi, start_release, workers_idempotency_key
 
     versions = dict(pair.split("=", 1) for pair in args.version)
     params = {"service": args.service, "git_sha": args.sha, "pr_number": args.pr,
@@ -77,8 +77,15 @@ def cmd_release_workers(args: argparse.Namespace) -> int:
     # GitHub Actions: a re-run of the job keeps GITHUB_RUN_ID and raises GITHUB_RUN_ATTEMPT
     run_id, attempt = os.environ.get("GITHUB_RUN_ID"), os.environ.get("GITHUB_RUN_ATTEMPT")
     key = workers_idempotency_key(params, f"{run_id}.{attempt}" if run_id and attempt else None)
-    run, created = api.create_flow_run(dep, params, idempotency_key=key)
-    print(json.dumps({"flow_run_id": run["id"], "name": run["name"], "created": created}))
+    try:
+        run, created, replaced = start_release(api, dep, params, key, resume=args.resume)
+    except DeadRun as dead:
+        print(f"relctl: {dead}", file=sys.stderr)
+        return 4
+    answer = {"flow_run_id": run["id"], "name": run["name"], "created": created}
+    if replaced:
+        answer["replaces"] = replaced
+    print(json.dumps(answer))
     if not args.watch:
         return 0
     final = api.wait_chain(run["id"], timeout_s=args.timeout)  # follows freeze continuations
@@ -139,6 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
                          help="why --no-significant overrides the PR's significant-change label")
     workers.add_argument("--deployment", default="standard")
     workers.add_argument("--watch", action="store_true")
+    workers.add_argument(
+        "--resume", action="store_true",
+        help="if the run under this key crashed or was cancelled, start its replacement "
+             "(default: exit 4 naming the dead run)",
+    )
     workers.add_argument("--timeout", type=float, default=3 * 3600)
     workers.set_defaults(func=cmd_release_workers)
     freeze = sub.add_parser("freeze", help="is production frozen? (and the calendar ahead)")

@@ -34,6 +34,10 @@ def workers_idempotency_key(params: Mapping[str, Any], ci_attempt: str | None = 
 
 
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "CRASHED"}
+# A run that died (process killed, server restart, cancelled) released nothing we can trust: it is
+# never handed back as the release. FAILED is the release's own answer (a gate said no) and stays.
+DEAD = frozenset({"CRASHED", "CANCELLED", "CANCELLING"})
+REPLACES_TAG = "replaces:"
 # Prefect's server answers 503 when SQLite is busy ("database is locked") and the request rolled
 # back; its own client retries these, and so do we (create_flow_run is idempotent by key).
 RETRY_STATUS = frozenset({429, 502, 503})
@@ -67,11 +71,14 @@ class PrefectApi:
         return str(answer.json()["id"])
 
     def create_flow_run(
-        self, deployment_id: str, parameters: dict[str, Any], idempotency_key: str | None = None
+        self, deployment_id: str, parameters: dict[str, Any], idempotency_key: str | None = None,
+        tags: list[str] | None = None,
     ) -> tuple[dict[str, Any], bool]:
         body: dict[str, Any] = {"parameters": parameters}
         if idempotency_key:
             body["idempotency_key"] = idempotency_key
+        if tags:
+            body["tags"] = tags
         answer = self._http.post(f"deployments/{deployment_id}/create_flow_run", json=body)
         if answer.status_code == 409:
             raise ValueError(f"parameters rejected by the deployment's schema: {answer.text}")
@@ -170,3 +177,40 @@ class PrefectApi:
         )
         answer.raise_for_status()
         return list(reversed(answer.json()))
+
+
+class DeadRun(RuntimeError):
+    def __init__(self, run: dict[str, Any]) -> None:
+        self.run = run
+        state = run["state"]
+        super().__init__(
+            f"the release under this key is run {run['name']} ({run['id']}), which is "
+            f"{state['type']}{': ' + state['message'] if state.get('message') else ''}; it released "
+            "nothing verified. Start its replacement with --resume (a new run with the same "
+            "parameters; it reads Cloudflare and the deployment records before changing anything)"
+        )
+
+
+def start_release(
+    api: PrefectApi, deployment_id: str, parameters: dict[str, Any], key: str, *, resume: bool
+) -> tuple[dict[str, Any], bool, str | None]:
+    """Create (or find, by idempotency key) the release's run; returns (run, created, the id of
+    the dead run it replaces or None). A dead run under the key — or a dead newest run of its
+    chain — is never returned: without `resume` it raises DeadRun (a cancel may have been a
+    person's decision, so resurrecting it is asked for explicitly); with `resume` the replacement
+    is a new run under `<key>~retry-<dead id>`, tagged `replaces:<dead id>`, so a retried
+    `--resume` finds the same replacement, and a replacement that died too is replaced in turn."""
+    replaced: str | None = None
+    for _ in range(20):
+        extra = {"tags": [f"{REPLACES_TAG}{replaced}"]} if replaced else {}
+        run, created = api.create_flow_run(deployment_id, parameters, idempotency_key=key, **extra)
+        if created:
+            return run, True, replaced
+        newest = api.follow(str(run["id"]))
+        if newest["state"]["type"] not in DEAD:
+            return run, False, replaced
+        if not resume:
+            raise DeadRun(newest)
+        replaced = str(newest["id"])
+        key = f"{key}~retry-{replaced}"
+    raise RuntimeError(f"twenty dead replacements under {key}; look at the runs before retrying")

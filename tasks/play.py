@@ -20,6 +20,7 @@ from clients import (
     LocalizedText,
     PlayPublisherClient,
     PlayReportingClient,
+    ProviderError,
     Release,
     ServiceAccountCredentials,
 )
@@ -29,11 +30,21 @@ from tasks.bundles import checked_bundle
 from tasks.providers import _transport
 from tasks.settings import ProviderSettings
 
-__all__ = ["ChangesInReviewError", "PlayState", "read_play", "read_vitals", "set_production_release",
+__all__ = ["ChangesInReviewError", "PlayState", "is_play_outage", "read_play", "read_vitals", "set_production_release",
            "upload_bundle"]
 
 PUBLISHER_SCOPE = "https://www.googleapis.com/auth/androidpublisher"
 REPORTING_SCOPE = "https://www.googleapis.com/auth/playdeveloperreporting"
+
+PLAY_PROVIDERS = frozenset({"google-play", "google-play-reporting", "google-oauth"})
+
+
+def is_play_outage(error: BaseException) -> bool:
+    """Google (Play, its reporting API, its token endpoint) failed to answer — 5xx, 429, a timeout
+    or a dropped connection, after the client's own retries: a later attempt may well succeed.
+    A 4xx (bad request, not found, a refused edit) is an answer, not an outage."""
+    return (isinstance(error, ProviderError) and error.provider in PLAY_PROVIDERS
+            and (error.status is None or error.status == 429 or error.status >= 500))
 
 
 def _credentials(scope: str) -> ServiceAccountCredentials:

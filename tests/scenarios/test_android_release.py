@@ -317,3 +317,107 @@ def test_internal_sign_off_suspends_for_a_typed_answer_then_promotes(
 
         wait_for(promoted, 90, poll=1.0)
     assert android.release_of(101)["userFraction"] == 0.05
+
+
+def test_play_outage_mid_rollout_retries_the_step_and_reaches_100_percent(android: Android) -> None:
+    """Play answers 503 to every commit for a while — longer than the client's own retries —
+    during the 20 % → 50 % advance: that run's step fails, it hands over to a retry of the same
+    step (not the end of the chain), and the rollout reaches 100 % with each stage set once."""
+    control = android.stack.control
+    android.ci_upload(101)
+    control.play_set_vitals(PACKAGE, 101, user_perceived_crash_rate=0.003, distinct_users=4000)
+    ci_requests = len(control.requests("googleplay"))
+    outage: list[str] = []
+
+    def outage_at_20(_: int) -> None:
+        release = android.release_of(101)
+        if not outage and release and release.get("userFraction") == 0.2:
+            # more failed commits than the client's attempts: the first run cannot ride it out
+            outage.append(control.add_fault("googleplay", "status", status=503, method="POST",
+                                            path_contains=":commit", count=8))
+
+    states = drive({"app": "wallet", "version_code": 101, "significant": False}, between=outage_at_20)
+    assert outage, "the rollout never reached 20 %"
+    assert states[-1].is_completed() and not is_deferred(states[-1]), states[-1].message
+    assert "100 %" in (states[-1].message or "")
+    hit = [s for s in states if "Google Play outage" in (s.message or "")]
+    assert hit and all(is_deferred(s) for s in hit), [s.message for s in states]
+    assert "HTTP 503" in (hit[0].message or "") and "retry 1 of" in (hit[0].message or "")
+    ours = control.requests("googleplay")[ci_requests:]
+    committed = [r for r in ours if r["path"].endswith(":commit") and r["status"] < 300]
+    failed = [r for r in ours if r["path"].endswith(":commit") and r["status"] == 503]
+    assert len(failed) == 8
+    # promote 5 %, then 20 %, 50 %, 100 %: one commit each — none twice, none skipped
+    assert len(committed) == 4, [(r["path"], r["status"]) for r in ours if ":commit" in r["path"]]
+    sent = fractions_set(android)
+    assert [f for i, f in enumerate(sent) if i == 0 or sent[i - 1] != f] == [
+        "inProgress:0.05", "inProgress:0.2", "inProgress:0.5", "completed:"]
+    assert android.release_of(101)["status"] == "completed"
+
+
+def test_served_release_rides_out_a_play_outage_through_its_retry_continuation(android: Android) -> None:
+    """Through the real deployment and a worker, nobody driving: the run whose advance meets the
+    outage schedules its own retry; that continuation (after the outage) advances, and the chain
+    goes on by itself to 100 %."""
+    import os
+
+    from tests.scenarios.worker import served_deployments, wait_for
+
+    control = android.stack.control
+    android.ci_upload(101)
+    control.play_set_vitals(PACKAGE, 101, distinct_users=4000)
+    keys = [k for k in os.environ if k.startswith(("RELORCH_", "GOOGLE_")) or k.endswith("_TOKEN")]
+    with served_deployments({k: os.environ[k] for k in keys}) as api:
+        deployment = api.deployment_id("android-release", "standard")
+        run, _ = api.create_flow_run(deployment, {"app": "wallet", "version_code": 101, "significant": False})
+
+        def at_20() -> bool:
+            release = android.release_of(101)
+            return bool(release and release.get("userFraction") == 0.2)
+
+        wait_for(at_20, 120, poll=0.2)  # the 20 % soak (2 s) is long enough to start the outage in
+        control.add_fault("googleplay", "status", status=503, method="POST", path_contains=":commit", count=8)
+        final = api.wait_chain(run["id"], timeout_s=150)
+        assert final["state"]["type"] == "COMPLETED" and final["state"]["name"] != "Deferred", final["state"]
+        chain, current = [], api.flow_run(run["id"])
+        while True:
+            chain.append(current)
+            nxt = api.runs_tagged(f"continues:{current['id']}")
+            if not nxt:
+                break
+            current = nxt[-1]
+        hit = [r for r in chain if "Google Play outage" in (r["state"].get("message") or "")]
+        assert hit and hit[0]["state"]["name"] == "Deferred", [r["state"] for r in chain]
+        after = chain[chain.index(hit[0]) + 1]
+        assert after["parameters"].get("outage_attempt") == 1
+    assert fractions_set(android)[-1] == "completed:"
+    sent = fractions_set(android)
+    assert [f for i, f in enumerate(sent) if i == 0 or sent[i - 1] != f] == [
+        "inProgress:0.05", "inProgress:0.2", "inProgress:0.5", "completed:"]
+    commits = [r for r in control.requests("googleplay") if r["path"].endswith(":commit") and r["status"] < 300]
+    assert len(commits) == 1 + 4  # CI's upload, then promote and three advances: each once
+
+
+def test_play_outage_retries_are_bounded_and_an_error_answer_still_ends_the_run(android: Android) -> None:
+    from flows.android_release import OUTAGE_RETRIES
+
+    control = android.stack.control
+    android.ci_upload(101)
+    control.play_set_vitals(PACKAGE, 101, distinct_users=4000)
+    params: dict[str, Any] = {"app": "wallet", "version_code": 101, "significant": False}
+    refused = run_android(**params, outage_attempt=-1)
+    assert refused.is_failed() and "outage_attempt" in (refused.message or "")
+    soak = run_android(**params)
+    assert is_deferred(soak) and "internal testing" in (soak.message or ""), soak.message
+    time.sleep(1.1)  # promotion is due
+    control.add_fault("googleplay", "status", status=503, method="POST", path_contains=":commit", count=8)
+    last = run_android(**params, outage_attempt=OUTAGE_RETRIES)
+    assert last.is_failed(), last.message
+    assert f"still failing after {OUTAGE_RETRIES} retries" in (last.message or "")
+    control.clear_faults()
+    # a request Play refuses is an answer: the chain ends, no retry is scheduled
+    control.add_fault("googleplay", "status", status=400, method="POST", path_contains=":commit", count=1)
+    bad = run_android(**params)
+    assert bad.is_failed() and "outage" not in (bad.message or ""), bad.message
+    control.clear_faults()
+    assert android.release_of(101) is None  # nothing was promoted by any of them

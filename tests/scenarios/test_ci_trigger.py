@@ -67,3 +67,56 @@ def test_a_rerun_with_another_version_id_is_a_new_run(
     assert trigger(deployment, capsys)["flow_run_id"] == attempt1["flow_run_id"]
     monkeypatch.setenv("GITHUB_RUN_ATTEMPT", "2")
     assert trigger(deployment, capsys)["flow_run_id"] != attempt1["flow_run_id"]
+
+
+def _force_state(run_id: str, state_type: str) -> None:
+    import httpx
+    from prefect.settings import PREFECT_API_URL
+
+    answer = httpx.post(f"{PREFECT_API_URL.value()}/flow_runs/{run_id}/set_state",
+                        json={"state": {"type": state_type, "message": "process killed"},
+                              "force": True}, timeout=30)
+    answer.raise_for_status()
+    assert answer.json()["status"] == "ACCEPT", answer.text
+
+
+@pytest.mark.parametrize("death", ["CRASHED", "CANCELLED"])
+def test_a_dead_run_under_the_key_is_never_handed_back_as_the_release(
+    deployment: str, capsys: pytest.CaptureFixture[str], death: str
+) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    from relctl.cli import main
+    from relctl.trigger import PrefectApi
+
+    pr = 50 + ["CRASHED", "CANCELLED"].index(death)  # the key is per flow, across deployments
+    first = trigger(deployment, capsys, pr=pr)
+    _force_state(first["flow_run_id"], death)
+    args = ["release", "workers", "--service", "edge-router", "--sha", "a" * 40, "--pr", str(pr),
+            "--deployment", deployment, "--version", "production=" + "1" * 8 + "-1111-4111-8111-" + "1" * 12]
+    # the same trigger again: refused, naming the dead run and the way out — not `created: false`
+    assert main(args) == 4
+    out = capsys.readouterr()
+    assert first["flow_run_id"] in out.err and "--resume" in out.err and death in out.err
+    assert "flow_run_id" not in out.out
+    # --resume: a new run, same parameters, tagged with the run it replaces
+    assert main([*args, "--resume"]) == 0
+    resumed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert resumed["created"] and resumed["replaces"] == first["flow_run_id"]
+    assert resumed["flow_run_id"] != first["flow_run_id"]
+    api = PrefectApi(str(PREFECT_API_URL.value()))
+    try:
+        new, old = api.flow_run(resumed["flow_run_id"]), api.flow_run(first["flow_run_id"])
+        assert new["parameters"] == old["parameters"]
+        assert f"replaces:{first['flow_run_id']}" in new["tags"]
+        # a retried --resume finds the same replacement, not a third run
+        assert main([*args, "--resume"]) == 0
+        again = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert again["flow_run_id"] == resumed["flow_run_id"] and not again["created"]
+        # ...and once the replacement dies too, it is replaced in turn
+        _force_state(resumed["flow_run_id"], death)
+        assert main([*args, "--resume"]) == 0
+        third = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert third["created"] and third["replaces"] == resumed["flow_run_id"]
+    finally:
+        api.close()
