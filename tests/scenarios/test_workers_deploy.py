@@ -489,7 +489,8 @@ def test_an_error_spike_late_in_the_watch_is_caught_at_the_next_check(
     spiker.start()
     state = run_release(release.parameters)
     spiker.join()
-    assert state.is_failed(), state.message
+    newest = stack.deployments("edge-router")[0]["created_on"]  # the deploy, unless rolled back
+    assert state.is_failed(), f"not caught: newest deployment {newest}, spiked at {spiked}"
     message = state.message or ""
     assert "error-rate" in message and "in the last 1 s" in message and "rolled back" in message
     assert stack.live_version("edge-router") == release.previous_versions["production"]
