@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from prefect import flow
-from prefect.concurrency.asyncio import concurrency
 from prefect.flow_runs import suspend_flow_run
 from prefect.logging import get_run_logger
 from prefect.states import Completed, State
@@ -40,6 +39,7 @@ from tasks.evidence import artifact_key, gate_markdown, policy_review, publish
 from tasks.limits import app_limit
 from tasks.pull_labels import pull_labels
 from tasks.settings import current_policy
+from tasks.slots import hold_slot
 from tasks.timeline import load_timeline, save_timeline
 
 SLOT_TIMEOUT_S = 900
@@ -113,8 +113,7 @@ async def android_release(
         request, labels, policy.checklist.labels.significant)
     get_run_logger().info("significant: %s (%s)", significant_now, significant_why)
     emergency = await confirm_emergency(request, policy)
-    async with concurrency(app_limit(request.app), occupy=1, strict=True,
-                           timeout_seconds=SLOT_TIMEOUT_S, lease_duration=SLOT_LEASE_S):
+    async with hold_slot(app_limit(request.app), policy.slots.wait, policy):
         result = await rollout_step(
             request.app, policy, version_code=request.version_code, bundle_path=bundle,
             version_name=request.version_name, notes=request.release_notes,

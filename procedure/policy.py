@@ -300,7 +300,7 @@ class SlotRules(_Model):
         timedelta(seconds=10), description="how often a waiter looks again and a holder beats"
     )
     stale: Duration = Field(
-        timedelta(minutes=2), description="a holder silent this long is dead: its slot is freed"
+        timedelta(minutes=1), description="a holder silent this long is dead: its slot is freed"
     )
 
     @model_validator(mode="after")

@@ -30,7 +30,7 @@ from prefect.states import Running
 from procedure.policy import Policy
 from tasks.evidence import publish
 
-LEASE_S = 300.0  # renewed every `slots.poll`; Prefect's floor is 60 s
+LEASE_S = 60.0  # Prefect's floor, renewed every `slots.poll`: a killed holder's lease lapses in a minute
 
 
 class SlotBusy(TimeoutError):
