@@ -81,6 +81,14 @@ def logs_of(state: State[Any]) -> list[str]:
     return asyncio.run(read())
 
 
+def states_of(state: State[Any]) -> list[State[Any]]:
+    async def read() -> list[State[Any]]:
+        async with get_client() as client:
+            return await client.read_flow_run_states(state.state_details.flow_run_id)  # type: ignore[arg-type]
+
+    return asyncio.run(read())
+
+
 def freed_artifacts() -> list[str]:
     async def read() -> list[str]:
         async with get_client() as client:
@@ -124,6 +132,8 @@ def test_a_run_waiting_behind_a_live_holder_names_it_and_fails_after_the_policy_
     waiting = [line for line in logs_of(state) if line.startswith(f"waiting for {LIMIT}")]
     assert waiting and f"held by run {holder_name}" in waiting[0] and "Running" in waiting[0]
     assert not freed_artifacts()  # a live holder's slot is never taken from it
+    said = [s.message or "" for s in states_of(state)]  # …and said it where the UI shows it
+    assert any(m.startswith(f"waiting for {LIMIT}: held by run {holder_name}") for m in said)
 
 
 def test_a_live_holder_keeps_its_slot_across_a_server_restart_and_frees_it_at_the_end(
