@@ -10,10 +10,9 @@ refreshes one table artifact of every active rollout.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from prefect import flow
-from prefect.concurrency.asyncio import concurrency
 from prefect.logging import get_run_logger
 
 from flows.android_steps import StepResult, rollout_step
@@ -22,9 +21,10 @@ from tasks.evidence import policy_review, publish_table
 from tasks.limits import app_limit
 from tasks.play import read_play
 from tasks.settings import current_policy
+from tasks.slots import hold_slot
 from tasks.timeline import load_timeline
 
-SLOT_WAIT_S = 30  # an app busy with its own run is being looked after: next tick
+SLOT_WAIT = timedelta(seconds=30)  # an app busy with its own run is being looked after: next tick
 
 
 def _row(app: str, result: StepResult) -> dict[str, object]:
@@ -50,7 +50,7 @@ async def advance_rollouts() -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for name, app in policy.android_apps.items():
         try:
-            async with concurrency(app_limit(name), occupy=1, strict=True, timeout_seconds=SLOT_WAIT_S):
+            async with hold_slot(app_limit(name), min(SLOT_WAIT, policy.slots.wait), policy):
                 state = await read_play(app)
                 codes = [max(r.version_codes) for r in state.in_flight()]
                 # …and versions our runs put through internal testing that are waiting to be

@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prefect import flow
-from prefect.concurrency.asyncio import concurrency
 from prefect.flow_runs import suspend_flow_run
 from prefect.logging import get_run_logger
 from prefect.states import Completed, State
@@ -41,12 +40,9 @@ from tasks.limits import app_limit
 from tasks.play import is_play_outage
 from tasks.pull_labels import pull_labels
 from tasks.settings import current_policy
+from tasks.slots import hold_slot
 from tasks.timeline import load_timeline, save_timeline
 
-SLOT_TIMEOUT_S = 900
-# A worker killed while holding an app's slot frees it when its lease lapses: Prefect's shortest
-# lease (60 s), renewed while the run lives, so a crash blocks the app for about a minute.
-SLOT_LEASE_S = 60
 # A Play outage (5xx, timeouts) outlasting the client's own retries does not end the chain: the
 # run schedules a retry of the same step. Backoff from 30 s (or the app's review check interval
 # if shorter: the sandbox profile's seconds) doubling up to four review check intervals; eight
@@ -124,8 +120,7 @@ async def android_release(
         request, labels, policy.checklist.labels.significant)
     get_run_logger().info("significant: %s (%s)", significant_now, significant_why)
     emergency = await confirm_emergency(request, policy)
-    async with concurrency(app_limit(request.app), occupy=1, strict=True,
-                           timeout_seconds=SLOT_TIMEOUT_S, lease_duration=SLOT_LEASE_S):
+    async with hold_slot(app_limit(request.app), policy.slots.wait, policy):
         try:
             result = await rollout_step(
                 request.app, policy, version_code=request.version_code, bundle_path=bundle,

@@ -13,7 +13,6 @@ leaves an audit artifact: who, why, which incident, which version, which gates w
 from __future__ import annotations
 
 from prefect import flow
-from prefect.concurrency.asyncio import concurrency
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 
@@ -32,9 +31,9 @@ from tasks.emergency import read_ci_status, read_incident, wrangler_deploy
 from tasks.evidence import artifact_key, gate_markdown, policy_review, publish, table
 from tasks.limits import release_limit
 from tasks.settings import current_policy
+from tasks.slots import SlotBusy, hold_slot
 
 BYPASSED = "freeze gate, pre-deploy checklist"
-SLOT_WAIT_S = 60  # during a P1 nobody waits behind a 2-hour watch: say who holds the service
 
 
 @flow(name="workers-emergency-deploy", log_prints=True)
@@ -107,8 +106,7 @@ async def emergency_release(
     script = svc.environments["production"].script
     acquired = False
     try:
-        slot = concurrency(release_limit(request.service), occupy=1, strict=True,
-                           timeout_seconds=SLOT_WAIT_S)
+        slot = hold_slot(release_limit(request.service), policy.slots.emergency_wait, policy)
         async with slot:
             acquired = True
             before = await read_live(request.service, "production", policy)
@@ -137,11 +135,12 @@ async def emergency_release(
             failure = await verify_or_roll_back(
                 request.service, deployed, policy.emergency.monitor_window, policy, steps
             )
-    except TimeoutError:
+    except TimeoutError as busy:
         if acquired:
             raise
+        holder = f" ({busy.holder})" if isinstance(busy, SlotBusy) else ""
         raise EmergencyRefused(
-            f"another release of {request.service} holds its slot; cancel it first"
+            f"another release of {request.service} holds its slot{holder}; cancel it first"
         ) from None
     if failure:
         audit["verification"] = failure

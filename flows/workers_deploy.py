@@ -14,7 +14,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from prefect import flow
-from prefect.concurrency.asyncio import concurrency
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 from prefect.states import Completed, State
@@ -36,8 +35,7 @@ from tasks.freeze import Frozen, describe, freeze_gate
 from tasks.limits import release_limit
 from tasks.record import finish_deployment_record, start_deployment_record
 from tasks.settings import current_policy
-
-SLOT_TIMEOUT_S = 3 * 3600  # a queued release waits behind a 2-hour watch, not forever
+from tasks.slots import hold_slot
 
 
 class GateFailed(RuntimeError):
@@ -121,9 +119,7 @@ async def workers_deploy(
     # One release per service at a time — sandbox and production are shared by every release of
     # the service. Taken first: a release queued behind another's 2-hour watch checks its PR
     # when its turn comes, not hours before.
-    async with concurrency(
-        release_limit(request.service), occupy=1, strict=True, timeout_seconds=SLOT_TIMEOUT_S
-    ):
+    async with hold_slot(release_limit(request.service), policy.slots.wait, policy):
         try:
             deferred_because = await standard_release(request, policy, steps)
             outcome = "deferred" if deferred_because else "released"

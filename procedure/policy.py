@@ -285,6 +285,31 @@ class AndroidApp(_Model):
         return self.internal_soak_significant if significant else self.internal_soak_standard
 
 
+class SlotRules(_Model):
+    """One production change per service or app at a time. A slot's holder beats while it lives;
+    a slot whose holder ended or stopped beating is freed (a server restart loses SQLite's
+    leases but keeps the count)."""
+
+    wait: Duration = Field(
+        timedelta(minutes=30), description="a release waits this long for a busy slot, then fails"
+    )
+    emergency_wait: Duration = Field(
+        timedelta(minutes=1), description="during a P1 nobody waits behind a watch: say who holds it"
+    )
+    poll: Interval = Field(
+        timedelta(seconds=10), description="how often a waiter looks again and a holder beats"
+    )
+    stale: Duration = Field(
+        timedelta(minutes=1), description="a holder silent this long is dead: its slot is freed"
+    )
+
+    @model_validator(mode="after")
+    def _beats_fit(self) -> SlotRules:
+        if self.stale <= self.poll * 2:
+            raise ValueError("slots.stale must be more than twice slots.poll (a holder beats every poll)")
+        return self
+
+
 class Policy(_Model):
     version: Literal[1] = 1
     metadata: PolicyMetadata
@@ -293,6 +318,7 @@ class Policy(_Model):
     freeze: FreezePolicy = FreezePolicy()
     sources: FreezeSources = FreezeSources()
     emergency: EmergencyRules = EmergencyRules()
+    slots: SlotRules = SlotRules()
     services: dict[str, WorkerService] = Field(min_length=1)
     android_apps: dict[str, AndroidApp] = Field(default_factory=dict)
 

@@ -31,6 +31,7 @@ def test_sandbox_profile_shrinks_durations_and_points_at_the_sandbox(monkeypatch
     monkeypatch.setenv("RELORCH_SANDBOX_URL", "http://127.0.0.1:9999")
     policy = load_policy(POLICY, "sandbox")
     assert policy.monitor.standard == timedelta(seconds=6)
+    assert policy.slots.wait == timedelta(seconds=60) and load_policy(POLICY).slots.wait == timedelta(minutes=30)
     assert policy.service("verifier").environments["production"].url == (
         "http://127.0.0.1:9999/workers/verifier-production"
     )
@@ -63,6 +64,8 @@ def test_unknown_profile_is_named() -> None:
         (lambda d: d["metadata"].pop("owner"), "metadata.owner: Field required"),
         (lambda d: d["services"]["verifier"]["environments"].pop("production"), "environments must include production"),
         (lambda d: d["services"].update({"Bad Name": copy.deepcopy(d["services"]["verifier"])}), "'Bad Name' must be lowercase"),
+        (lambda d: d["slots"].update(poll="1m", stale="1m"), "slots.stale must be more than twice slots.poll"),
+        (lambda d: d["slots"].update(wait="forever"), "slots.wait"),
     ],
 )
 def test_bad_policy_names_file_key_and_expectation(tmp_path: Path, mutate, expected: str) -> None:
