@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from relctl.trigger import _RetryingTransport
 from scripts.team_shape import TeamBackend
 from tests.scenarios.real_server import RealServer, real_server
 from tests.scenarios.team_backend import private_team_backend
@@ -40,7 +41,9 @@ class AcrossRestart:
 
 
 def _api(server: RealServer) -> httpx.Client:
-    return httpx.Client(base_url=server.url, timeout=10)
+    # SQLite answers 503 ("database is locked", rolled back) under a loaded machine: retried, as
+    # Prefect's own client does
+    return httpx.Client(base_url=server.url, timeout=10, transport=_RetryingTransport())
 
 
 def active_slots(server: RealServer, name: str) -> int:
