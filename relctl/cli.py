@@ -6,7 +6,7 @@
   relctl release workers --service S --sha SHA --pr N --version ENV=ID ... [--[no-]significant
                          [--significant-reason WHY]] [--ci-run-id ID (default $GITHUB_RUN_ID)]
                          [--watch] [--resume (replace a crashed/cancelled run under the key)]
-  relctl freeze [--at INSTANT] [--json] [--sources calendar]
+  relctl freeze [--at INSTANT] [--json] [--sources calendar]   (exit 0 clear, 1 frozen, 2 bad input)
   relctl freeze --calendar [--from DATE] [--days N] [--sources calendar] [--json]
 """
 

@@ -76,4 +76,5 @@ def run(args: argparse.Namespace, policy: Policy) -> int:
         print(json.dumps(data, indent=2))
     else:
         print_verdict(data)
-    return 0
+    # exit 1 when frozen, so a shell step can gate on it: `relctl freeze && deploy`
+    return 1 if data["frozen"] else 0

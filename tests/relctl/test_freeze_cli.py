@@ -22,6 +22,7 @@ def test_verdict_json_at_the_sydney_edge_of_christmas() -> None:
     before = relctl("freeze", "--sources", "calendar", "--json", "--at", "2026-12-24T12:59:59Z")
     after = relctl("freeze", "--sources", "calendar", "--json", "--at", "2026-12-24T13:00:00Z")
     assert before.returncode == 0, before.stderr
+    assert after.returncode == 1, after.stderr  # frozen: a shell step can gate on it
     quiet, frozen = json.loads(before.stdout), json.loads(after.stdout)
     assert set(frozen) == {"at", "frozen", "reasons", "next_allowed"}
     assert quiet["frozen"] is False and quiet["reasons"] == []
@@ -51,8 +52,16 @@ def test_bad_instant_is_a_clear_error() -> None:
 
 def test_kings_birthday_nsw_is_frozen_by_default() -> None:
     result = relctl("freeze", "--at", "2026-06-08T01:00:00Z", "--sources", "calendar", "--json")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr
     verdict = json.loads(result.stdout)
     assert verdict["frozen"] is True
     assert [r["name"] for r in verdict["reasons"]] == ["King's Birthday (NSW)"]
     assert verdict["next_allowed"].startswith("2026-06-09T00:00:00+10:00")
+
+
+def test_frozen_exits_1_and_clear_exits_0_in_the_text_form() -> None:
+    frozen = relctl("freeze", "--sources", "calendar", "--at", "2026-12-25T01:00:00Z")
+    clear = relctl("freeze", "--sources", "calendar", "--at", "2026-12-23T01:00:00Z")
+    assert (frozen.returncode, clear.returncode) == (1, 0), frozen.stderr + clear.stderr
+    assert "FROZEN" in frozen.stdout and "Christmas Day" in frozen.stdout
+    assert "not frozen" in clear.stdout
