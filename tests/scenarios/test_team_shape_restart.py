@@ -94,3 +94,42 @@ def test_server_restart_in_the_middle_of_a_workers_release_ends_it_right_without
     assert state.timestamp >= restarted_at  # it spanned the restart: ended on the new server
     assert stack.live_version("edge-router") == release.parameters["version_ids"]["production"]
     assert active_slots(server, limit) == 0  # its slot came back: nothing leaked
+
+
+def test_server_restart_during_an_android_soak_keeps_the_chain_going(
+        team: tuple[Stack, RealServer], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A significant release waits out internal testing in a scheduled continuation (a flow run
+    in PostgreSQL); the server restarts during that wait; the continuation still fires and the
+    chain goes on to production."""
+    import json
+    import os
+
+    from tests.scenarios.conftest import PACKAGE, PREVIOUS_CODE, Android
+    from tests.scenarios.worker import served_deployments, wait_for
+
+    stack, server = team
+    control = stack.control
+    monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_JSON", json.dumps(control.play_service_account()))
+    monkeypatch.setenv("RELORCH_PLAY_API_URL", f"{stack.url}/google/androidpublisher/v3")
+    monkeypatch.setenv("RELORCH_PLAY_UPLOAD_URL", f"{stack.url}/google/upload/androidpublisher/v3")
+    monkeypatch.setenv("RELORCH_PLAY_REPORTING_URL", f"{stack.url}/google/playdeveloperreporting/v1beta1")
+    control.play_app(PACKAGE, review_seconds=1.0, production_version_code=PREVIOUS_CODE,
+                     production_release_name="1.4.0")
+    control.play_set_vitals(PACKAGE, PREVIOUS_CODE, user_perceived_crash_rate=0.003,
+                            user_perceived_anr_rate=0.001, distinct_users=90000)
+    android = Android(stack)
+    android.ci_upload(101)
+    control.play_set_vitals(PACKAGE, 101, distinct_users=4000)
+    keys = [k for k in os.environ if k.startswith(("RELORCH_", "GOOGLE_")) or k.endswith("_TOKEN")]
+    with served_deployments({k: os.environ[k] for k in keys}) as api:
+        deployment = api.deployment_id("android-release", "standard")
+        run, _ = api.create_flow_run(deployment, {"app": "wallet", "version_code": 101, "significant": True})
+        # the first run ends Deferred in internal testing; its continuation is scheduled
+        continuation = wait_for(lambda: api.runs_tagged(f"continues:{run['id']}"), 60)
+        assert android.release_of(101) is None  # still in internal testing: not in production
+        server.restart()
+        final = api.wait_chain(run["id"], timeout_s=120)
+        assert final["state"]["type"] == "COMPLETED" and final["state"]["name"] != "Deferred", final["state"]
+        assert continuation[0]["parameters"]["version_code"] == 101
+    release = android.release_of(101)
+    assert release is not None and release["status"] == "completed", release
