@@ -1,0 +1,135 @@
+"""Issue 8 on the team shape (`make run-pg`: PostgreSQL + prefect-redis): a Workers release whose
+server is restarted in the middle of it ends right and leaks no slot (the lease lives in Redis,
+so the release's renewals and its final release find it after the restart)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from procedure.policy import load_policy
+from sandbox.control import SandboxControl
+from sandbox.server import RunningSandbox
+from tasks.limits import release_limit
+from tests.scenarios.conftest import CLOUDFLARE_TOKEN, GITHUB_TOKEN, PAGERDUTY_TOKEN, TOKENS, Stack
+from tests.scenarios.real_server import RealServer, real_server
+from tests.scenarios.team_backend import private_team_backend
+from tests.scenarios.test_team_shape_leases import active_slots
+
+pytestmark = [pytest.mark.scenario]
+
+
+@pytest.fixture
+def team(tmp_path: Path, sandbox_server: RunningSandbox, policy_file: Path,
+         monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Stack, RealServer]]:
+    """The conftest `stack`, but on a real team-shape server of this test's own."""
+    from relctl.localstack import seed_document
+    from tasks.limits import ensure_limits
+
+    url = sandbox_server.url
+    for key, value in {
+        "RELORCH_POLICY": str(policy_file), "RELORCH_PROFILE": "sandbox",
+        "RELORCH_SANDBOX_URL": url, "RELORCH_GITHUB_API_URL": f"{url}/github",
+        "RELORCH_CLOUDFLARE_API_URL": f"{url}/cloudflare/client/v4",
+        "GITHUB_TOKEN": GITHUB_TOKEN, "CLOUDFLARE_API_TOKEN": CLOUDFLARE_TOKEN,
+        "PAGERDUTY_API_TOKEN": PAGERDUTY_TOKEN,
+    }.items():
+        monkeypatch.setenv(key, value)
+    with private_team_backend() as backend, \
+            real_server(tmp_path / "prefect", backend.server_settings()) as server:
+        policy = load_policy(policy_file, "sandbox")
+        control = SandboxControl(url)
+        control.reset()
+        control.seed({**seed_document(policy), "tokens": TOKENS})
+        for svc in policy.services.values():
+            for env in svc.environments.values():
+                control.worker_traffic(env.script, 400.0)
+        asyncio.run(ensure_limits(policy))
+        yield Stack(control, policy, url), server
+        control.clear_faults()
+
+
+def _production_deployed(stack: Stack, service: str) -> bool:
+    script = stack.script(service)
+    return any(r["method"] == "POST" and r["path"].endswith(f"/scripts/{script}/deployments")
+               for r in stack.control.requests("cloudflare"))
+
+
+def test_server_restart_in_the_middle_of_a_workers_release_ends_it_right_without_a_leaked_slot(
+        team: tuple[Stack, RealServer]) -> None:
+    from flows.workers_deploy import workers_deploy
+
+    stack, server = team
+    release = stack.prepare("edge-router")
+    limit = release_limit("edge-router")
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        outcome["state"] = asyncio.run(workers_deploy(**release.parameters, return_state=True))  # type: ignore[call-overload,arg-type]
+
+    # the thread keeps this context: the Prefect settings point at the team-shape server
+    runner = threading.Thread(target=contextvars.copy_context().run, args=(run,), daemon=True)
+    runner.start()
+    # in the middle: production is deployed, the post-deploy watch is running, the slot is held
+    deadline = time.monotonic() + 30
+    while not _production_deployed(stack, "edge-router"):
+        assert runner.is_alive() and time.monotonic() < deadline, outcome
+        time.sleep(0.2)
+    assert active_slots(server, limit) == 1
+    restarted_at = datetime.now(UTC)
+    server.restart()
+    runner.join(timeout=90)
+    assert not runner.is_alive(), "the release never ended after the restart"
+
+    state = outcome["state"]
+    assert state.is_completed(), state.message
+    assert state.timestamp >= restarted_at  # it spanned the restart: ended on the new server
+    assert stack.live_version("edge-router") == release.parameters["version_ids"]["production"]
+    assert active_slots(server, limit) == 0  # its slot came back: nothing leaked
+
+
+def test_server_restart_during_an_android_soak_keeps_the_chain_going(
+        team: tuple[Stack, RealServer], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A significant release waits out internal testing in a scheduled continuation (a flow run
+    in PostgreSQL); the server restarts during that wait; the continuation still fires and the
+    chain goes on to production."""
+    import json
+    import os
+
+    from tests.scenarios.conftest import PACKAGE, PREVIOUS_CODE, Android
+    from tests.scenarios.worker import served_deployments, wait_for
+
+    stack, server = team
+    control = stack.control
+    monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_JSON", json.dumps(control.play_service_account()))
+    monkeypatch.setenv("RELORCH_PLAY_API_URL", f"{stack.url}/google/androidpublisher/v3")
+    monkeypatch.setenv("RELORCH_PLAY_UPLOAD_URL", f"{stack.url}/google/upload/androidpublisher/v3")
+    monkeypatch.setenv("RELORCH_PLAY_REPORTING_URL", f"{stack.url}/google/playdeveloperreporting/v1beta1")
+    control.play_app(PACKAGE, review_seconds=1.0, production_version_code=PREVIOUS_CODE,
+                     production_release_name="1.4.0")
+    control.play_set_vitals(PACKAGE, PREVIOUS_CODE, user_perceived_crash_rate=0.003,
+                            user_perceived_anr_rate=0.001, distinct_users=90000)
+    android = Android(stack)
+    android.ci_upload(101)
+    control.play_set_vitals(PACKAGE, 101, distinct_users=4000)
+    keys = [k for k in os.environ if k.startswith(("RELORCH_", "GOOGLE_")) or k.endswith("_TOKEN")]
+    with served_deployments({k: os.environ[k] for k in keys}) as api:
+        deployment = api.deployment_id("android-release", "standard")
+        run, _ = api.create_flow_run(deployment, {"app": "wallet", "version_code": 101, "significant": True})
+        # the first run ends Deferred in internal testing; its continuation is scheduled
+        continuation = wait_for(lambda: api.runs_tagged(f"continues:{run['id']}"), 60)
+        assert android.release_of(101) is None  # still in internal testing: not in production
+        server.restart()
+        final = api.wait_chain(run["id"], timeout_s=120)
+        assert final["state"]["type"] == "COMPLETED" and final["state"]["name"] != "Deferred", final["state"]
+        assert continuation[0]["parameters"]["version_code"] == 101
+    release = android.release_of(101)
+    assert release is not None and release["status"] == "completed", release
