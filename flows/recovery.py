@@ -54,8 +54,10 @@ async def finish_unverified(
                                            "verified (recovered after its run ended)", policy)
             lines.append(f"record {item.record_id}: recovered, verified")
         else:
+            # GitHub keeps 140 characters: the outcome first, the verdict's detail after
+            outcome = "rolled back" if "rolled back" in failure else "not verified"
             await finish_deployment_record(service, "production", item.record_id, "failure",
-                                           f"recovered: {failure}", policy)
+                                           f"recovered, {outcome}: {failure}", policy)
             lines.append(f"record {item.record_id}: recovered, {failure}")
         steps.append(("window", "ended" if gap.total_seconds() >= 0 else "resumed",
                       f"deadline {item.deadline.isoformat()} (live since {live.live_since.isoformat()})"))
