@@ -384,6 +384,27 @@ class GitHubClient(TokenClient):
             ]
         return max(found, key=lambda d: d.id) if found else None
 
+    async def list_deployments(
+        self, repo: str, environment: str, task: str = "deploy"
+    ) -> list[GitHubDeployment]:
+        """The environment's deployments for `task`, newest first (the first page: the newest 100)."""
+        op = "list_deployments"
+        params: dict[str, str | int] = {"environment": environment, "task": task, "per_page": _PER_PAGE}
+        response = await self._call(op, "GET", self._repo_url(repo, "deployments"), params=params)
+        with self._parsing(op):
+            found = [_deployment(item) for item in response.json()
+                     if item["environment"] == environment and item["task"] == task]
+        return sorted(found, key=lambda d: d.id, reverse=True)
+
+    async def latest_deployment_status(self, repo: str, deployment_id: int) -> DeploymentStatus | None:
+        """The deployment's newest status, or None when it has none."""
+        op = "latest_deployment_status"
+        url = self._repo_url(repo, "deployments", deployment_id, "statuses")
+        response = await self._call(op, "GET", url, params={"per_page": _PER_PAGE})
+        with self._parsing(op):
+            statuses = [_status(item) for item in response.json()]
+        return max(statuses, key=lambda s: s.id, default=None)
+
     async def create_deployment(
         self,
         repo: str,

@@ -16,6 +16,7 @@ from prefect import flow
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 
+from flows.recovery import finish_unverified
 from flows.verification import verify_or_roll_back
 from procedure.emergency import (
     EmergencyRefused,
@@ -109,6 +110,12 @@ async def emergency_release(
         slot = hold_slot(release_limit(request.service), policy.slots.emergency_wait, policy)
         async with slot:
             acquired = True
+            # an unfinished watch of someone else's release does not hold up the fix: its record
+            # is closed as superseded by this emergency (the emergency's own watch follows)
+            for line in await finish_unverified(
+                request.service, policy, supersede=f"emergency {request.incident_id}"
+            ):
+                steps.append(("unverified release", "superseded", line))
             before = await read_live(request.service, "production", policy)
             # Cloudflare keeps 100 bytes of the message: the run id (how a retry knows it already
             # deployed) goes first, so a long name cannot push it out.

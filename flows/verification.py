@@ -26,6 +26,7 @@ async def post_deploy_verification(
     baseline: Totals,
     window: timedelta,
     policy: Policy,
+    deadline: datetime | None = None,
 ) -> MonitorDecision:
     """Watch the production Worker every check interval until the window ends or a signal fails.
 
@@ -33,7 +34,9 @@ async def post_deploy_verification(
     every release and adds nothing the rounds' task runs do not already show)."""
     log = get_run_logger()
     interval = policy.monitor.check_interval.total_seconds()
-    deadline = max(_now(), deployed.live_since) + window
+    # a recovery passes the original window's end (live since + window): the rest of it, and
+    # at least one round even when it has passed
+    deadline = deadline or max(_now(), deployed.live_since) + window
     rows: list[tuple[str, str, str, str]] = []
     while True:
         outcomes: list[ProbeOutcome] = await verification_round(
@@ -101,6 +104,7 @@ async def verify_or_roll_back(
     policy: Policy,
     steps: list[tuple[str, str, str]],
     release: str | None = None,
+    deadline: datetime | None = None,
 ) -> str | None:
     """Verify `deployed` (sandbox: one round; production: watch for `window`). On failure roll
     back to the version that was live before and return why; None when verified. `release`
@@ -110,7 +114,9 @@ async def verify_or_roll_back(
         decision = await verify_sandbox(service, deployed, policy)
     else:
         baseline = await measure_baseline(service, env, deployed.live_since, policy)
-        decision = await post_deploy_verification(service, deployed, baseline, window, policy)
+        decision = await post_deploy_verification(
+            service, deployed, baseline, window, policy, deadline
+        )
     steps.append((f"verify {env}", decision.verdict.value, decision.reason))
     if decision.verdict is Verdict.PASS:
         return None

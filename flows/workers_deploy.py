@@ -19,6 +19,7 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, State
 
 from flows.continuation import CannotContinue, continue_at, deferred
+from flows.recovery import finish_unverified
 from flows.verification import verify_or_roll_back
 from procedure.policy import Policy
 from procedure.request import WorkersDeployRequest, validate_workers_request
@@ -61,12 +62,12 @@ async def release_to_environment(
     """Deploy one environment, verify it, roll back if verification fails."""
     version_id = request.version_ids[environment]
     message = release_message(request.git_sha, request.pr_number, significant)
+    window = policy.monitor.window(significant) if environment == "production" else None
     record_id = await start_deployment_record(
-        request.service, environment, request.git_sha, version_id, request.pr_number, policy
+        request.service, environment, request.git_sha, version_id, request.pr_number, policy, window
     )
     deployed = await deploy_version(request.service, environment, version_id, message, policy)
     steps.append((f"deploy {environment}", "done" if deployed.created else "already live", deployed.deployment_id))
-    window = policy.monitor.window(significant) if environment == "production" else None
     failure = await verify_or_roll_back(
         request.service, deployed, window, policy, steps,
         release_label(request.git_sha, request.pr_number),
@@ -121,6 +122,10 @@ async def workers_deploy(
     # when its turn comes, not hours before.
     async with hold_slot(release_limit(request.service), policy.slots.wait, policy):
         try:
+            # before anything else happens to the service: a release whose run died mid-watch
+            # is finished first (verified or rolled back), so production is never left unverified
+            for line in await finish_unverified(request.service, policy):
+                steps.append(("recover unverified release", "done", line))
             deferred_because = await standard_release(request, policy, steps)
             outcome = "deferred" if deferred_because else "released"
         except EndsEarly as early:

@@ -6,11 +6,14 @@ merge the default branch into the ref or refuse because Actions check runs are n
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from procedure.policy import Policy
+from procedure.recovery import RecordView
 from tasks import providers
 
 
@@ -21,8 +24,10 @@ def _run_url() -> str | None:
 
 @task(name="record GitHub deployment", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 async def start_deployment_record(
-    service: str, environment: str, git_sha: str, version_id: str, pr_number: int, policy: Policy
+    service: str, environment: str, git_sha: str, version_id: str, pr_number: int, policy: Policy,
+    window: timedelta | None = None,
 ) -> int:
+    """`window` (production) goes in the payload: a recovery resumes the watch for its rest."""
     svc = policy.service(service)
     task_name = f"deploy:{service}"
     async with providers.github() as gh:
@@ -33,7 +38,8 @@ async def start_deployment_record(
             environment,
             task=task_name,
             description=f"{service} version {version_id} (PR #{pr_number})",
-            payload={"service": service, "version_id": version_id, "pr": pr_number},
+            payload={"service": service, "version_id": version_id, "pr": pr_number,
+                     **({"window_s": window.total_seconds()} if window else {})},
             production_environment=environment == "production",
         )
         await gh.create_deployment_status(
@@ -56,3 +62,21 @@ async def finish_deployment_record(
             log_url=_run_url(),
             environment_url=svc.environments[environment].url,  # type: ignore[index]
         )
+
+
+@task(name="read GitHub deployment records", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+async def read_deployment_records(service: str, environment: str, policy: Policy) -> list[RecordView]:
+    """The environment's records of this service (task `deploy:<service>`) with their latest state."""
+    svc = policy.service(service)
+    views: list[RecordView] = []
+    async with providers.github() as gh:
+        for record in await gh.list_deployments(svc.repo, environment, task=f"deploy:{service}"):
+            latest = await gh.latest_deployment_status(svc.repo, record.id)
+            window = record.payload.get("window_s")
+            version = record.payload.get("version_id")
+            views.append(RecordView(
+                record.id, str(version) if version else None,
+                float(window) if isinstance(window, (int, float)) else None,
+                latest.state if latest else None,
+            ))
+    return views
