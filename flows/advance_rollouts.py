@@ -6,6 +6,11 @@ versions a run of ours started that wait to be promoted), decide for each
 whether a step is due, and take it. It holds the app's slot while it looks, so when a rollout's
 own continuation fires at the same time one of them acts and the other finds nothing due. It
 refreshes one table artifact of every active rollout.
+
+For Workers it is the safety net of the on-crash automation: a service whose production release
+was deployed but never finished its verification (a GitHub deployment record still in progress,
+while nobody holds the service's slot) gets a `workers-recover/on-crash` run, which resumes the
+watch or rolls back. The run is started, not awaited: a tick never waits out a 2-hour watch.
 """
 
 from __future__ import annotations
@@ -13,18 +18,23 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from prefect import flow
+from prefect.deployments.flow_runs import arun_deployment
+from prefect.exceptions import ObjectNotFound
 from prefect.logging import get_run_logger
 
 from flows.android_steps import StepResult, rollout_step
-from procedure.policy import AndroidApp
+from procedure.policy import AndroidApp, Policy
+from procedure.recovery import UNFINISHED
 from tasks.evidence import policy_review, publish_table
-from tasks.limits import app_limit
+from tasks.limits import app_limit, release_limit
 from tasks.play import read_play
+from tasks.record import read_deployment_records
 from tasks.settings import current_policy
 from tasks.slots import hold_slot
 from tasks.timeline import load_timeline
 
 SLOT_WAIT = timedelta(seconds=30)  # an app busy with its own run is being looked after: next tick
+RECOVER = "workers-recover/on-crash"
 
 
 def _row(app: str, result: StepResult) -> dict[str, object]:
@@ -40,6 +50,40 @@ def _row(app: str, result: StepResult) -> dict[str, object]:
 async def _watched(name: str, app: AndroidApp, code: int) -> bool:
     since = (await load_timeline(name, code)).since(1.0)
     return since is not None and datetime.now(UTC) < since + app.vitals.watch_after_complete
+
+
+async def recover_unverified_workers(policy: Policy) -> list[dict[str, object]]:
+    """Start a recovery for each service with an unfinished production record and a free slot
+    (a slot held means its release is alive and finishing its own watch)."""
+    log = get_run_logger()
+    rows: list[dict[str, object]] = []
+    for name in policy.services:
+        try:
+            async with hold_slot(release_limit(name), min(SLOT_WAIT, policy.slots.wait), policy):
+                unfinished = [r for r in await read_deployment_records(name, "production", policy)
+                              if r.latest_state in UNFINISHED]
+        except TimeoutError:
+            continue  # its own run holds the slot and finishes its own watch
+        if not unfinished:
+            continue
+        newest = max(r.id for r in unfinished)
+        # keyed by the record: two ticks never start two recoveries of one release
+        try:
+            run = await arun_deployment(RECOVER, parameters={"service": name}, timeout=0,
+                                        as_subflow=False, idempotency_key=f"recover:{name}:{newest}")
+        except ObjectNotFound:  # not deployed: say so every tick, and let the mobile work go on
+            log.error("%s: production release not verified (GitHub deployment %s) and %s is not "
+                      "deployed: run `prefect deploy --all`", name, newest, RECOVER)
+            rows.append({"app": name, "version": "", "stage": "unverified", "fraction": "",
+                         "acted": "", "next action": "recovery", "when": "",
+                         "blocking": f"{RECOVER} is not deployed"})
+            continue
+        log.warning("%s: production release not verified (GitHub deployment %s): started %s",
+                    name, newest, run.name)
+        rows.append({"app": name, "version": "", "stage": "unverified", "fraction": "",
+                     "acted": f"started {RECOVER} ({run.name})", "next action": "recovery",
+                     "when": "", "blocking": ""})
+    return rows
 
 
 @flow(name="advance-rollouts")
@@ -69,5 +113,6 @@ async def advance_rollouts() -> list[dict[str, object]]:
             log.info("%s is busy with its own run; next tick", name)
             rows.append({"app": name, "version": "", "stage": "busy", "fraction": "", "acted": "",
                          "next action": "its own run holds the slot", "when": "", "blocking": ""})
+    rows += await recover_unverified_workers(policy)
     await publish_table("active-rollouts", rows, f"{len(rows)} rollout(s) in flight; policy: {review}")
     return rows

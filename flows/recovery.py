@@ -10,7 +10,7 @@ from prefect.logging import get_run_logger
 
 from flows.verification import verify_or_roll_back
 from procedure.policy import Policy
-from procedure.recovery import decide_recovery
+from procedure.recovery import UNFINISHED, decide_recovery
 from tasks.deploy import read_live
 from tasks.evidence import artifact_key, gate_markdown, publish, table
 from tasks.record import finish_deployment_record, read_deployment_records
@@ -24,7 +24,7 @@ async def finish_unverified(
     summary. `supersede` (an emergency) closes the live one's record instead of watching it.
     Returns one line per record handled (empty: nothing was unverified)."""
     records = await read_deployment_records(service, "production", policy)
-    if not any(r.latest_state in {None, "queued", "pending", "in_progress"} for r in records):
+    if not any(r.latest_state in UNFINISHED for r in records):
         return []
     live = await read_live(service, "production", policy)
     plan = decide_recovery(records, live.version_id, live.live_since, policy.monitor.window(True))

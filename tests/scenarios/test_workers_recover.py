@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.scenarios.conftest import GITHUB_TOKEN, Stack
+from tests.scenarios.conftest import GITHUB_TOKEN, Android, Stack
 from tests.scenarios.test_workers_deploy import _deploy_directly, created_deployments
 
 pytestmark = [pytest.mark.scenario]
@@ -87,3 +87,39 @@ def test_a_record_whose_version_no_longer_serves_is_closed_without_a_deploy(stac
     state_name, description = _latest_state(stack, "verifier", record)
     assert state_name == "inactive" and "no longer serves" in description, description
     assert len(created_deployments(stack, "verifier")) == before
+
+
+def _recovery_runs() -> list[Any]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
+
+    async def read() -> list[Any]:
+        async with get_client() as client:
+            return await client.read_flow_runs(deployment_filter=DeploymentFilter(
+                name=DeploymentFilterName(any_=["on-crash"])))
+
+    return asyncio.run(read())
+
+
+def test_advance_rollouts_starts_one_recovery_of_an_unverified_release(android: Android) -> None:
+    """The safety net behind the on-crash automation: the cron tick finds the record in progress
+    with the service's slot free, starts workers-recover (not awaited), and a second tick does not
+    start a second one."""
+    from flows.advance_rollouts import advance_rollouts
+    from flows.workers_recover import workers_recover
+
+    stack = android.stack
+    workers_recover.to_deployment(name="on-crash").apply()  # what `prefect deploy --all` registers
+    _, record = _crashed_mid_watch(stack, "verifier", window_s=2.0)
+    before = {r.id for r in _recovery_runs()}
+    first = asyncio.run(advance_rollouts())
+    asyncio.run(advance_rollouts())
+    started = [r for r in _recovery_runs() if r.id not in before]
+    assert [r.parameters for r in started] == [{"service": "verifier"}]
+    assert [row["stage"] for row in first if row["app"] == "verifier"] == ["unverified"]
+    # once the recovery has run (here in-process) nothing is unverified: the next tick starts none
+    assert _recover("verifier").is_completed()
+    assert _latest_state(stack, "verifier", record)[0] == "success"
+    third = asyncio.run(advance_rollouts())
+    assert not [row for row in third if row["app"] == "verifier"]
+    assert len([r for r in _recovery_runs() if r.id not in before]) == 1
