@@ -3,6 +3,7 @@
   relctl policy check [--policy FILE] [--profile NAME]
   relctl limits ensure
   relctl deployments refuse-unknown-parameters      (after every `prefect deploy`)
+  relctl automations apply [--missed-after SECONDS]  (after every `prefect deploy`: crash detection)
   relctl release workers --service S --sha SHA --pr N --version ENV=ID ... [--[no-]significant
                          [--significant-reason WHY]] [--ci-run-id ID (default $GITHUB_RUN_ID)]
                          [--watch] [--resume (replace a crashed/cancelled run under the key)]
@@ -57,6 +58,21 @@ def cmd_refuse_unknown_parameters(args: argparse.Namespace) -> int:
     finally:
         api.close()
     print(f"closed the parameter schema of {len(changed)} deployment(s)")
+    return 0
+
+
+def cmd_automations_apply(args: argparse.Namespace) -> int:
+    from prefect.client.orchestration import get_client
+
+    from relctl.automations import apply_automations, crash_detection
+
+    crash_detection(args.missed_after)  # a bad window is refused before any API call
+
+    async def apply() -> list[str]:
+        async with get_client() as client:
+            return await apply_automations(client, args.missed_after)
+
+    print("\n".join(asyncio.run(apply())))
     return 0
 
 
@@ -130,6 +146,14 @@ def build_parser() -> argparse.ArgumentParser:
     strict = deployments.add_parser(
         "refuse-unknown-parameters", help="make the API refuse parameters a flow does not take")
     strict.set_defaults(func=cmd_refuse_unknown_parameters)
+
+    automations = sub.add_parser("automations", help="Prefect automations").add_subparsers(
+        dest="action", required=True)
+    apply = automations.add_parser(
+        "apply", help="create or update crash detection (a run whose heartbeat stops is Crashed)")
+    apply.add_argument("--missed-after", type=float, default=90.0, metavar="SECONDS",
+                       help="silence after which a run is dead (> the 30 s heartbeat; default 90)")
+    apply.set_defaults(func=cmd_automations_apply)
 
     release = sub.add_parser("release", help="start a release as CI does").add_subparsers(dest="path", required=True)
     workers = release.add_parser("workers", help="a Cloudflare Workers release")

@@ -132,6 +132,14 @@ class PrefectApi:
         if answer.json().get("status") not in (None, "ACCEPT"):
             raise ValueError(f"resume refused: {answer.json()}")
 
+    def runs_of(self, deployment_id: str) -> list[dict[str, Any]]:
+        answer = self._http.post(
+            "flow_runs/filter",
+            json={"deployments": {"id": {"any_": [deployment_id]}}, "sort": "EXPECTED_START_TIME_ASC"},
+        )
+        answer.raise_for_status()
+        return list(answer.json())
+
     def runs_tagged(self, tag: str) -> list[dict[str, Any]]:
         answer = self._http.post(
             "flow_runs/filter",

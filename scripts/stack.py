@@ -89,6 +89,11 @@ def _prefect(env: dict[str, str], *args: str) -> None:
                    stdout=subprocess.DEVNULL)
 
 
+def _relctl(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "-m", "relctl.cli", *args], env=env, cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
 @contextmanager
 def running_stack(port: int = 4200, sandbox_port: int = 8790, quiet: bool = False,
                   backend: TeamBackend | None = None, workers: int = 1,
@@ -129,6 +134,7 @@ def running_stack(port: int = 4200, sandbox_port: int = 8790, quiet: bool = Fals
         _prefect(env, "work-pool", "create", POOL, "--type", "process", "--overwrite")
         _prefect(env, "--no-prompt", "deploy", "--all")
         _refuse_unknown_parameters(api_url)
+        _relctl(env, "automations", "apply")  # crash detection: a silent run is marked Crashed
         for n in range(1, workers + 1):
             name = ["--name", f"release-worker-{n}"] if workers > 1 else []
             procs.append(subprocess.Popen(
