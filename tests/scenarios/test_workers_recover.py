@@ -123,3 +123,20 @@ def test_advance_rollouts_starts_one_recovery_of_an_unverified_release(android: 
     third = asyncio.run(advance_rollouts())
     assert not [row for row in third if row["app"] == "verifier"]
     assert len([r for r in _recovery_runs() if r.id not in before]) == 1
+
+
+def test_records_are_read_down_to_the_newest_finished_one(stack: Stack) -> None:
+    """Every release and recovery finishes the records before its own, so reading stops at the
+    newest finished record: one status read per record in flight, not one per record ever."""
+    from tasks.record import read_deployment_records
+
+    for _ in range(2):  # two releases in the past, both finished
+        _, finished = _crashed_mid_watch(stack, "verifier", window_s=2.0)
+        assert _recover("verifier").is_completed()
+    _, newest = _crashed_mid_watch(stack, "verifier", window_s=2.0)
+    status_reads = lambda: [r for r in stack.control.requests("github")  # noqa: E731
+                            if r["method"] == "GET" and r["path"].endswith("/statuses")]
+    before = len(status_reads())
+    views = asyncio.run(read_deployment_records.fn("verifier", "production", stack.policy))
+    assert [(v.id, v.latest_state) for v in views] == [(newest, "in_progress"), (finished, "success")]
+    assert len(status_reads()) - before == 2
