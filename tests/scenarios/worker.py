@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
-def served_deployments(extra_env: dict[str, str]) -> Iterator[PrefectApi]:
+def served_deployments(extra_env: dict[str, str], workers: int = 1) -> Iterator[PrefectApi]:
     from prefect.settings import PREFECT_API_URL
 
     api_url = str(PREFECT_API_URL.value())
@@ -33,19 +33,25 @@ def served_deployments(extra_env: dict[str, str]) -> Iterator[PrefectApi]:
     prefect("work-pool", "create", "release-local", "--type", "process", "--overwrite")
     prefect("--no-prompt", "deploy", "--all")
     PrefectApi(api_url).refuse_unknown_parameters()  # as `make run` does after deploying
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "worker", "start", "--pool", "release-local"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-m", "prefect", "worker", "start", "--pool", "release-local",
+             "--name", f"release-worker-{n}"],
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        for n in range(1, workers + 1)
+    ]
     api = PrefectApi(api_url)
     try:
         yield api
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        for worker in started:
+            worker.terminate()
+        for worker in started:
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
         api.close()
 
 
