@@ -1,6 +1,8 @@
-"""Issue 8 on the team shape (`make run-pg`: PostgreSQL + prefect-redis): a Workers release whose
-server is restarted in the middle of it ends right and leaks no slot (the lease lives in Redis,
-so the release's renewals and its final release find it after the restart)."""
+"""Issue 8: a Workers release whose server is restarted during its post-deploy watch ends verified,
+with one production deployment, and leaks no slot — on the team shape (`make run-pg`: PostgreSQL
++ prefect-redis, the lease lives in Redis, so the release's renewals and its final release find
+it after the restart) and on `make run`'s SQLite (the lease is lost; the live holder keeps
+beating and gives back the count its lost lease held)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import contextvars
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,10 +30,10 @@ from tests.scenarios.test_team_shape_leases import active_slots
 pytestmark = [pytest.mark.scenario]
 
 
-@pytest.fixture
-def team(tmp_path: Path, sandbox_server: RunningSandbox, policy_file: Path,
-         monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Stack, RealServer]]:
-    """The conftest `stack`, but on a real team-shape server of this test's own."""
+@contextmanager
+def _stack_on(settings: dict[str, str], tmp_path: Path, sandbox_server: RunningSandbox,
+              policy_file: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Stack, RealServer]]:
+    """The conftest `stack`, but on a real `prefect server start` of this test's own."""
     from relctl.localstack import seed_document
     from tasks.limits import ensure_limits
 
@@ -43,8 +46,7 @@ def team(tmp_path: Path, sandbox_server: RunningSandbox, policy_file: Path,
         "PAGERDUTY_API_TOKEN": PAGERDUTY_TOKEN,
     }.items():
         monkeypatch.setenv(key, value)
-    with private_team_backend() as backend, \
-            real_server(tmp_path / "prefect", backend.server_settings()) as server:
+    with real_server(tmp_path / "prefect", settings) as server:
         policy = load_policy(policy_file, "sandbox")
         control = SandboxControl(url)
         control.reset()
@@ -57,17 +59,32 @@ def team(tmp_path: Path, sandbox_server: RunningSandbox, policy_file: Path,
         control.clear_faults()
 
 
+@pytest.fixture
+def team(tmp_path: Path, sandbox_server: RunningSandbox, policy_file: Path,
+         monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Stack, RealServer]]:
+    """On the team shape: PostgreSQL and Redis of this test's own."""
+    with private_team_backend() as backend, _stack_on(
+            backend.server_settings(), tmp_path, sandbox_server, policy_file, monkeypatch) as both:
+        yield both
+
+
+@pytest.fixture
+def single(tmp_path: Path, sandbox_server: RunningSandbox, policy_file: Path,
+           monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Stack, RealServer]]:
+    """On `make run`'s shape: SQLite, leases in the server's memory."""
+    with _stack_on({}, tmp_path, sandbox_server, policy_file, monkeypatch) as both:
+        yield both
+
+
 def _production_deployed(stack: Stack, service: str) -> bool:
     script = stack.script(service)
     return any(r["method"] == "POST" and r["path"].endswith(f"/scripts/{script}/deployments")
                for r in stack.control.requests("cloudflare"))
 
 
-def test_server_restart_in_the_middle_of_a_workers_release_ends_it_right_without_a_leaked_slot(
-        team: tuple[Stack, RealServer]) -> None:
+def _restart_in_the_middle_of_a_release(stack: Stack, server: RealServer) -> None:
     from flows.workers_deploy import workers_deploy
 
-    stack, server = team
     release = stack.prepare("edge-router")
     limit = release_limit("edge-router")
     outcome: dict[str, Any] = {}
@@ -75,7 +92,7 @@ def test_server_restart_in_the_middle_of_a_workers_release_ends_it_right_without
     def run() -> None:
         outcome["state"] = asyncio.run(workers_deploy(**release.parameters, return_state=True))  # type: ignore[call-overload,arg-type]
 
-    # the thread keeps this context: the Prefect settings point at the team-shape server
+    # the thread keeps this context: the Prefect settings point at this test's server
     runner = threading.Thread(target=contextvars.copy_context().run, args=(run,), daemon=True)
     runner.start()
     # in the middle: production is deployed, the post-deploy watch is running, the slot is held
@@ -93,7 +110,25 @@ def test_server_restart_in_the_middle_of_a_workers_release_ends_it_right_without
     assert state.is_completed(), state.message
     assert state.timestamp >= restarted_at  # it spanned the restart: ended on the new server
     assert stack.live_version("edge-router") == release.parameters["version_ids"]["production"]
+    deploys = [r for r in stack.control.requests("cloudflare") if r["method"] == "POST"
+               and r["path"].endswith(f"/scripts/{stack.script('edge-router')}/deployments")]
+    assert len(deploys) == 1  # one production deployment: no second deploy, no rollback
+    repo = stack.policy.service("edge-router").repo
+    record = next(d for d in stack.control.github_deployments(repo) if d["environment"] == "production")
+    assert record["sha"] == release.parameters["git_sha"]
     assert active_slots(server, limit) == 0  # its slot came back: nothing leaked
+
+
+def test_server_restart_in_the_middle_of_a_workers_release_ends_it_right_without_a_leaked_slot(
+        team: tuple[Stack, RealServer]) -> None:
+    _restart_in_the_middle_of_a_release(*team)
+
+
+def test_sqlite_server_restart_during_the_watch_ends_the_release_verified_and_frees_its_slot(
+        single: tuple[Stack, RealServer]) -> None:
+    """`make run`'s shape loses the lease in the restart; the live release still beats, finishes
+    its watch and gives its slot back (tasks/slots.py), instead of being terminated unverified."""
+    _restart_in_the_middle_of_a_release(*single)
 
 
 def test_server_restart_during_an_android_soak_keeps_the_chain_going(
