@@ -23,6 +23,7 @@ from procedure.android import (
     vitals_due,
     vitals_verdict,
 )
+from procedure.health import Verdict
 from procedure.policy import AndroidApp, Policy
 from tasks.evidence import artifact_key, gate_markdown, publish
 from tasks.freeze import describe, freeze_gate
@@ -140,13 +141,13 @@ async def rollout_step(
     # Health is watched all the time a version is live (DESIGN 12), freeze or not: a failure
     # halts at once — a halt is a safety action and is never frozen (DESIGN 10).
     watch = vitals_due(view, timeline, app, now)
-    health: tuple[str, str] | None = None
+    health: tuple[Verdict, str] | None = None
     if decision.step is Step.ADVANCE or (watch is not None and watch <= now + EARLY):
         since = timeline.since(view.fraction) or now
         health = await health_gate(app_name, app, version_code, state.previous_release(version_code), since, now)
         timeline = replace(timeline, vitals_checked_at=now)
         await save_timeline(app_name, version_code, timeline)
-        if health[0] == "fail":
+        if health[0] is Verdict.FAIL:
             return await _halt(app_name, app, version_code, view, health[1], result)
         watch = now + app.vitals.check_interval if watch is not None else None
 
@@ -182,7 +183,7 @@ async def rollout_step(
     # ADVANCE: the health gate on this stage's users ran above.
     assert health is not None
     verdict, why = health
-    if verdict == "no data":
+    if verdict is Verdict.NO_DATA:
         return replace(result, next_check=_earliest(now + app.vitals.recheck_after, watch),
                        message=f"health: no data yet ({why})")
     try:
@@ -258,7 +259,7 @@ async def _resume(app_name: str, app: AndroidApp, policy: Policy, version_code: 
 
 
 async def health_gate(app_name: str, app: AndroidApp, version_code: int, previous: int | None,
-                      since: datetime, now: datetime) -> tuple[str, str]:
+                      since: datetime, now: datetime) -> tuple[Verdict, str]:
     since = min(since, now - app.vitals.min_window)  # hourly data: at least one whole hour
     current = await read_vitals(app, version_code, since, now)
     before = await read_vitals(app, previous, since, now) if previous else None

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from procedure.health import Verdict, regression_limit
 from procedure.policy import AndroidApp
 
 PUBLISHED = "RELEASE_LIFECYCLE_STATE_PUBLISHED"
@@ -183,14 +184,17 @@ class VitalsSample:
 
 def vitals_verdict(
     current: VitalsSample, previous: VitalsSample | None, app: AndroidApp
-) -> tuple[str, str]:
-    """("pass" | "fail" | "no data", why) for the crash and ANR rates of the version."""
+) -> tuple[Verdict, str]:
+    """(verdict, why) for the crash and ANR rates of the version; no data is never a pass."""
     rules = app.vitals
     users = current.distinct_users or 0
     if users < rules.min_distinct_users or current.user_perceived_crash_rate is None:
-        return "no data", f"{users} users, fewer than the {rules.min_distinct_users} needed"
+        return Verdict.NO_DATA, f"{users} users, fewer than the {rules.min_distinct_users} needed"
     if current.user_perceived_anr_rate is None:  # never a pass on crash data alone
-        return "no data", "no ANR data for the version yet"
+        return Verdict.NO_DATA, "no ANR data for the version yet"
+    # As for the Workers baseline: the previous release is compared against only with enough users.
+    if previous is not None and (previous.distinct_users or 0) < rules.min_distinct_users:
+        previous = None
     problems = []
     checks = (
         ("crash", current.user_perceived_crash_rate,
@@ -204,13 +208,13 @@ def vitals_verdict(
     for name, rate, before, ceiling in checks:
         if rate is None:
             continue
-        limit = ceiling
-        if before is not None and before > 0:
-            limit = min(ceiling, max(before * rules.max_regression_factor, before + rules.regression_min_delta))
+        limit = regression_limit(
+            ceiling, before, factor=rules.max_regression_factor, min_delta=rules.regression_min_delta
+        )
         shown.append(f"{name} {rate:.2%} (limit {limit:.2%})")
         if rate > limit:
             problems.append(f"user-perceived {name} rate {rate:.2%} exceeds {limit:.2%}"
                             + (f" (previous release {before:.2%})" if before is not None else ""))
     if problems:
-        return "fail", "; ".join(problems)
-    return "pass", f"{', '.join(shown)} over {users} users"
+        return Verdict.FAIL, "; ".join(problems)
+    return Verdict.PASS, f"{', '.join(shown)} over {users} users"

@@ -16,6 +16,7 @@ from procedure.android import (
     vitals_due,
     vitals_verdict,
 )
+from procedure.health import Verdict
 from procedure.policy import AndroidApp
 
 APP = AndroidApp(package_name="app.provii.wallet")
@@ -128,7 +129,7 @@ def test_approved_but_not_published_waits_for_a_person_and_starts_no_stage_clock
 
 def test_missing_anr_data_is_no_data_never_a_pass_on_crash_data_alone() -> None:
     verdict, why = vitals_verdict(VitalsSample(0.004, None, 5000), None, APP)
-    assert verdict == "no data" and "ANR" in why
+    assert verdict is Verdict.NO_DATA and "ANR" in why
 
 
 @given(st.floats(min_value=0.0, max_value=0.999, allow_nan=False))
@@ -151,12 +152,12 @@ def test_advance_is_only_ever_one_stage_up(fraction: float, hours: int) -> None:
 
 def test_vitals_verdicts() -> None:
     healthy = VitalsSample(0.004, 0.002, 5000)
-    assert vitals_verdict(healthy, None, APP)[0] == "pass"
-    assert vitals_verdict(VitalsSample(0.012, 0.002, 5000), None, APP)[0] == "fail"  # > 1.09 %
-    assert vitals_verdict(VitalsSample(0.004, 0.005, 5000), None, APP)[0] == "fail"  # > 0.47 %
-    assert vitals_verdict(VitalsSample(0.004, 0.002, 20), None, APP)[0] == "no data"
-    assert vitals_verdict(VitalsSample(None, None, None), None, APP)[0] == "no data"
+    assert vitals_verdict(healthy, None, APP)[0] is Verdict.PASS
+    assert vitals_verdict(VitalsSample(0.012, 0.002, 5000), None, APP)[0] is Verdict.FAIL  # > 1.09 %
+    assert vitals_verdict(VitalsSample(0.004, 0.005, 5000), None, APP)[0] is Verdict.FAIL  # > 0.47 %
+    assert vitals_verdict(VitalsSample(0.004, 0.002, 20), None, APP)[0] is Verdict.NO_DATA
+    assert vitals_verdict(VitalsSample(None, None, None), None, APP)[0] is Verdict.NO_DATA
     # against the previous release: 0.2 % → 0.8 % is a regression even under Google's line
     verdict, why = vitals_verdict(VitalsSample(0.008, 0.001, 5000), VitalsSample(0.002, 0.001, 9000), APP)
-    assert verdict == "fail" and "previous release" in why
-    assert vitals_verdict(VitalsSample(0.0025, 0.001, 5000), VitalsSample(0.002, 0.001, 9000), APP)[0] == "pass"
+    assert verdict is Verdict.FAIL and "previous release" in why
+    assert vitals_verdict(VitalsSample(0.0025, 0.001, 5000), VitalsSample(0.002, 0.001, 9000), APP)[0] is Verdict.PASS
