@@ -16,9 +16,11 @@ from procedure.android import (
     PUBLISHED,
     Decision,
     PlayView,
+    Resume,
     Step,
     Timeline,
     decide,
+    resume_from,
     stage_key,
     vitals_due,
     vitals_verdict,
@@ -135,7 +137,12 @@ async def rollout_step(
         await save_timeline(app_name, version_code, replace(timeline, internal_since=now))
         return replace(result, acted="upload", next_check=now + app.internal_soak(significant))
     if decision.step is Step.HALTED and resume_reason:
-        return await _resume(app_name, app, policy, version_code, view, timeline, resume_reason, operator,
+        try:
+            resume = resume_from(resume_reason, operator)
+        except ValueError as refused:
+            return replace(result, final="failed", message=str(refused))
+        assert resume is not None  # a reason was given
+        return await _resume(app_name, app, policy, version_code, view, timeline, resume,
                              version_name, notes, result, emergency)
 
     # Health is watched all the time a version is live (DESIGN 12), freeze or not: a failure
@@ -231,11 +238,10 @@ async def _halt(app_name: str, app: AndroidApp, version_code: int, view: PlayVie
 
 
 async def _resume(app_name: str, app: AndroidApp, policy: Policy, version_code: int, view: PlayView,
-                  timeline: Timeline, reason: str, operator: str | None, name: str, notes: str,
+                  timeline: Timeline, resume: Resume, name: str, notes: str,
                   result: StepResult, emergency: Emergency | None = None) -> StepResult:
     """A halted rollout resumes only by an operator's run with a reason — at the same fraction."""
-    if not operator:
-        return replace(result, final="failed", message="resuming a halted rollout needs `operator`")
+    operator, reason = resume.operator, resume.reason
     freeze = await freeze_gate("resume", f"{app_name}-{version_code}", policy)
     if freeze.frozen and emergency is None:
         return replace(result, next_check=freeze.next_allowed or freeze.recheck_at,

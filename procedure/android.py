@@ -84,6 +84,24 @@ class Decision:
     target: float | None = None  # ADVANCE / PROMOTE: the fraction to set
 
 
+@dataclass(frozen=True)
+class Resume:
+    """An operator's run resuming a halted rollout (at the same fraction): who, and why."""
+
+    reason: str
+    operator: str
+
+
+def resume_from(reason: str | None, operator: str | None) -> Resume | None:
+    """The one rule for resuming: none asked without a reason; a reason needs the operator who
+    resumes (ValueError naming the field otherwise)."""
+    if not reason:
+        return None
+    if not operator:
+        raise ValueError("resume_reason needs operator: who resumes the rollout")
+    return Resume(reason, operator)
+
+
 def next_stage(app: AndroidApp, fraction: float) -> float | None:
     """The first stage above `fraction`: never lower, never skip."""
     return next((s for s in app.stages if s > fraction + 1e-9), None)
