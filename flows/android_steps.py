@@ -172,7 +172,7 @@ async def rollout_step(
     subject = f"{app_name}-{version_code}"
     freeze = await freeze_gate(decision.step.value, subject, policy)
     if freeze.frozen and emergency is None:
-        return replace(result, next_check=_earliest(freeze.next_allowed or freeze.recheck_at, watch),
+        return replace(result, next_check=_earliest(freeze.retry_at, watch),
                        message=f"change freeze: {describe(freeze)}")
     if freeze.frozen and emergency is not None:
         log.warning("EMERGENCY %s by %s: freeze bypassed (%s) for incident %s", decision.step.value,
@@ -244,7 +244,7 @@ async def _resume(app_name: str, app: AndroidApp, policy: Policy, version_code: 
     operator, reason = resume.operator, resume.reason
     freeze = await freeze_gate("resume", f"{app_name}-{version_code}", policy)
     if freeze.frozen and emergency is None:
-        return replace(result, next_check=freeze.next_allowed or freeze.recheck_at,
+        return replace(result, next_check=freeze.retry_at,
                        message=f"change freeze: {describe(freeze)}")
     if freeze.frozen:
         result = replace(result, bypassed=f"freeze before resume: {describe(freeze)}")
