@@ -12,9 +12,10 @@ entry is read as "just now", so a lost record can delay a step but never hurry o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
+from procedure.durations import format_duration
 from procedure.health import Verdict, regression_limit
 from procedure.policy import AndroidApp
 
@@ -154,15 +155,15 @@ def _after_promotion(view: PlayView, timeline: Timeline, app: AndroidApp, now: d
     if view.lifecycle not in APPROVED:
         promoted = timeline.promoted_at or now
         waited = now - promoted
-        note = f"in review for {_human(waited)}"
+        note = f"in review for {format_duration(waited, coarse=True)}"
         if waited >= app.review_alert_after:
-            note += f" — longer than the {_human(app.review_alert_after)} the policy expects"
+            note += f" — longer than the {format_duration(app.review_alert_after)} the policy expects"
         return Decision(Step.REVIEW, note, due=now + app.review_check_interval)
     fraction = view.fraction
     since = timeline.since(fraction) or now
     due = since + app.stage_soak
     if now < due:
-        return Decision(Step.STAGE, f"at {fraction:.0%} since {since:%H:%M:%S}; next step after {_human(app.stage_soak)}", due=due)
+        return Decision(Step.STAGE, f"at {fraction:.0%} since {since:%H:%M:%S}; next step after {format_duration(app.stage_soak)}", due=due)
     target = next_stage(app, fraction)
     if target is None:  # at the last stage but not "completed": finish it
         target = 1.0
@@ -180,17 +181,6 @@ def vitals_due(view: PlayView, timeline: Timeline, app: AndroidApp, now: datetim
         return None
     last = timeline.vitals_checked_at
     return now if last is None else max(now, last + app.vitals.check_interval)
-
-
-def _human(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds >= 86400 and seconds % 3600 == 0:
-        return f"{seconds // 86400} d {seconds % 86400 // 3600} h".replace(" 0 h", "")
-    if seconds >= 3600:
-        return f"{seconds // 3600} h {seconds % 3600 // 60} min".replace(" 0 min", "")
-    if seconds >= 60:
-        return f"{seconds // 60} min"
-    return f"{seconds} s"
 
 
 @dataclass(frozen=True)
