@@ -161,7 +161,7 @@ async def rollout_step(
     if decision.step in FINAL:
         return replace(result, final=FINAL[decision.step])
     if decision.step in WAITS:
-        if decision.step is Step.REVIEW and "longer than" in decision.reason:
+        if decision.overdue:
             await alert(app_name, version_code, f"Google Play review is slow: {decision.reason}")
         if decision.step is Step.PUBLISH:
             log.warning("%s %s: %s", app_name, version_code, decision.reason)

@@ -83,6 +83,7 @@ class Decision:
     reason: str
     due: datetime | None = None  # when to look again (SOAK, REVIEW, STAGE)
     target: float | None = None  # ADVANCE / PROMOTE: the fraction to set
+    overdue: bool = False  # REVIEW: longer than the policy's review_alert_after (alert a person)
 
 
 @dataclass(frozen=True)
@@ -155,10 +156,11 @@ def _after_promotion(view: PlayView, timeline: Timeline, app: AndroidApp, now: d
     if view.lifecycle not in APPROVED:
         promoted = timeline.promoted_at or now
         waited = now - promoted
+        overdue = waited >= app.review_alert_after
         note = f"in review for {format_duration(waited, coarse=True)}"
-        if waited >= app.review_alert_after:
+        if overdue:
             note += f" — longer than the {format_duration(app.review_alert_after)} the policy expects"
-        return Decision(Step.REVIEW, note, due=now + app.review_check_interval)
+        return Decision(Step.REVIEW, note, due=now + app.review_check_interval, overdue=overdue)
     fraction = view.fraction
     since = timeline.since(fraction) or now
     due = since + app.stage_soak

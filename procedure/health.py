@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 from procedure.policy import ErrorRateRule, MonitorRules
 
@@ -107,7 +108,7 @@ def sliding_error_rate_verdict(
 class ProbeOutcome:
     """One check of one signal in one monitoring round."""
 
-    signal: str  # "health" | "error-rate" | "key-flow"
+    signal: Literal["health", "error-rate", "key-flow"]
     verdict: Verdict
     detail: str
 
@@ -115,7 +116,7 @@ class ProbeOutcome:
 @dataclass(frozen=True)
 class MonitorDecision:
     verdict: Verdict
-    action: str  # "continue" | "promote" | "rollback" | "fail"
+    action: Literal["continue", "promote", "rollback", "fail"]
     reason: str
 
 

@@ -66,8 +66,9 @@ def test_review_states() -> None:
     in_review = PlayView(True, "inProgress", 0.05, "RELEASE_LIFECYCLE_STATE_IN_REVIEW")
     waiting = at(in_review, promoted)
     assert waiting.step is Step.REVIEW and waiting.due == NOW + APP.review_check_interval
+    assert not waiting.overdue
     late = at(in_review, Timeline(promoted_at=NOW - 8 * 24 * H))
-    assert late.step is Step.REVIEW and "longer than" in late.reason
+    assert late.step is Step.REVIEW and late.overdue and "longer than the 7d" in late.reason
     rejected = PlayView(True, "inProgress", 0.05, "RELEASE_LIFECYCLE_STATE_NOT_APPROVED")
     assert at(rejected, promoted).step is Step.REJECTED
 
@@ -161,3 +162,12 @@ def test_vitals_verdicts() -> None:
     verdict, why = vitals_verdict(VitalsSample(0.008, 0.001, 5000), VitalsSample(0.002, 0.001, 9000), APP)
     assert verdict is Verdict.FAIL and "previous release" in why
     assert vitals_verdict(VitalsSample(0.0025, 0.001, 5000), VitalsSample(0.002, 0.001, 9000), APP)[0] is Verdict.PASS
+
+
+@given(st.integers(min_value=0, max_value=20 * 24 * 3600))
+def test_review_is_overdue_exactly_from_the_policys_alert_after(waited_s: int) -> None:
+    """The flow alerts on `overdue`, a value — never on the wording of the reason."""
+    in_review = PlayView(True, "inProgress", 0.05, "RELEASE_LIFECYCLE_STATE_IN_REVIEW")
+    decision = at(in_review, Timeline(promoted_at=NOW - waited_s * S))
+    assert decision.step is Step.REVIEW
+    assert decision.overdue == (waited_s * S >= APP.review_alert_after)
