@@ -13,13 +13,14 @@ from prefect.artifacts import acreate_progress_artifact
 from prefect.logging import get_run_logger
 
 from procedure.android import (
-    PUBLISHED,
     Decision,
+    PlayState,
     PlayView,
     Resume,
     Step,
     Timeline,
     decide,
+    reconcile,
     resume_from,
     stage_key,
     vitals_due,
@@ -31,7 +32,6 @@ from tasks.evidence import artifact_key, gate_markdown, publish
 from tasks.freeze import describe, freeze_gate
 from tasks.play import (
     ChangesInReviewError,
-    PlayState,
     read_play,
     read_vitals,
     set_production_release,
@@ -76,20 +76,6 @@ def _earliest(*times: datetime | None) -> datetime | None:
     return min((t for t in times if t is not None), default=None)
 
 
-def reconcile(timeline: Timeline, view: PlayView, now: datetime) -> Timeline:
-    """Fill in what Play shows has happened but the timeline has not recorded (as of now). A
-    stage's clock starts when the release reaches users: published, not merely approved."""
-    stages = dict(timeline.stage_since)
-    if view.production_status in ("inProgress", "completed") and view.lifecycle == PUBLISHED:
-        stages.setdefault(stage_key(view.fraction), now)
-    return replace(
-        timeline,
-        internal_since=timeline.internal_since or (now if view.on_internal else None),
-        promoted_at=timeline.promoted_at or (now if view.production_status else None),
-        stage_since=stages,
-    )
-
-
 async def rollout_step(
     app_name: str,
     policy: Policy,
@@ -119,10 +105,8 @@ async def rollout_step(
                           message=f"on {app.internal_track}; internal testing until {now + soak:%H:%M:%S}")
     view = state.view(version_code)
     recorded = await load_timeline(app_name, version_code)
-    timeline = reconcile(recorded, view, now)
-    # once significant, always: a later run (or advance-rollouts) cannot shorten the soak
-    significant = significant or timeline.significant
-    timeline = replace(timeline, significant=significant)
+    timeline = reconcile(recorded, view, now, significant=significant)
+    significant = timeline.significant
     if timeline != recorded:
         await save_timeline(app_name, version_code, timeline)
     decision = decide(view, timeline, app, significant=significant, now=now, has_bundle=bool(bundle_path))

@@ -11,7 +11,7 @@ entry is read as "just now", so a lost record can delay a step but never hurry o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -42,6 +42,52 @@ class PlayView:
         if self.production_status == "halted" and self.production_fraction is None:
             return 1.0  # a fully rolled-out release that was halted
         return self.production_fraction or 0.0
+
+
+@dataclass(frozen=True)
+class ProductionRelease:
+    version_codes: tuple[int, ...]
+    status: str
+    fraction: float | None
+    name: str | None
+    lifecycle: str | None
+
+
+@dataclass(frozen=True)
+class PlayState:
+    """One app's tracks as Play reports them now."""
+
+    internal_codes: frozenset[int]
+    production: tuple[ProductionRelease, ...]
+
+    def view(self, version_code: int) -> PlayView:
+        mine = next((r for r in self.production if version_code in r.version_codes), None)
+        return PlayView(
+            on_internal=version_code in self.internal_codes or mine is not None,
+            production_status=mine.status if mine else None,
+            production_fraction=mine.fraction if mine else None,
+            lifecycle=mine.lifecycle if mine else None,
+        )
+
+    def previous_release(self, version_code: int) -> int | None:
+        """The completed release still serving everyone else during a staged rollout."""
+        for release in self.production:
+            if release.status == "completed" and version_code not in release.version_codes:
+                return max(release.version_codes)
+        return None
+
+    def awaiting_promotion(self) -> list[int]:
+        """Version codes on the internal track, newer than anything on production, not promoted."""
+        on_production = [c for r in self.production for c in r.version_codes]
+        newest = max(on_production, default=0)
+        return sorted(c for c in self.internal_codes if c > newest)
+
+    def completed_codes(self) -> list[int]:
+        return [max(r.version_codes) for r in self.production if r.status == "completed"]
+
+    def in_flight(self) -> list[ProductionRelease]:
+        """Staged (in progress or halted) production releases, in review or live."""
+        return [r for r in self.production if r.status in ("inProgress", "halted")]
 
 
 @dataclass(frozen=True)
@@ -170,6 +216,22 @@ def _after_promotion(view: PlayView, timeline: Timeline, app: AndroidApp, now: d
     if target is None:  # at the last stage but not "completed": finish it
         target = 1.0
     return Decision(Step.ADVANCE, f"{fraction:.0%} → {target:.0%}", target=target)
+
+
+def reconcile(timeline: Timeline, view: PlayView, now: datetime, *, significant: bool = False) -> Timeline:
+    """Fill in what Play shows has happened but the timeline has not recorded (as of now). A
+    stage's clock starts when the release reaches users: published, not merely approved. Once a
+    run said significant, the rollout stays significant: no later run shortens the soak."""
+    stages = dict(timeline.stage_since)
+    if view.production_status in ("inProgress", "completed") and view.lifecycle == PUBLISHED:
+        stages.setdefault(stage_key(view.fraction), now)
+    return replace(
+        timeline,
+        internal_since=timeline.internal_since or (now if view.on_internal else None),
+        promoted_at=timeline.promoted_at or (now if view.production_status else None),
+        stage_since=stages,
+        significant=timeline.significant or significant,
+    )
 
 
 def vitals_due(view: PlayView, timeline: Timeline, app: AndroidApp, now: datetime) -> datetime | None:
