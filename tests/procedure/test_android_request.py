@@ -9,8 +9,8 @@ import pytest
 
 from procedure.android import Resume, resume_from
 from procedure.android_request import resolve_significance, validate_android_request
-from procedure.policy import load_policy
 from procedure.request import RequestError
+from tasks.policy_file import load_policy
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policy" / "release-policy.yaml")
 LABEL = POLICY.checklist.labels.significant
