@@ -13,22 +13,25 @@ from prefect.artifacts import acreate_progress_artifact
 from prefect.logging import get_run_logger
 
 from procedure.android import (
-    PUBLISHED,
     Decision,
+    PlayState,
     PlayView,
+    Resume,
     Step,
     Timeline,
     decide,
+    reconcile,
+    resume_from,
     stage_key,
     vitals_due,
     vitals_verdict,
 )
+from procedure.health import Verdict
 from procedure.policy import AndroidApp, Policy
 from tasks.evidence import artifact_key, gate_markdown, publish
 from tasks.freeze import describe, freeze_gate
 from tasks.play import (
     ChangesInReviewError,
-    PlayState,
     read_play,
     read_vitals,
     set_production_release,
@@ -73,20 +76,6 @@ def _earliest(*times: datetime | None) -> datetime | None:
     return min((t for t in times if t is not None), default=None)
 
 
-def reconcile(timeline: Timeline, view: PlayView, now: datetime) -> Timeline:
-    """Fill in what Play shows has happened but the timeline has not recorded (as of now). A
-    stage's clock starts when the release reaches users: published, not merely approved."""
-    stages = dict(timeline.stage_since)
-    if view.production_status in ("inProgress", "completed") and view.lifecycle == PUBLISHED:
-        stages.setdefault(stage_key(view.fraction), now)
-    return replace(
-        timeline,
-        internal_since=timeline.internal_since or (now if view.on_internal else None),
-        promoted_at=timeline.promoted_at or (now if view.production_status else None),
-        stage_since=stages,
-    )
-
-
 async def rollout_step(
     app_name: str,
     policy: Policy,
@@ -116,10 +105,8 @@ async def rollout_step(
                           message=f"on {app.internal_track}; internal testing until {now + soak:%H:%M:%S}")
     view = state.view(version_code)
     recorded = await load_timeline(app_name, version_code)
-    timeline = reconcile(recorded, view, now)
-    # once significant, always: a later run (or advance-rollouts) cannot shorten the soak
-    significant = significant or timeline.significant
-    timeline = replace(timeline, significant=significant)
+    timeline = reconcile(recorded, view, now, significant=significant)
+    significant = timeline.significant
     if timeline != recorded:
         await save_timeline(app_name, version_code, timeline)
     decision = decide(view, timeline, app, significant=significant, now=now, has_bundle=bool(bundle_path))
@@ -134,26 +121,31 @@ async def rollout_step(
         await save_timeline(app_name, version_code, replace(timeline, internal_since=now))
         return replace(result, acted="upload", next_check=now + app.internal_soak(significant))
     if decision.step is Step.HALTED and resume_reason:
-        return await _resume(app_name, app, policy, version_code, view, timeline, resume_reason, operator,
+        try:
+            resume = resume_from(resume_reason, operator)
+        except ValueError as refused:
+            return replace(result, final="failed", message=str(refused))
+        assert resume is not None  # a reason was given
+        return await _resume(app_name, app, policy, version_code, view, timeline, resume,
                              version_name, notes, result, emergency)
 
     # Health is watched all the time a version is live (DESIGN 12), freeze or not: a failure
     # halts at once — a halt is a safety action and is never frozen (DESIGN 10).
     watch = vitals_due(view, timeline, app, now)
-    health: tuple[str, str] | None = None
+    health: tuple[Verdict, str] | None = None
     if decision.step is Step.ADVANCE or (watch is not None and watch <= now + EARLY):
         since = timeline.since(view.fraction) or now
         health = await health_gate(app_name, app, version_code, state.previous_release(version_code), since, now)
         timeline = replace(timeline, vitals_checked_at=now)
         await save_timeline(app_name, version_code, timeline)
-        if health[0] == "fail":
+        if health[0] is Verdict.FAIL:
             return await _halt(app_name, app, version_code, view, health[1], result)
         watch = now + app.vitals.check_interval if watch is not None else None
 
     if decision.step in FINAL:
         return replace(result, final=FINAL[decision.step])
     if decision.step in WAITS:
-        if decision.step is Step.REVIEW and "longer than" in decision.reason:
+        if decision.overdue:
             await alert(app_name, version_code, f"Google Play review is slow: {decision.reason}")
         if decision.step is Step.PUBLISH:
             log.warning("%s %s: %s", app_name, version_code, decision.reason)
@@ -164,7 +156,7 @@ async def rollout_step(
     subject = f"{app_name}-{version_code}"
     freeze = await freeze_gate(decision.step.value, subject, policy)
     if freeze.frozen and emergency is None:
-        return replace(result, next_check=_earliest(freeze.next_allowed or freeze.recheck_at, watch),
+        return replace(result, next_check=_earliest(freeze.retry_at, watch),
                        message=f"change freeze: {describe(freeze)}")
     if freeze.frozen and emergency is not None:
         log.warning("EMERGENCY %s by %s: freeze bypassed (%s) for incident %s", decision.step.value,
@@ -182,7 +174,7 @@ async def rollout_step(
     # ADVANCE: the health gate on this stage's users ran above.
     assert health is not None
     verdict, why = health
-    if verdict == "no data":
+    if verdict is Verdict.NO_DATA:
         return replace(result, next_check=_earliest(now + app.vitals.recheck_after, watch),
                        message=f"health: no data yet ({why})")
     try:
@@ -230,14 +222,13 @@ async def _halt(app_name: str, app: AndroidApp, version_code: int, view: PlayVie
 
 
 async def _resume(app_name: str, app: AndroidApp, policy: Policy, version_code: int, view: PlayView,
-                  timeline: Timeline, reason: str, operator: str | None, name: str, notes: str,
+                  timeline: Timeline, resume: Resume, name: str, notes: str,
                   result: StepResult, emergency: Emergency | None = None) -> StepResult:
     """A halted rollout resumes only by an operator's run with a reason — at the same fraction."""
-    if not operator:
-        return replace(result, final="failed", message="resuming a halted rollout needs `operator`")
+    operator, reason = resume.operator, resume.reason
     freeze = await freeze_gate("resume", f"{app_name}-{version_code}", policy)
     if freeze.frozen and emergency is None:
-        return replace(result, next_check=freeze.next_allowed or freeze.recheck_at,
+        return replace(result, next_check=freeze.retry_at,
                        message=f"change freeze: {describe(freeze)}")
     if freeze.frozen:
         result = replace(result, bypassed=f"freeze before resume: {describe(freeze)}")
@@ -258,7 +249,7 @@ async def _resume(app_name: str, app: AndroidApp, policy: Policy, version_code: 
 
 
 async def health_gate(app_name: str, app: AndroidApp, version_code: int, previous: int | None,
-                      since: datetime, now: datetime) -> tuple[str, str]:
+                      since: datetime, now: datetime) -> tuple[Verdict, str]:
     since = min(since, now - app.vitals.min_window)  # hourly data: at least one whole hour
     current = await read_vitals(app, version_code, since, now)
     before = await read_vitals(app, previous, since, now) if previous else None

@@ -192,7 +192,7 @@ async def standard_release(
     if freeze.frozen:
         if policy.freeze.on_freeze == "fail":
             raise Frozen(freeze)
-        when = freeze.next_allowed or freeze.recheck_at
+        when = freeze.retry_at
         assert when is not None  # the core always gives one or the other when frozen
         try:
             _, name = await continue_at(when, f"change freeze: {describe(freeze)}")

@@ -11,10 +11,12 @@ entry is read as "just now", so a lost record can delay a step but never hurry o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import StrEnum
 
+from procedure.durations import format_duration
+from procedure.health import Verdict, regression_limit
 from procedure.policy import AndroidApp
 
 PUBLISHED = "RELEASE_LIFECYCLE_STATE_PUBLISHED"
@@ -40,6 +42,52 @@ class PlayView:
         if self.production_status == "halted" and self.production_fraction is None:
             return 1.0  # a fully rolled-out release that was halted
         return self.production_fraction or 0.0
+
+
+@dataclass(frozen=True)
+class ProductionRelease:
+    version_codes: tuple[int, ...]
+    status: str
+    fraction: float | None
+    name: str | None
+    lifecycle: str | None
+
+
+@dataclass(frozen=True)
+class PlayState:
+    """One app's tracks as Play reports them now."""
+
+    internal_codes: frozenset[int]
+    production: tuple[ProductionRelease, ...]
+
+    def view(self, version_code: int) -> PlayView:
+        mine = next((r for r in self.production if version_code in r.version_codes), None)
+        return PlayView(
+            on_internal=version_code in self.internal_codes or mine is not None,
+            production_status=mine.status if mine else None,
+            production_fraction=mine.fraction if mine else None,
+            lifecycle=mine.lifecycle if mine else None,
+        )
+
+    def previous_release(self, version_code: int) -> int | None:
+        """The completed release still serving everyone else during a staged rollout."""
+        for release in self.production:
+            if release.status == "completed" and version_code not in release.version_codes:
+                return max(release.version_codes)
+        return None
+
+    def awaiting_promotion(self) -> list[int]:
+        """Version codes on the internal track, newer than anything on production, not promoted."""
+        on_production = [c for r in self.production for c in r.version_codes]
+        newest = max(on_production, default=0)
+        return sorted(c for c in self.internal_codes if c > newest)
+
+    def completed_codes(self) -> list[int]:
+        return [max(r.version_codes) for r in self.production if r.status == "completed"]
+
+    def in_flight(self) -> list[ProductionRelease]:
+        """Staged (in progress or halted) production releases, in review or live."""
+        return [r for r in self.production if r.status in ("inProgress", "halted")]
 
 
 @dataclass(frozen=True)
@@ -81,6 +129,25 @@ class Decision:
     reason: str
     due: datetime | None = None  # when to look again (SOAK, REVIEW, STAGE)
     target: float | None = None  # ADVANCE / PROMOTE: the fraction to set
+    overdue: bool = False  # REVIEW: longer than the policy's review_alert_after (alert a person)
+
+
+@dataclass(frozen=True)
+class Resume:
+    """An operator's run resuming a halted rollout (at the same fraction): who, and why."""
+
+    reason: str
+    operator: str
+
+
+def resume_from(reason: str | None, operator: str | None) -> Resume | None:
+    """The one rule for resuming: none asked without a reason; a reason needs the operator who
+    resumes (ValueError naming the field otherwise)."""
+    if not reason:
+        return None
+    if not operator:
+        raise ValueError("resume_reason needs operator: who resumes the rollout")
+    return Resume(reason, operator)
 
 
 def next_stage(app: AndroidApp, fraction: float) -> float | None:
@@ -135,19 +202,36 @@ def _after_promotion(view: PlayView, timeline: Timeline, app: AndroidApp, now: d
     if view.lifecycle not in APPROVED:
         promoted = timeline.promoted_at or now
         waited = now - promoted
-        note = f"in review for {_human(waited)}"
-        if waited >= app.review_alert_after:
-            note += f" — longer than the {_human(app.review_alert_after)} the policy expects"
-        return Decision(Step.REVIEW, note, due=now + app.review_check_interval)
+        overdue = waited >= app.review_alert_after
+        note = f"in review for {format_duration(waited, coarse=True)}"
+        if overdue:
+            note += f" — longer than the {format_duration(app.review_alert_after)} the policy expects"
+        return Decision(Step.REVIEW, note, due=now + app.review_check_interval, overdue=overdue)
     fraction = view.fraction
     since = timeline.since(fraction) or now
     due = since + app.stage_soak
     if now < due:
-        return Decision(Step.STAGE, f"at {fraction:.0%} since {since:%H:%M:%S}; next step after {_human(app.stage_soak)}", due=due)
+        return Decision(Step.STAGE, f"at {fraction:.0%} since {since:%H:%M:%S}; next step after {format_duration(app.stage_soak)}", due=due)
     target = next_stage(app, fraction)
     if target is None:  # at the last stage but not "completed": finish it
         target = 1.0
     return Decision(Step.ADVANCE, f"{fraction:.0%} → {target:.0%}", target=target)
+
+
+def reconcile(timeline: Timeline, view: PlayView, now: datetime, *, significant: bool = False) -> Timeline:
+    """Fill in what Play shows has happened but the timeline has not recorded (as of now). A
+    stage's clock starts when the release reaches users: published, not merely approved. Once a
+    run said significant, the rollout stays significant: no later run shortens the soak."""
+    stages = dict(timeline.stage_since)
+    if view.production_status in ("inProgress", "completed") and view.lifecycle == PUBLISHED:
+        stages.setdefault(stage_key(view.fraction), now)
+    return replace(
+        timeline,
+        internal_since=timeline.internal_since or (now if view.on_internal else None),
+        promoted_at=timeline.promoted_at or (now if view.production_status else None),
+        stage_since=stages,
+        significant=timeline.significant or significant,
+    )
 
 
 def vitals_due(view: PlayView, timeline: Timeline, app: AndroidApp, now: datetime) -> datetime | None:
@@ -163,17 +247,6 @@ def vitals_due(view: PlayView, timeline: Timeline, app: AndroidApp, now: datetim
     return now if last is None else max(now, last + app.vitals.check_interval)
 
 
-def _human(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds >= 86400 and seconds % 3600 == 0:
-        return f"{seconds // 86400} d {seconds % 86400 // 3600} h".replace(" 0 h", "")
-    if seconds >= 3600:
-        return f"{seconds // 3600} h {seconds % 3600 // 60} min".replace(" 0 min", "")
-    if seconds >= 60:
-        return f"{seconds // 60} min"
-    return f"{seconds} s"
-
-
 @dataclass(frozen=True)
 class VitalsSample:
     user_perceived_crash_rate: float | None
@@ -183,14 +256,17 @@ class VitalsSample:
 
 def vitals_verdict(
     current: VitalsSample, previous: VitalsSample | None, app: AndroidApp
-) -> tuple[str, str]:
-    """("pass" | "fail" | "no data", why) for the crash and ANR rates of the version."""
+) -> tuple[Verdict, str]:
+    """(verdict, why) for the crash and ANR rates of the version; no data is never a pass."""
     rules = app.vitals
     users = current.distinct_users or 0
     if users < rules.min_distinct_users or current.user_perceived_crash_rate is None:
-        return "no data", f"{users} users, fewer than the {rules.min_distinct_users} needed"
+        return Verdict.NO_DATA, f"{users} users, fewer than the {rules.min_distinct_users} needed"
     if current.user_perceived_anr_rate is None:  # never a pass on crash data alone
-        return "no data", "no ANR data for the version yet"
+        return Verdict.NO_DATA, "no ANR data for the version yet"
+    # As for the Workers baseline: the previous release is compared against only with enough users.
+    if previous is not None and (previous.distinct_users or 0) < rules.min_distinct_users:
+        previous = None
     problems = []
     checks = (
         ("crash", current.user_perceived_crash_rate,
@@ -204,13 +280,13 @@ def vitals_verdict(
     for name, rate, before, ceiling in checks:
         if rate is None:
             continue
-        limit = ceiling
-        if before is not None and before > 0:
-            limit = min(ceiling, max(before * rules.max_regression_factor, before + rules.regression_min_delta))
+        limit = regression_limit(
+            ceiling, before, factor=rules.max_regression_factor, min_delta=rules.regression_min_delta
+        )
         shown.append(f"{name} {rate:.2%} (limit {limit:.2%})")
         if rate > limit:
             problems.append(f"user-perceived {name} rate {rate:.2%} exceeds {limit:.2%}"
                             + (f" (previous release {before:.2%})" if before is not None else ""))
     if problems:
-        return "fail", "; ".join(problems)
-    return "pass", f"{', '.join(shown)} over {users} users"
+        return Verdict.FAIL, "; ".join(problems)
+    return Verdict.PASS, f"{', '.join(shown)} over {users} users"

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from procedure.android import resume_from
 from procedure.policy import Policy, PolicyError
 from procedure.request import RequestError, bad_parameters
 
@@ -31,8 +32,7 @@ class AndroidReleaseRequest(BaseModel):
     def _code_or_bundle(self) -> AndroidReleaseRequest:
         if self.version_code is None and not self.aab_path:
             raise ValueError("give version_code (uploaded by CI) or aab_path (to upload)")
-        if self.resume_reason and not self.operator:
-            raise ValueError("resume_reason needs operator: who resumes the rollout")
+        resume_from(self.resume_reason, self.operator)
         if self.significant is None and self.pr_number is None:
             raise ValueError("significant: required when no pr_number is given (true or false: "
                              "a significant change soaks longer on the internal track)")

@@ -72,10 +72,22 @@ Interval = Annotated[
 ]
 
 
-def format_duration(value: timedelta) -> str:
-    seconds = value.total_seconds()
-    sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{sign}{int(seconds // size)}{unit}"
-    return f"{sign}{seconds:g}s"
+_SHOWN_UNITS = (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000))  # in milliseconds
+
+
+def format_duration(value: timedelta, *, coarse: bool = False) -> str:
+    """The one duration formatter: as the policy file writes it ("1h30m", "2d", "0.5s"), so
+    `parse_duration` reads it back (to the millisecond, the policy's smallest unit). `coarse`,
+    for a person reading a wait ("in review for 2d3h"): the two largest units, whole seconds."""
+    ms = round(value / timedelta(milliseconds=1))
+    sign, ms = ("-", -ms) if ms < 0 else ("", ms)
+    if coarse and ms >= 1000:
+        ms -= ms % 1000
+    parts = []
+    for unit, size in _SHOWN_UNITS:
+        count, ms = divmod(ms, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    if ms or not parts:
+        parts.append(f"{ms / 1000:g}s")
+    return sign + "".join(parts[:2] if coarse else parts)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from procedure.incidents import IncidentRules, assess
+from procedure.incidents import IncidentFact, IncidentRules, Standing, assess
 from procedure.policy import EmergencyRules, Policy, PolicyError
 from procedure.request import bad_parameters
 
@@ -53,16 +53,6 @@ def validate_emergency_request(params: dict[str, object], policy: Policy) -> Eme
     return request
 
 
-@dataclass(frozen=True)
-class IncidentFact:
-    id: str
-    status: str
-    priority: str | None
-    title: str
-    source: str  # "PagerDuty", or "policy" for a declared incident
-    urgency: str | None = None  # PagerDuty high | low: decides an incident without priority
-
-
 def check_incident(
     fact: IncidentFact | None, incident_id: str, rules: IncidentRules | None = None
 ) -> str:
@@ -71,14 +61,13 @@ def check_incident(
     unprioritised incident counted by its urgency)."""
     if fact is None:
         raise EmergencyRefused(f"incident {incident_id} is not known to the incident source")
-    found = assess(
-        status=fact.status, priority=fact.priority, urgency=fact.urgency,
-        rules=rules or IncidentRules(), declared=fact.source == "policy",
-    )
-    if not found.active:
-        raise EmergencyRefused(f"incident {incident_id} is {fact.status}, not active")
-    if not found.counts:
-        names = ", ".join((rules or IncidentRules()).priorities)
+    rules = rules or IncidentRules()
+    found = assess(fact, rules)
+    if found.standing is Standing.NOT_ACTIVE:
+        shown = "outside its declared window" if fact.declared else fact.status
+        raise EmergencyRefused(f"incident {incident_id} is {shown}, not active")
+    if found.standing is Standing.BELOW:
+        names = ", ".join(rules.priorities)
         raise EmergencyRefused(
             f"incident {incident_id} is {found.label}, not P1 or P2 (the policy counts: {names})"
         )

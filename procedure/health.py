@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 from procedure.policy import ErrorRateRule, MonitorRules
 
@@ -34,6 +35,16 @@ class ErrorRateCheck:
     detail: str
 
 
+def regression_limit(ceiling: float, before: float | None, *, factor: float, min_delta: float) -> float:
+    """The highest rate that is still healthy: never above the absolute `ceiling`, and against
+    a known earlier rate (the previous version's) at most `factor` times it — but never below
+    `min_delta` points above it, so 0.1 % → 0.3 % on a quiet service is not a regression.
+    One rule for the Workers error rate and the Android crash and ANR rates."""
+    if before is None:
+        return ceiling
+    return min(ceiling, max(before * factor, before + min_delta))
+
+
 def error_rate_verdict(current: Totals, baseline: Totals | None, rule: ErrorRateRule) -> ErrorRateCheck:
     """Compare the post-deploy error rate with the absolute ceiling and the pre-deploy baseline."""
     if current.requests < rule.min_requests:
@@ -45,12 +56,11 @@ def error_rate_verdict(current: Totals, baseline: Totals | None, rule: ErrorRate
             f"{current.requests} requests since deploy, fewer than the {rule.min_requests} needed",
         )
     rate = current.rate or 0.0
-    threshold = rule.max_error_rate
+    # A spike is relative to what the previous version did (when it had enough requests to say).
     base_rate = baseline.rate if baseline and baseline.requests >= rule.min_requests else None
-    if base_rate is not None:
-        # A spike is relative to what the previous version did, but never below the delta floor,
-        # so 0.1 % → 0.3 % on a quiet service is not a rollback.
-        threshold = min(threshold, max(base_rate * rule.spike_factor, base_rate + rule.spike_min_delta))
+    threshold = regression_limit(
+        rule.max_error_rate, base_rate, factor=rule.spike_factor, min_delta=rule.spike_min_delta
+    )
     shown_base = f"{base_rate:.2%}" if base_rate is not None else "no baseline"
     if rate > threshold:
         return ErrorRateCheck(
@@ -98,7 +108,7 @@ def sliding_error_rate_verdict(
 class ProbeOutcome:
     """One check of one signal in one monitoring round."""
 
-    signal: str  # "health" | "error-rate" | "key-flow"
+    signal: Literal["health", "error-rate", "key-flow"]
     verdict: Verdict
     detail: str
 
@@ -106,7 +116,7 @@ class ProbeOutcome:
 @dataclass(frozen=True)
 class MonitorDecision:
     verdict: Verdict
-    action: str  # "continue" | "promote" | "rollback" | "fail"
+    action: Literal["continue", "promote", "rollback", "fail"]
     reason: str
 
 

@@ -4,14 +4,20 @@ release and refuse the emergency fix.
 
 Priority names are per PagerDuty account ("P1", "SEV1", "P1 - Critical" …): the policy lists the
 names that count. An incident without a priority (untriaged, or an account with priorities
-switched off) counts by its urgency by default: a high-urgency page is treated as P1/P2. Pure:
-callers pass what the incident source said.
+switched off) counts by its urgency by default: a high-urgency page is treated as P1/P2. An
+incident the policy declares (a team without PagerDuty) is a validated P1/P2 over its own
+[start, end). Pure: callers pass what the incident source said, and when.
+
+`assess` is the one place this is decided: the freeze, the emergency check and the task that
+reads the incident all go through it.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -22,6 +28,7 @@ ACTIVE_STATUSES = frozenset(
 )
 CLOSED_STATUSES = frozenset({"resolved", "postmortem"})
 DEFAULT_PRIORITIES = ("P1", "P2")
+DECLARED = "policy"  # IncidentFact.source of an incident the policy declares
 # "P1 - Critical", "SEV1: outage", "P2 (High)": the leading token is the priority.
 _LEADING = re.compile(r"^([^\s:(\[\-–—/|]+)")
 
@@ -64,39 +71,79 @@ class IncidentRules(BaseModel):
         return leading is not None and leading.group(1) in wanted
 
 
+class Standing(StrEnum):
+    """Where one incident stands against the rule."""
+
+    COUNTS = "counts"  # an active P1/P2
+    NOT_ACTIVE = "not active"  # resolved, or a declared incident outside its [start, end)
+    BELOW = "below P1/P2"  # active, but not a priority (or urgency) the policy counts
+
+
+@dataclass(frozen=True)
+class IncidentFact:
+    """What an incident source said about one incident at `observed_at`."""
+
+    id: str
+    status: str
+    priority: str | None
+    title: str
+    source: str  # "PagerDuty", or DECLARED ("policy")
+    urgency: str | None = None  # PagerDuty high | low: decides an incident without priority
+    observed_at: datetime | None = None  # needed for a declared incident: is it inside its window?
+    start: datetime | None = None  # a declared incident's [start, end); end None = open-ended
+    end: datetime | None = None
+
+    @property
+    def declared(self) -> bool:
+        return self.source == DECLARED
+
+
 @dataclass(frozen=True)
 class Assessment:
     """What the rule says about one incident."""
 
-    counts: bool  # an active P1/P2 by the policy's rule
-    active: bool  # not resolved
+    standing: Standing
     label: str  # "P1", or "no priority, urgency high"
     notes: tuple[str, ...] = ()  # worth telling a person: the fail-closed choices made
 
+    @property
+    def counts(self) -> bool:  # an active P1/P2 by the policy's rule
+        return self.standing is Standing.COUNTS
 
-def assess(
-    *,
-    status: str,
-    priority: str | None,
-    urgency: str | None,
-    rules: IncidentRules,
-    declared: bool = False,
-) -> Assessment:
-    """`declared`: an incident the policy itself declares (validated P1/P2 when loaded)."""
-    state = status.strip().casefold()
-    label = priority.strip() if priority and priority.strip() else None
+    @property
+    def active(self) -> bool:  # not resolved
+        return self.standing is not Standing.NOT_ACTIVE
+
+
+def _declared_holds(fact: IncidentFact) -> bool:
+    if fact.observed_at is None:
+        raise ValueError(f"declared incident {fact.id}: observed_at is needed to place it in its window")
+    # On UTC instants: datetimes sharing one tzinfo compare by wall clock across a DST fold.
+    at = fact.observed_at.astimezone(UTC)
+    start = None if fact.start is None else fact.start.astimezone(UTC)
+    end = None if fact.end is None else fact.end.astimezone(UTC)
+    return (start is None or start <= at) and (end is None or at < end)
+
+
+def assess(fact: IncidentFact, rules: IncidentRules) -> Assessment:
+    """Whether `fact` is an active P1/P2 by the policy's rule, and what to tell a person."""
+    label = fact.priority.strip() if fact.priority and fact.priority.strip() else None
+    if fact.declared:
+        # Validated P1/P2 when the policy was loaded, whatever the account calls its priorities.
+        standing = Standing.COUNTS if _declared_holds(fact) else Standing.NOT_ACTIVE
+        return Assessment(standing, label or "declared")
+    state = fact.status.strip().casefold()
     if state in CLOSED_STATUSES:
-        return Assessment(False, False, label or "no priority")
+        return Assessment(Standing.NOT_ACTIVE, label or "no priority")
     notes: list[str] = []
     if state not in ACTIVE_STATUSES:
         # Fail closed: an incident in a status we do not know is not assumed to be over.
-        notes.append(f"unknown status {status!r}: active")
-    if declared:
-        return Assessment(True, True, label or "declared", tuple(notes))
+        notes.append(f"unknown status {fact.status!r}: active")
     if label is not None:
-        counts = rules.priority_counts(label)
-        return Assessment(counts, True, label, tuple(notes) if counts else ())
-    level = (urgency or "").strip().casefold() or None
+        if rules.priority_counts(label):
+            return Assessment(Standing.COUNTS, label, tuple(notes))
+        return Assessment(Standing.BELOW, label)
+    level = (fact.urgency or "").strip().casefold() or None
     if rules.without_priority == "freeze":
         counts, why = True, "the policy counts every one"
     elif rules.without_priority == "ignore":
@@ -105,4 +152,4 @@ def assess(
         counts, why = level != "low", "by its urgency"  # high, or urgency unknown: fail closed
     shown = f"no priority, urgency {level or 'unknown'}"
     notes.append(f"{shown}: {'counts' if counts else 'does not count'} as P1/P2 ({why})")
-    return Assessment(counts, True, shown, tuple(notes))
+    return Assessment(Standing.COUNTS if counts else Standing.BELOW, shown, tuple(notes))

@@ -1,4 +1,6 @@
-"""The procedure as data: the policy file's model, and the loader that names the bad key.
+"""The procedure as data: the policy file's model, and `parse_policy`, which turns an already-read
+document into it and names the bad key. Reading the file (and the environment) is the caller's:
+tasks/policy_file.py.
 
 One YAML file holds the service registry, the monitor windows, the checklist rules, the freeze
 rules and the policy's own metadata. A profile (e.g. ``sandbox``) is a partial copy of the same
@@ -8,15 +10,11 @@ URLs at the local sandbox.
 
 from __future__ import annotations
 
-import io
-import os
 import re
 from collections.abc import Mapping
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from procedure.durations import Duration, Interval, Window
@@ -348,22 +346,22 @@ class Policy(_Model):
 _ENV_REF = re.compile(r"\$\{([A-Z][A-Z0-9_]*)(?::-([^}]*))?\}")
 
 
-def _expand_env(value: Any, where: str) -> Any:
+def _expand_env(value: Any, where: str, env: Mapping[str, str]) -> Any:
     """`${NAME}` / `${NAME:-default}` in strings; used by profiles to point at local URLs."""
     if isinstance(value, str):
 
         def sub(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
-            found = os.environ.get(name, default)
+            found = env.get(name, default)
             if found is None:
                 raise PolicyError(f"{where}: environment variable {name} is not set")
             return found
 
         return _ENV_REF.sub(sub, value)
     if isinstance(value, Mapping):
-        return {k: _expand_env(v, f"{where}.{k}") for k, v in value.items()}
+        return {k: _expand_env(v, f"{where}.{k}", env) for k, v in value.items()}
     if isinstance(value, list):
-        return [_expand_env(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return [_expand_env(v, f"{where}[{i}]", env) for i, v in enumerate(value)]
     return value
 
 
@@ -386,7 +384,15 @@ def _describe(error: ValidationError, source: str) -> str:
     return "\n".join(lines)
 
 
-def parse_policy(document: Any, *, source: str = "<policy>", profile: str | None = None) -> Policy:
+def parse_policy(
+    document: Any,
+    *,
+    source: str = "<policy>",
+    profile: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Policy:
+    """The policy from a parsed document (YAML's top-level mapping). `source` names it in
+    errors; `env` gives the values of `${NAME}` references (none given: every one unset)."""
     if not isinstance(document, Mapping):
         raise PolicyError(f"{source}: expected a mapping at the top level")
     profiles = document.get("profiles") or {}
@@ -401,51 +407,8 @@ def parse_policy(document: Any, *, source: str = "<policy>", profile: str | None
             raise PolicyError(f"{source}: profiles.{profile}: no such profile (known: {known})")
         body = _merge(body, profiles[profile])
         source = f"{source} [profile {profile}]"
-    body = _expand_env(body, source)
+    body = _expand_env(body, source, env or {})
     try:
         return Policy.model_validate(body)
     except ValidationError as error:
         raise PolicyError(_describe(error, source)) from None
-
-
-MAX_POLICY_BYTES = 1_000_000  # the shipped policy is ~6 kB
-
-
-class _PolicyLoader(yaml.SafeLoader):
-    """safe_load without anchors and aliases: a policy has no use for them, and a few nested
-    aliases (a "billion laughs" document) expand into more data than any machine can walk."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
-        anchor = getattr(event, "anchor", None)
-        if anchor is not None:
-            kind = "aliases (*" if isinstance(event, yaml.AliasEvent) else "anchors (&"
-            key = f" (under key {index.value!r})" if isinstance(index, yaml.ScalarNode) else ""
-            raise yaml.composer.ComposerError(
-                None, None, f"{kind}{anchor}) are not allowed in the policy{key}", event.start_mark
-            )
-        return super().compose_node(parent, index)
-
-
-def load_policy(path: str | Path, profile: str | None = None) -> Policy:
-    path = Path(path)
-    try:
-        with path.open("rb") as file:
-            raw = file.read(MAX_POLICY_BYTES + 1)  # bounded: a device or a huge file is no policy
-    except OSError as error:
-        raise PolicyError(f"{path}: cannot read the policy file ({error.strerror})") from None
-    if len(raw) > MAX_POLICY_BYTES:
-        raise PolicyError(f"{path}: larger than {MAX_POLICY_BYTES} bytes: not a policy")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise PolicyError(f"{path}: not UTF-8 text (byte {error.start})") from None
-    stream = io.StringIO(text)
-    stream.name = str(path)  # type: ignore[misc]  # YAML errors then say which file
-    try:
-        document = yaml.load(stream, Loader=_PolicyLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as error:
-        raise PolicyError(f"{path}: not valid YAML: {error}") from None
-    except RecursionError:
-        raise PolicyError(f"{path}: nested too deeply to be a policy") from None
-    return parse_policy(document, source=str(path), profile=profile)

@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ SHA_TAG = re.compile(r"^[0-9a-f]{40}$")
 class ProductionOrder:
     """Whether this release may replace what production runs: only forward (DESIGN 11)."""
 
-    action: str  # "deploy" | "already live" | "superseded" | "refuse"
+    action: Literal["deploy", "already live", "superseded", "refuse"]
     detail: str
     warnings: tuple[str, ...] = ()
 

@@ -20,7 +20,8 @@ import os
 import sys
 from pathlib import Path
 
-from procedure.policy import PolicyError, load_policy
+from procedure.policy import PolicyError
+from tasks.policy_file import load_policy
 from tasks.settings import DEFAULT_POLICY
 
 

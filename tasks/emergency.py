@@ -20,7 +20,8 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
 from clients import NotFoundError, ProviderError
-from procedure.emergency import CiStatusFact, EmergencyRefused, IncidentFact
+from procedure.emergency import CiStatusFact, EmergencyRefused
+from procedure.incidents import IncidentFact, assess
 from procedure.policy import Policy
 from tasks import providers
 from tasks.evidence import redact
@@ -32,9 +33,10 @@ WRANGLER_TIMEOUT_S = 600
 @task(name="confirm incident", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 async def read_incident(incident_id: str, policy: Policy) -> IncidentFact | None:
     now = datetime.now(UTC)
-    for declared in policy.freeze.declared_incidents:
-        if declared.id == incident_id and declared.start <= now and (declared.end is None or now < declared.end):
-            return IncidentFact(declared.id, "triggered", declared.priority, declared.title, "policy")
+    declared = [d.fact(now) for d in policy.freeze.declared_incidents if d.id == incident_id]
+    if declared:
+        # Whether it holds now is the core's call; an id may be declared again after it ended.
+        return next((f for f in declared if assess(f, policy.freeze.incidents).counts), declared[0])
     if not policy.sources.pagerduty.enabled:
         return None
     try:
@@ -45,7 +47,7 @@ async def read_incident(incident_id: str, policy: Policy) -> IncidentFact | None
     except (ProviderError, OSError) as error:
         raise EmergencyRefused(f"cannot confirm incident {incident_id}: {error}") from None
     return IncidentFact(found.id, found.status, found.priority, found.title, "PagerDuty",
-                        urgency=found.urgency)
+                        urgency=found.urgency, observed_at=now)
 
 
 @task(name="read CI status", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)

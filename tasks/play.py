@@ -9,7 +9,6 @@ under the slot.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 
 from prefect import task
@@ -24,13 +23,13 @@ from clients import (
     Release,
     ServiceAccountCredentials,
 )
-from procedure.android import PlayView, VitalsSample
+from procedure.android import PlayState, ProductionRelease, VitalsSample
 from procedure.policy import AndroidApp
 from tasks.bundles import checked_bundle
 from tasks.providers import _transport
 from tasks.settings import ProviderSettings
 
-__all__ = ["ChangesInReviewError", "PlayState", "is_play_outage", "read_play", "read_vitals", "set_production_release",
+__all__ = ["ChangesInReviewError", "is_play_outage", "read_play", "read_vitals", "set_production_release",
            "upload_bundle"]
 
 PUBLISHER_SCOPE = "https://www.googleapis.com/auth/androidpublisher"
@@ -65,52 +64,6 @@ def reporting() -> PlayReportingClient:
     s = ProviderSettings.from_env()
     return PlayReportingClient(s.play_reporting_url, _credentials(REPORTING_SCOPE),
                                transport=_transport())
-
-
-@dataclass(frozen=True)
-class ProductionRelease:
-    version_codes: tuple[int, ...]
-    status: str
-    fraction: float | None
-    name: str | None
-    lifecycle: str | None
-
-
-@dataclass(frozen=True)
-class PlayState:
-    """One app's tracks as Play reports them now."""
-
-    internal_codes: frozenset[int]
-    production: tuple[ProductionRelease, ...]
-
-    def view(self, version_code: int) -> PlayView:
-        mine = next((r for r in self.production if version_code in r.version_codes), None)
-        return PlayView(
-            on_internal=version_code in self.internal_codes or mine is not None,
-            production_status=mine.status if mine else None,
-            production_fraction=mine.fraction if mine else None,
-            lifecycle=mine.lifecycle if mine else None,
-        )
-
-    def previous_release(self, version_code: int) -> int | None:
-        """The completed release still serving everyone else during a staged rollout."""
-        for release in self.production:
-            if release.status == "completed" and version_code not in release.version_codes:
-                return max(release.version_codes)
-        return None
-
-    def awaiting_promotion(self) -> list[int]:
-        """Version codes on the internal track, newer than anything on production, not promoted."""
-        on_production = [c for r in self.production for c in r.version_codes]
-        newest = max(on_production, default=0)
-        return sorted(c for c in self.internal_codes if c > newest)
-
-    def completed_codes(self) -> list[int]:
-        return [max(r.version_codes) for r in self.production if r.status == "completed"]
-
-    def in_flight(self) -> list[ProductionRelease]:
-        """Staged (in progress or halted) production releases, in review or live."""
-        return [r for r in self.production if r.status in ("inProgress", "halted")]
 
 
 @task(name="read Google Play", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)

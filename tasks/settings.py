@@ -13,7 +13,8 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from procedure.policy import Policy, load_policy
+from procedure.policy import Policy
+from tasks.policy_file import load_policy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POLICY = REPO_ROOT / "policy" / "release-policy.yaml"

@@ -8,10 +8,15 @@ from procedure.freeze.observations import FreezeObservations, Incident
 from procedure.freeze.policy import FreezePolicy
 from procedure.freeze.timeutil import as_local, require_aware, to_utc
 from procedure.freeze.verdict import FreezeReason, FreezeVerdict
-from procedure.freeze.windows import HolidayCalendar, Window, static_windows
+from procedure.freeze.windows import (
+    HolidayCalendar,
+    Window,
+    declared_incident_window,
+    static_windows,
+)
 
 # One definition of an active P1/P2 with the emergency path.
-from procedure.incidents import IncidentRules, assess
+from procedure.incidents import IncidentFact, IncidentRules, assess
 
 UNKNOWN_STATUS_NAME = {
     "incidents": "incident status unknown",
@@ -34,10 +39,9 @@ def _incident_reasons(
 ) -> list[FreezeReason]:
     reasons = []
     for incident in incidents:
-        found = assess(
-            status=incident.status, priority=incident.priority, urgency=incident.urgency,
-            rules=rules,
-        )
+        fact = IncidentFact(incident.id, incident.status, incident.priority, incident.title,
+                            incident.source, urgency=incident.urgency, observed_at=at)
+        found = assess(fact, rules)
         notes.extend(f"incident {incident.id} ({incident.title}): {n}" for n in found.notes)
         if not found.counts:
             continue
@@ -126,7 +130,14 @@ def evaluate_freeze(
 
     windows = static_windows(policy, observations)
     calendar = HolidayCalendar(policy)
-    holding = [w for w in windows if w.contains(now)]
+    # Declared incidents are windows (for the chain and the calendar), but whether one holds now
+    # is the incident rule's call, as for the emergency path.
+    holding = [w for w in windows if w.source != "incident" and w.contains(now)]
+    holding += [
+        declared_incident_window(i)
+        for i in policy.declared_incidents
+        if assess(i.fact(at), policy.incidents).counts
+    ]
     holiday = calendar.at(now)
     if holiday is not None:
         holding.append(holiday)

@@ -11,9 +11,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from procedure.durations import Duration, Interval
 from procedure.freeze.holidays_au import normalise_state
 from procedure.freeze.timeutil import require_aware
-from procedure.incidents import IncidentRules
+from procedure.incidents import DECLARED, DEFAULT_PRIORITIES, IncidentFact, IncidentRules
 
-FREEZE_PRIORITIES: frozenset[str] = frozenset({"p1", "p2"})
+# A declared incident is written with the procedure's own names, whatever the account uses.
+FREEZE_PRIORITIES: frozenset[str] = frozenset(p.casefold() for p in DEFAULT_PRIORITIES)
 
 OffsetDatetime = Annotated[datetime, AfterValidator(require_aware)]
 
@@ -86,6 +87,11 @@ class DeclaredIncident(_Rules):
                 f"end {self.end.isoformat()} must be after start {self.start.isoformat()}"
             )
         return self
+
+    def fact(self, at: datetime) -> IncidentFact:
+        """As an incident source would report it at `at`; `incidents.assess` decides if it holds."""
+        return IncidentFact(self.id, "declared", self.priority, self.title, DECLARED,
+                            observed_at=at, start=self.start, end=self.end)
 
 
 class SourceErrorRules(_Rules):

@@ -45,6 +45,12 @@ class FreezeVerdict(BaseModel):
     recheck_at: datetime | None
     notes: tuple[str, ...] = ()
 
+    @property
+    def retry_at(self) -> datetime | None:
+        """When a frozen change should look again: the next allowed instant when it is known,
+        else the recheck. None when neither is known."""
+        return self.next_allowed or self.recheck_at
+
     def to_json_dict(self) -> dict[str, Any]:
         return {
             "at": self.at.isoformat(),

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from procedure.freeze.holidays_au import holiday_names
 from procedure.freeze.observations import FreezeObservations, Maintenance
-from procedure.freeze.policy import FreezePolicy
+from procedure.freeze.policy import DeclaredIncident, FreezePolicy
 from procedure.freeze.timeutil import local_day, local_midnight, to_utc
 from procedure.freeze.verdict import WindowSource
 
@@ -120,21 +120,22 @@ def maintenance_window(maintenance: Maintenance, policy: FreezePolicy) -> Window
     return Window("maintenance", maintenance.name, start, end, maintenance.url)
 
 
+def declared_incident_window(incident: DeclaredIncident) -> Window:
+    return Window(
+        "incident",
+        f"{incident.priority} {incident.id}: {incident.title} (declared)",
+        to_utc(incident.start),
+        None if incident.end is None else to_utc(incident.end),
+    )
+
+
 def static_windows(policy: FreezePolicy, observations: FreezeObservations) -> list[Window]:
     """Every non-holiday window with known start: declared freezes and incidents, maintenance."""
     windows = [
         Window("declared", f.reason, to_utc(f.start), to_utc(f.end))
         for f in policy.declared_freezes
     ]
-    windows.extend(
-        Window(
-            "incident",
-            f"{i.priority} {i.id}: {i.title} (declared)",
-            to_utc(i.start),
-            None if i.end is None else to_utc(i.end),
-        )
-        for i in policy.declared_incidents
-    )
+    windows.extend(declared_incident_window(i) for i in policy.declared_incidents)
     for maintenance in observations.maintenances:
         window = maintenance_window(maintenance, policy)
         if window is not None:

@@ -16,6 +16,7 @@ from procedure.android import (
     vitals_due,
     vitals_verdict,
 )
+from procedure.health import Verdict
 from procedure.policy import AndroidApp
 
 APP = AndroidApp(package_name="app.provii.wallet")
@@ -65,8 +66,9 @@ def test_review_states() -> None:
     in_review = PlayView(True, "inProgress", 0.05, "RELEASE_LIFECYCLE_STATE_IN_REVIEW")
     waiting = at(in_review, promoted)
     assert waiting.step is Step.REVIEW and waiting.due == NOW + APP.review_check_interval
+    assert not waiting.overdue
     late = at(in_review, Timeline(promoted_at=NOW - 8 * 24 * H))
-    assert late.step is Step.REVIEW and "longer than" in late.reason
+    assert late.step is Step.REVIEW and late.overdue and "longer than the 7d" in late.reason
     rejected = PlayView(True, "inProgress", 0.05, "RELEASE_LIFECYCLE_STATE_NOT_APPROVED")
     assert at(rejected, promoted).step is Step.REJECTED
 
@@ -128,7 +130,7 @@ def test_approved_but_not_published_waits_for_a_person_and_starts_no_stage_clock
 
 def test_missing_anr_data_is_no_data_never_a_pass_on_crash_data_alone() -> None:
     verdict, why = vitals_verdict(VitalsSample(0.004, None, 5000), None, APP)
-    assert verdict == "no data" and "ANR" in why
+    assert verdict is Verdict.NO_DATA and "ANR" in why
 
 
 @given(st.floats(min_value=0.0, max_value=0.999, allow_nan=False))
@@ -151,12 +153,21 @@ def test_advance_is_only_ever_one_stage_up(fraction: float, hours: int) -> None:
 
 def test_vitals_verdicts() -> None:
     healthy = VitalsSample(0.004, 0.002, 5000)
-    assert vitals_verdict(healthy, None, APP)[0] == "pass"
-    assert vitals_verdict(VitalsSample(0.012, 0.002, 5000), None, APP)[0] == "fail"  # > 1.09 %
-    assert vitals_verdict(VitalsSample(0.004, 0.005, 5000), None, APP)[0] == "fail"  # > 0.47 %
-    assert vitals_verdict(VitalsSample(0.004, 0.002, 20), None, APP)[0] == "no data"
-    assert vitals_verdict(VitalsSample(None, None, None), None, APP)[0] == "no data"
+    assert vitals_verdict(healthy, None, APP)[0] is Verdict.PASS
+    assert vitals_verdict(VitalsSample(0.012, 0.002, 5000), None, APP)[0] is Verdict.FAIL  # > 1.09 %
+    assert vitals_verdict(VitalsSample(0.004, 0.005, 5000), None, APP)[0] is Verdict.FAIL  # > 0.47 %
+    assert vitals_verdict(VitalsSample(0.004, 0.002, 20), None, APP)[0] is Verdict.NO_DATA
+    assert vitals_verdict(VitalsSample(None, None, None), None, APP)[0] is Verdict.NO_DATA
     # against the previous release: 0.2 % → 0.8 % is a regression even under Google's line
     verdict, why = vitals_verdict(VitalsSample(0.008, 0.001, 5000), VitalsSample(0.002, 0.001, 9000), APP)
-    assert verdict == "fail" and "previous release" in why
-    assert vitals_verdict(VitalsSample(0.0025, 0.001, 5000), VitalsSample(0.002, 0.001, 9000), APP)[0] == "pass"
+    assert verdict is Verdict.FAIL and "previous release" in why
+    assert vitals_verdict(VitalsSample(0.0025, 0.001, 5000), VitalsSample(0.002, 0.001, 9000), APP)[0] is Verdict.PASS
+
+
+@given(st.integers(min_value=0, max_value=20 * 24 * 3600))
+def test_review_is_overdue_exactly_from_the_policys_alert_after(waited_s: int) -> None:
+    """The flow alerts on `overdue`, a value — never on the wording of the reason."""
+    in_review = PlayView(True, "inProgress", 0.05, "RELEASE_LIFECYCLE_STATE_IN_REVIEW")
+    decision = at(in_review, Timeline(promoted_at=NOW - waited_s * S))
+    assert decision.step is Step.REVIEW
+    assert decision.overdue == (waited_s * S >= APP.review_alert_after)

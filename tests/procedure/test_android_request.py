@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from procedure.android import Resume, resume_from
 from procedure.android_request import resolve_significance, validate_android_request
-from procedure.policy import load_policy
 from procedure.request import RequestError
+from tasks.policy_file import load_policy
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policy" / "release-policy.yaml")
 LABEL = POLICY.checklist.labels.significant
@@ -74,3 +75,23 @@ def test_the_policy_names_the_android_watch_builds_dir_and_repo(monkeypatch: pyt
            "android_apps": {"wallet": {"package_name": "app.provii.wallet", "repo": "not a repo"}}}
     with pytest.raises(PolicyError, match="android_apps.wallet.repo"):
         parse_policy(doc)
+
+
+@pytest.mark.parametrize(
+    ("reason", "operator", "expected"),
+    [(None, None, None), (None, "ana", None), ("Crash fixed server-side", None, "operator"),
+     ("Crash fixed server-side", "ana", Resume("Crash fixed server-side", "ana"))],
+)
+def test_resuming_a_halted_rollout_needs_its_operator_one_rule(
+    reason: str | None, operator: str | None, expected: Resume | str | None
+) -> None:
+    """The request model and the rollout step ask the same rule (procedure.android.resume_from)."""
+    params = {"significant": False, "resume_reason": reason, "operator": operator}
+    if expected == "operator":
+        with pytest.raises(ValueError, match="resume_reason needs operator"):
+            resume_from(reason, operator)
+        with pytest.raises(RequestError, match="resume_reason needs operator"):
+            request(**params)
+        return
+    assert resume_from(reason, operator) == expected
+    assert request(**params).resume_reason == reason

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from procedure.emergency import EmergencyRefused, IncidentFact, check_incident
-from procedure.freeze import FreezeObservations, FreezePolicy, Incident, evaluate_freeze
-from procedure.incidents import IncidentRules, assess
+from procedure.emergency import EmergencyRefused, check_incident
+from procedure.freeze import (
+    DeclaredIncident,
+    FreezeObservations,
+    FreezePolicy,
+    Incident,
+    evaluate_freeze,
+)
+from procedure.incidents import IncidentFact, IncidentRules, Standing, assess
 
 AT = datetime(2026, 6, 10, 0, 0, tzinfo=UTC)
 
@@ -45,14 +51,24 @@ def test_account_priority_names_from_the_policy() -> None:
 
 
 def test_declared_incident_counts_whatever_the_account_calls_its_priorities() -> None:
-    declared = IncidentFact("INC-1", "triggered", "P1", "ledger", "policy")
-    assert check_incident(declared, "INC-1", IncidentRules(priorities=["SEV1"]))
+    declared = DeclaredIncident(id="INC-1", title="ledger", priority="P1", start=AT)
+    assert check_incident(declared.fact(AT), "INC-1", IncidentRules(priorities=["SEV1"]))
+
+
+def test_declared_incident_outside_its_window_is_refused() -> None:
+    declared = DeclaredIncident(id="INC-1", title="ledger", priority="P1", start=AT,
+                                end=AT + timedelta(hours=1))
+    with pytest.raises(EmergencyRefused, match="outside its declared window, not active"):
+        check_incident(declared.fact(AT + timedelta(hours=1)), "INC-1")
+    with pytest.raises(EmergencyRefused, match="not active"):
+        check_incident(declared.fact(AT - timedelta(seconds=1)), "INC-1")
 
 
 def test_resolved_is_never_active() -> None:
     with pytest.raises(EmergencyRefused, match="is resolved, not active"):
         check_incident(fact("P1", status="resolved"), "PD1")
-    assert not assess(status="resolved", priority=None, urgency="high", rules=IncidentRules()).counts
+    found = assess(IncidentFact("PD1", "resolved", None, "t", "PagerDuty", "high"), IncidentRules())
+    assert found.standing is Standing.NOT_ACTIVE and not found.counts
 
 
 @pytest.mark.parametrize("name", ["P10", "P1x", "SEV-1", ""])
@@ -91,3 +107,30 @@ def test_freeze_and_emergency_agree_on_every_incident(
     except EmergencyRefused:
         allowed = False
     assert frozen == allowed
+
+
+MINUTES = st.integers(min_value=-600, max_value=600)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(start=MINUTES, length=st.one_of(st.none(), st.integers(min_value=1, max_value=600)),
+       at=MINUTES)
+def test_freeze_and_emergency_agree_on_a_declared_incident(
+    start: int, length: int | None, at: int
+) -> None:
+    """A declared incident holds over [start, end) — the same instants for the freeze and for
+    the emergency path (the task only finds it by id; the core places it in its window)."""
+    minute = timedelta(minutes=1)
+    begins = AT + start * minute
+    ends = None if length is None else begins + length * minute
+    declared = DeclaredIncident(id="INC-1", title="ledger", priority="P2", start=begins, end=ends)
+    instant = AT + at * minute
+    oracle = start <= at and (length is None or at < start + length)
+    policy = FreezePolicy(declared_incidents=[declared])
+    frozen = any(r.source == "incident" for r in evaluate_freeze(instant, policy).reasons)
+    try:
+        check_incident(declared.fact(instant), "INC-1", policy.incidents)
+        allowed = True
+    except EmergencyRefused:
+        allowed = False
+    assert frozen == allowed == oracle

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from procedure.policy import PolicyError, load_policy, parse_policy
+from procedure.policy import PolicyError, parse_policy
+from tasks.policy_file import load_policy
 
 POLICY = Path(__file__).resolve().parents[2] / "policy" / "release-policy.yaml"
 
@@ -47,6 +48,12 @@ def test_profile_needing_an_unset_variable_names_it(monkeypatch) -> None:
     monkeypatch.delenv("RELORCH_SANDBOX_URL", raising=False)
     with pytest.raises(PolicyError, match="RELORCH_SANDBOX_URL is not set"):
         load_policy(POLICY, "sandbox")
+    # parse_policy without an env: every reference is unset, whatever the process has
+    monkeypatch.setenv("RELORCH_SANDBOX_URL", "http://127.0.0.1:9999")
+    with pytest.raises(PolicyError, match="RELORCH_SANDBOX_URL is not set"):
+        parse_policy(document(), profile="sandbox")
+    assert load_policy(POLICY, "sandbox", env={"RELORCH_SANDBOX_URL": "http://x:1"}).service(
+        "verifier").environments["production"].url.startswith("http://x:1/")
 
 
 def test_unknown_profile_is_named() -> None:
@@ -156,11 +163,11 @@ def test_dangerous_durations_and_intervals_are_refused_naming_file_and_key(
     assert key in message and says in message, message
 
 
-def test_sandbox_profile_and_test_values_stay_valid(monkeypatch) -> None:
-    monkeypatch.setenv("RELORCH_SANDBOX_URL", "http://127.0.0.1:9999")
+def test_sandbox_profile_and_test_values_stay_valid() -> None:
     doc = document()
     doc["profiles"]["sandbox"]["monitor"].update(check_interval="0.5s", analytics_lag="0s")
-    policy = parse_policy(doc, profile="sandbox")
+    # the core reads no environment: the caller passes the values `${NAME}` refers to
+    policy = parse_policy(doc, profile="sandbox", env={"RELORCH_SANDBOX_URL": "http://127.0.0.1:9999"})
     assert policy.monitor.check_interval == timedelta(seconds=0.5)
     assert policy.freeze.recheck_interval == timedelta(seconds=3)
     assert policy.android_apps["wallet"].internal_soak_standard == timedelta(seconds=1)

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from procedure.policy import load_policy
 from procedure.request import RequestError, validate_workers_request
+from tasks.policy_file import load_policy
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policy" / "release-policy.yaml")
 V1, V2 = "0b9f7c3e-6a2d-4c1e-9f10-2a3b4c5d6e7f", "1c8e6d2f-5b3a-4d2c-8e21-3b4c5d6e7f80"

@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 import yaml
 
-from procedure.policy import Policy, load_policy
+from procedure.policy import Policy
 from relctl.localstack import PreparedRelease, prepare_release, seed_document
 from sandbox.control import SandboxControl
 from sandbox.server import RunningSandbox, start_sandbox
+from tasks.policy_file import load_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 GITHUB_TOKEN = "ghp_scenarioSECRETgithub0123456789"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from procedure.policy import Policy, SlotRules, load_policy
+from procedure.policy import Policy, SlotRules
+from tasks.policy_file import load_policy
 
 POLICY = Path(__file__).resolve().parents[2] / "policy" / "release-policy.yaml"
 SLOTS = SlotRules(wait=timedelta(seconds=4), emergency_wait=timedelta(seconds=2),

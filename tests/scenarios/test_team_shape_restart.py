@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from procedure.policy import load_policy
 from sandbox.control import SandboxControl
 from sandbox.server import RunningSandbox
 from tasks.limits import release_limit
+from tasks.policy_file import load_policy
 from tests.scenarios.conftest import CLOUDFLARE_TOKEN, GITHUB_TOKEN, PAGERDUTY_TOKEN, TOKENS, Stack
 from tests.scenarios.real_server import RealServer, real_server
 from tests.scenarios.team_backend import private_team_backend

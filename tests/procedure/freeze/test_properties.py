@@ -65,6 +65,23 @@ def test_not_frozen_means_now(s: Scenario) -> None:  # (c)
 
 
 @PROPERTY
+@given(scenarios())
+def test_retry_at_is_the_one_instant_a_frozen_change_waits_for(s: Scenario) -> None:
+    """What the flows wait for: the next allowed instant when known, else the recheck — always
+    one of them while frozen, and never before the recheck interval when the end is unknown."""
+    verdict = evaluate_freeze(s.at, s.policy, s.observations)
+    if not verdict.frozen:
+        assert verdict.retry_at == s.at
+        return
+    assert verdict.retry_at is not None and verdict.retry_at > s.at
+    if verdict.next_allowed is not None:
+        assert verdict.retry_at == verdict.next_allowed
+    else:
+        assert verdict.retry_at == verdict.recheck_at
+        assert verdict.retry_at >= s.at + s.policy.recheck_interval
+
+
+@PROPERTY
 @given(scenarios(with_maintenance=False))
 def test_holiday_reason_is_whole_local_days_around_at(s: Scenario) -> None:  # (d)
     verdict = evaluate_freeze(s.at, s.policy, s.observations)
