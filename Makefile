@@ -10,10 +10,12 @@ export PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY := false
 
 .PHONY: install run run-pg test demo bench lint typecheck check clean
 
-$(STAMP): pyproject.toml
+# The sandbox (packages/relorch-sandbox) is its own package, a dev/local dependency: never in
+# the product wheel.
+$(STAMP): pyproject.toml packages/relorch-sandbox/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev]' -e packages/relorch-sandbox
 	touch $(STAMP)
 
 # wrangler (pinned in package.json) for the emergency path: `wrangler deploy --env production`;

@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.scenario]
 def team(tmp_path: Path, sandbox_server: RunningSandbox, policy_file: Path,
          monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Stack, RealServer]]:
     """The conftest `stack`, but on a real team-shape server of this test's own."""
-    from relctl.localstack import seed_document
+    from scripts.localstack import seed_document
     from tasks.limits import ensure_limits
 
     url = sandbox_server.url
