@@ -8,13 +8,32 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY := false
 
-.PHONY: install run run-pg test demo bench lint typecheck check clean
+.PHONY: install lock run run-pg test demo bench lint typecheck check clean
 
-$(STAMP): pyproject.toml
+# Every dependency from the lock (exact versions, hashes checked), then our two projects editable
+# without resolving again: the product and the sandbox (packages/relorch-sandbox, a dev/local
+# package, never in the product wheel). `pip check` fails when a pyproject asks for something the
+# lock does not hold: run `make lock`. pip >= 25 handles a locked package's extras in hash mode.
+LOCK    := requirements/dev.lock
+SANDBOX := packages/relorch-sandbox
+$(STAMP): $(LOCK) pyproject.toml $(SANDBOX)/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --upgrade 'pip>=25'
+	$(BIN)/python -m pip install -q -r $(LOCK)
+	$(BIN)/python -m pip install -q --no-deps -e . -e $(SANDBOX)
+	$(BIN)/python -m pip check
 	touch $(STAMP)
+
+# Regenerates the locks from the pyprojects with uv (pinned in the dev extra), keeping the current
+# pins where they still fit: `make lock LOCK_FLAGS=--upgrade` moves everything to the newest.
+# prod.lock is the product's runtime set alone (the Docker image), constrained to dev.lock's pins.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command 'make lock' $(LOCK_FLAGS)
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/uv || $(BIN)/python -m pip install -q 'uv>=0.13,<0.14'
+	$(UV_COMPILE) --extra dev pyproject.toml $(SANDBOX)/pyproject.toml -o $(LOCK)
+	$(UV_COMPILE) -c $(LOCK) pyproject.toml -o requirements/prod.lock
 
 # wrangler (pinned in package.json) for the emergency path: `wrangler deploy --env production`;
 # @octokit/graphql-schema: GitHub's GraphQL schema, which the sandbox validates every query against.

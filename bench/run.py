@@ -44,9 +44,9 @@ def main() -> int:
     from prefect.testing.utilities import prefect_test_harness
 
     from bench.bare_calls import release as bare_release
-    from relctl.localstack import prepare_release, seed_document
     from sandbox.control import SandboxControl
     from sandbox.server import start_sandbox
+    from scripts.localstack import prepare_release, seed_document
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     with prefect_test_harness(server_startup_timeout=120), start_sandbox(

@@ -8,8 +8,8 @@ import socket
 import sys
 import time
 
-from relctl.localstack import prepare_release
 from relctl.trigger import PrefectApi, workers_idempotency_key
+from scripts.localstack import prepare_release
 from scripts.stack import running_stack
 from tasks.settings import current_policy
 

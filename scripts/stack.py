@@ -20,9 +20,9 @@ from pathlib import Path
 
 import httpx
 
-from relctl.localstack import seed_document
 from sandbox.control import SandboxControl
 from sandbox.server import RunningSandbox, start_sandbox
+from scripts.localstack import seed_document
 from scripts.team_shape import TeamBackend
 
 ROOT = Path(__file__).resolve().parent.parent

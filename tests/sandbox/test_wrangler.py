@@ -1,7 +1,7 @@
 """The real wrangler CLI (pinned in package.json) against the sandbox's Cloudflare API.
 
 The procedure's Manual Emergency Deployment is `cd <repo> && wrangler deploy --env production`;
-these tests run exactly that on a copy of `sandbox/sample-worker/` (script `verifier-production`),
+these tests run exactly that on a copy of the sandbox's `sample-worker/` (script `verifier-production`),
 plus `deployments list`, `versions list` and `rollback`, and check the sandbox's state and its
 sample Worker follow. Each wrangler run takes ~1 s (Node start-up), so runs are kept few.
 """
@@ -21,13 +21,13 @@ from typing import Any
 import httpx
 import pytest
 
-from sandbox.control import SandboxControl
+from sandbox.control import SAMPLE_WORKER_DIR, SandboxControl
 from sandbox.server import RunningSandbox
 from tests.sandbox.helpers import ACCOUNT, CF_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
 WRANGLER = ROOT / "node_modules" / ".bin" / "wrangler"
-SAMPLE_WORKER = ROOT / "sandbox" / "sample-worker"
+SAMPLE_WORKER = SAMPLE_WORKER_DIR
 SCRIPT = "verifier-production"  # name = "verifier", [env.production] without a name override
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 TIMEOUT_S = 60

@@ -14,9 +14,9 @@ import pytest
 import yaml
 
 from procedure.policy import Policy
-from relctl.localstack import PreparedRelease, prepare_release, seed_document
-from sandbox.control import SandboxControl
+from sandbox.control import SAMPLE_WORKER_DIR, SandboxControl
 from sandbox.server import RunningSandbox, start_sandbox
+from scripts.localstack import PreparedRelease, prepare_release, seed_document
 from tasks.policy_file import load_policy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +51,7 @@ def policy_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     doc["profiles"]["sandbox"]["checklist"] = {"ci_wait": "3s", "ci_recheck_interval": "0.5s"}
     # wrangler writes .wrangler/ into the checkout: each test process gets its own copy
     checkout = tmp_path_factory.mktemp("checkout") / "verifier"
-    shutil.copytree(ROOT / "sandbox" / "sample-worker", checkout,
+    shutil.copytree(SAMPLE_WORKER_DIR, checkout,
                     ignore=shutil.ignore_patterns(".wrangler", "node_modules"))
     doc["profiles"]["sandbox"]["services"]["verifier"]["checkout"] = str(checkout)
     builds = tmp_path_factory.mktemp("android-builds")

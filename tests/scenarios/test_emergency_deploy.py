@@ -124,13 +124,14 @@ def test_a_release_without_the_emergency_fix_does_not_overwrite_it(
 
     import yaml
 
+    from sandbox.control import SAMPLE_WORKER_DIR
     from tests.scenarios.test_workers_deploy import run_release
 
     first = stack.prepare("verifier", pr_number=21)
     assert run_release(first.parameters).is_completed()
     # the on-call checkout is its own repository: the fix is a commit on top of the first release
     checkout = tmp_path / "verifier"
-    shutil.copytree(Path(REPO_ROOT) / "sandbox" / "sample-worker", checkout,
+    shutil.copytree(SAMPLE_WORKER_DIR, checkout,
                     ignore=shutil.ignore_patterns(".wrangler", "node_modules"))
     git = ["git", "-C", str(checkout), "-c", "user.email=oncall@example.com", "-c", "user.name=oncall"]
     subprocess.run([*git, "init", "-q"], check=True)

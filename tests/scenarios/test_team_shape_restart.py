@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.scenario]
 def _stack_on(settings: dict[str, str], tmp_path: Path, sandbox_server: RunningSandbox,
               policy_file: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Stack, RealServer]]:
     """The conftest `stack`, but on a real `prefect server start` of this test's own."""
-    from relctl.localstack import seed_document
+    from scripts.localstack import seed_document
     from tasks.limits import ensure_limits
 
     url = sandbox_server.url

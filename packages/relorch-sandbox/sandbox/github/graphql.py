@@ -27,27 +27,35 @@ from sandbox.github.reviews import review_decision
 from sandbox.httputil import BadJson, json_body, sandbox_state
 
 MAX_FIRST = 100
-SCHEMA_FILE = (
-    Path(__file__).resolve().parents[2] / "node_modules" / "@octokit" / "graphql-schema"
-    / "schema.graphql"
-)
+SCHEMA_IN_NODE_MODULES = Path("node_modules", "@octokit", "graphql-schema", "schema.graphql")
+
+
+def find_schema_file() -> Path:
+    """`npm ci` puts the schema in the repository's node_modules: the nearest one above this
+    package (the repository checkout it is installed editable from), else the working directory's."""
+    here = Path(__file__).resolve()
+    for folder in (*here.parents, Path.cwd()):
+        if (folder / SCHEMA_IN_NODE_MODULES).exists():
+            return folder / SCHEMA_IN_NODE_MODULES
+    return Path.cwd() / SCHEMA_IN_NODE_MODULES
 
 
 @lru_cache(maxsize=1)
 def github_schema() -> GraphQLSchema | None:
     """GitHub's public schema, or None when `npm ci` has not installed it."""
-    if not SCHEMA_FILE.exists():
+    schema_file = find_schema_file()
+    if not schema_file.exists():
         return None
     # GitHub's schema breaks two of graphql-js's newer SDL rules (a field defined twice, deprecated
     # implementations of undeprecated interface fields); GitHub serves it as it is, and so do we.
-    return build_schema(SCHEMA_FILE.read_text(), assume_valid_sdl=True, assume_valid=True)
+    return build_schema(schema_file.read_text(), assume_valid_sdl=True, assume_valid=True)
 
 
 def schema_errors(query: str, variables: dict[str, Any]) -> list[Any]:
     """What GitHub would refuse in this document and these variables (empty: nothing)."""
     schema = github_schema()
     if schema is None:
-        raise RuntimeError(f"GitHub's GraphQL schema is missing ({SCHEMA_FILE}): run `npm ci`")
+        raise RuntimeError(f"GitHub's GraphQL schema is missing ({find_schema_file()}): run `npm ci`")
     try:
         document = parse(query)
     except GraphQLError as error:

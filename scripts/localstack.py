@@ -1,7 +1,8 @@
 """The local stack's glue: seed the sandbox from the policy, and play CI for a release.
 
 Used by `make run`, `make demo`, the benchmark and the scenario tests, so all four exercise the
-same set-up.
+same set-up. It lives beside the stack rather than in `relctl/`: it drives the sandbox, a dev/local
+package, and nothing in the product calls it.
 """
 
 from __future__ import annotations

@@ -19,8 +19,10 @@ from sandbox.control_sources import FreezeSourcesControl
 
 __all__ = ["PlayControlError", "SandboxAdminError", "SandboxControl"]
 
-# The sample Worker's entry module, uploaded as a new version by cf_upload_version().
-SAMPLE_WORKER = Path(__file__).with_name("sample-worker") / "src" / "index.js"
+# The sample Worker: a complete wrangler project (package data), and its entry module, uploaded
+# as a new version by cf_upload_version().
+SAMPLE_WORKER_DIR = Path(__file__).with_name("sample-worker")
+SAMPLE_WORKER = SAMPLE_WORKER_DIR / "src" / "index.js"
 FALLBACK_MODULE = "export default { async fetch() { return new Response('ok'); } };\n"
 CHECKS = ("lint", "test", "build")
 
