@@ -159,19 +159,19 @@ def test_lost_continuation_is_taken_by_advance_rollouts_within_one_tick(
 
     from flows.advance_rollouts import advance_rollouts
 
-    # a stage soak long enough that "right after" stays inside it even on a loaded machine
-    doc = yaml.safe_load(Path(os.environ["RELORCH_POLICY"]).read_text())
-    doc["profiles"]["sandbox"]["android_apps"]["wallet"]["stage_soak"] = "6s"
-    slow = tmp_path / "policy.yaml"
-    slow.write_text(yaml.safe_dump(doc))
-    monkeypatch.setenv("RELORCH_POLICY", str(slow))
-
     _live_at_five_percent(android)  # then the continuation is lost: the test stops calling the flow
-    time.sleep(6.5)  # the 5 % stage's soak is over
+    soak = android.stack.policy.android_app("wallet").stage_soak.total_seconds()
+    time.sleep(soak + 0.5)  # the 5 % stage's soak is over
     rows = asyncio.run(advance_rollouts())
     assert android.release_of(101)["userFraction"] == 0.2
     assert [r for r in rows if r["version"] == 101 and "5% → 20%" in str(r["acted"])]
-    # both firing: the rollout's own run right after finds nothing due
+    # both firing: the rollout's own run right after finds nothing due. "Right after" is held
+    # inside the 20 % soak by lengthening it now, so a loaded machine cannot let it pass.
+    doc = yaml.safe_load(Path(os.environ["RELORCH_POLICY"]).read_text())
+    doc["profiles"]["sandbox"]["android_apps"]["wallet"]["stage_soak"] = "10m"
+    slow = tmp_path / "policy.yaml"
+    slow.write_text(yaml.safe_dump(doc))
+    monkeypatch.setenv("RELORCH_POLICY", str(slow))
     state = run_android(app="wallet", version_code=101, significant=False)
     assert is_deferred(state) and "at 20%" in (state.message or ""), state.message
     assert android.release_of(101)["userFraction"] == 0.2
