@@ -15,7 +15,7 @@ watch or rolls back. The run is started, not awaited: a tick never waits out a 2
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from prefect import flow
 from prefect.deployments.flow_runs import arun_deployment
@@ -25,6 +25,7 @@ from prefect.logging import get_run_logger
 from flows.android_steps import StepResult, rollout_step
 from procedure.policy import AndroidApp, Policy
 from procedure.recovery import UNFINISHED
+from tasks import clock
 from tasks.evidence import policy_review, publish_table
 from tasks.limits import app_limit, release_limit
 from tasks.play import read_play
@@ -49,7 +50,7 @@ def _row(app: str, result: StepResult) -> dict[str, object]:
 
 async def _watched(name: str, app: AndroidApp, code: int) -> bool:
     since = (await load_timeline(name, code)).since(1.0)
-    return since is not None and datetime.now(UTC) < since + app.vitals.watch_after_complete
+    return since is not None and clock.now() < since + app.vitals.watch_after_complete
 
 
 async def recover_unverified_workers(policy: Policy) -> list[dict[str, object]]:

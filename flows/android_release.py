@@ -13,7 +13,7 @@ hold no process. `advance-rollouts` is the safety net when a continuation is los
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from prefect import flow
@@ -33,6 +33,7 @@ from procedure.android_request import (
 from procedure.emergency import check_incident
 from procedure.policy import Policy
 from procedure.request import RequestError
+from tasks import clock
 from tasks.bundles import checked_bundle
 from tasks.emergency import read_incident
 from tasks.evidence import artifact_key, gate_markdown, policy_review, publish
@@ -163,7 +164,7 @@ async def hand_over(request: AndroidReleaseRequest, result: StepResult, signific
     """End this run; the next one starts when the next step is due (now, after a sign-off).
     It carries what this run settled (the version code, `significant`), not the PR to re-read;
     an emergency run's continuation stays an emergency run (re-verified each time)."""
-    when = result.next_check or datetime.now(UTC)
+    when = result.next_check or clock.now()
     dropped = {"aab_path", "resume_reason", "pr_number"} | ({"operator"} if not request.incident_id else set())
     params = {**request.model_dump(exclude=dropped), "version_code": result.version_code,
               "significant": significant}
@@ -185,7 +186,7 @@ async def retry_after_outage(request: AndroidReleaseRequest, interval: timedelta
         raise RolloutStopped(f"{request.app}: Google Play still failing after {attempt} retries ({error}); "
                              "advance-rollouts takes the rollout up when Play answers again")
     delay = min(min(OUTAGE_BACKOFF, interval) * 2**attempt, interval * 4)
-    when = datetime.now(UTC) + delay
+    when = clock.now() + delay
     get_run_logger().warning("Google Play outage (%s): retry %d of %d at %s", error, attempt + 1,
                              OUTAGE_RETRIES, when.isoformat())
     why = f"Google Play outage: {error}; retry {attempt + 1} of {OUTAGE_RETRIES}"

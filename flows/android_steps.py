@@ -7,7 +7,7 @@ callers never act on one app at once; the second one re-reads Play and finds not
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from prefect.artifacts import acreate_progress_artifact
 from prefect.logging import get_run_logger
@@ -28,6 +28,7 @@ from procedure.android import (
 )
 from procedure.health import Verdict
 from procedure.policy import AndroidApp, Policy
+from tasks import clock
 from tasks.evidence import artifact_key, gate_markdown, publish
 from tasks.freeze import describe, freeze_gate
 from tasks.play import (
@@ -68,10 +69,6 @@ class StepResult:
     bypassed: str = ""  # an emergency run: the freeze it went through
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _earliest(*times: datetime | None) -> datetime | None:
     return min((t for t in times if t is not None), default=None)
 
@@ -92,7 +89,7 @@ async def rollout_step(
 ) -> StepResult:
     app = policy.android_app(app_name)
     log = get_run_logger()
-    now = _now()
+    now = clock.now()
     state = state or await read_play(app)
     if version_code is None:
         if not bundle_path:
@@ -213,7 +210,7 @@ async def _halt(app_name: str, app: AndroidApp, version_code: int, view: PlayVie
     except ChangesInReviewError:
         await alert(app_name, version_code, f"health gate FAILED at {where} ({why}) but Play refused the halt: "
                     f"{IN_REVIEW} — halt it in the Play Console now")
-        retry = _now() + min(app.review_check_interval, app.vitals.check_interval)
+        retry = clock.now() + min(app.review_check_interval, app.vitals.check_interval)
         return replace(result, next_check=retry, message=f"health gate failed at {where}: {why}; "
                        f"the halt was refused ({IN_REVIEW}); trying again at {retry:%H:%M:%S}")
     await alert(app_name, version_code, f"rollout HALTED at {where}: {why}")
@@ -232,7 +229,7 @@ async def _resume(app_name: str, app: AndroidApp, policy: Policy, version_code: 
                        message=f"change freeze: {describe(freeze)}")
     if freeze.frozen:
         result = replace(result, bypassed=f"freeze before resume: {describe(freeze)}")
-    now = _now()
+    now = clock.now()
     try:
         if view.fraction >= 1.0:  # a completed release that was halted: complete it again
             await set_production_release(app, version_code, "completed", None, name, notes)

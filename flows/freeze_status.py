@@ -9,6 +9,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from procedure.freeze import FreezeObservations, evaluate_freeze, freeze_windows
+from tasks import clock
 from tasks.evidence import policy_review, publish, publish_table
 from tasks.freeze import describe, next_look, observe_freeze_sources
 from tasks.settings import current_policy
@@ -28,7 +29,7 @@ async def freeze_status(days: int = 14) -> dict[str, object]:
     review = policy_review(policy)
     zone = policy.freeze.zone
     observed = await read_sources()
-    now = datetime.now(zone)
+    now = clock.now(zone)
     start = datetime.combine(now.date(), time(0), tzinfo=zone)
     end = datetime.combine(now.date() + timedelta(days=days), time(0), tzinfo=zone)
     windows = freeze_windows(start, end, policy.freeze, observed)

@@ -4,13 +4,12 @@ deployment, never from memory. Callers hold the service's slot."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from prefect.logging import get_run_logger
 
 from flows.verification import verify_or_roll_back
 from procedure.policy import Policy
 from procedure.recovery import UNFINISHED, decide_recovery
+from tasks import clock
 from tasks.deploy import read_live
 from tasks.evidence import artifact_key, gate_markdown, publish, table
 from tasks.record import finish_deployment_record, read_deployment_records
@@ -44,7 +43,7 @@ async def finish_unverified(
             lines.append(f"record {item.record_id}: superseded by {supersede}")
             continue
         assert item.deadline is not None
-        gap = datetime.now(UTC) - item.deadline
+        gap = clock.now() - item.deadline
         failure = await verify_or_roll_back(
             service, live, policy.monitor.window(True), policy, steps,
             f"recovered {item.version_id}", deadline=item.deadline,

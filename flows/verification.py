@@ -4,20 +4,16 @@ interval for the window), and the rollback to the version that was live before."
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from prefect.logging import get_run_logger
 
 from procedure.health import MonitorDecision, ProbeOutcome, Totals, Verdict, decide_round
 from procedure.policy import Policy
+from tasks import clock
 from tasks.deploy import DeployRecord, roll_back
 from tasks.evidence import artifact_key, gate_markdown, publish, table
 from tasks.verify import measure_baseline, verification_round
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def post_deploy_verification(
@@ -36,19 +32,19 @@ async def post_deploy_verification(
     interval = policy.monitor.check_interval.total_seconds()
     # a recovery passes the original window's end (live since + window): the rest of it, and
     # at least one round even when it has passed
-    deadline = deadline or max(_now(), deployed.live_since) + window
+    deadline = deadline or max(clock.now(), deployed.live_since) + window
     rows: list[tuple[str, str, str, str]] = []
     while True:
         outcomes: list[ProbeOutcome] = await verification_round(
             service, "production", deployed.live_since, baseline, policy
         )
-        window_over = _now() >= deadline
+        window_over = clock.now() >= deadline
         decision = decide_round(outcomes, window_over=window_over, rules=policy.monitor)
-        stamp = _now().strftime("%H:%M:%S")
+        stamp = clock.now().strftime("%H:%M:%S")
         rows += [(stamp, o.signal, o.verdict.value, o.detail) for o in outcomes]
         if decision.action != "continue":
             break
-        await asyncio.sleep(max(0.0, min(interval, (deadline - _now()).total_seconds())))
+        await clock.clock().sleep(max(0.0, min(interval, (deadline - clock.now()).total_seconds())))
     log.info("verification verdict: %s — %s", decision.verdict.value, decision.reason)
     svc = policy.service(service)
     await publish(

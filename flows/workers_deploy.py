@@ -11,8 +11,6 @@ ids; this flow deploys them. Every step reads Cloudflare's state first, so a re-
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from prefect import flow
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
@@ -24,6 +22,7 @@ from flows.verification import verify_or_roll_back
 from procedure.policy import Policy
 from procedure.request import WorkersDeployRequest, validate_workers_request
 from procedure.workers import check_provenance, release_label, release_message, significance
+from tasks import clock
 from tasks.checklist import pre_deploy_checklist
 from tasks.deploy import (
     check_production_order,
@@ -49,10 +48,6 @@ class EndsEarly(Exception):  # noqa: N818 - an ending, not an error
     def __init__(self, outcome: str, message: str, state_name: str = "Completed") -> None:
         super().__init__(message)
         self.outcome, self.message, self.state_name = outcome, message, state_name
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def release_to_environment(
@@ -110,7 +105,7 @@ async def workers_deploy(
          "significant_reason": significant_reason, "ci_run_id": ci_run_id},
         policy,
     )
-    warning = policy.metadata.review_warning(_now().date())
+    warning = policy.metadata.review_warning(clock.now().date())
     if warning:
         log.warning(warning)
     steps: list[tuple[str, str, str]] = []

@@ -4,7 +4,6 @@ decide with the core, leave the evidence."""
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import replace
 
 from prefect import task
@@ -29,7 +28,7 @@ from procedure.codeowners import CODEOWNERS_PATHS, owned_files, parse_codeowners
 from procedure.durations import format_duration
 from procedure.policy import Policy
 from procedure.request import RequestError, WorkersDeployRequest
-from tasks import providers
+from tasks import clock, providers
 from tasks.evidence import artifact_key, gate_markdown, publish, table
 
 
@@ -155,14 +154,14 @@ async def checklist_until_settled(
     again every `ci_recheck_interval` for up to `ci_wait` — then the verdict stands as it is."""
     log = get_run_logger()
     rules = policy.checklist
-    deadline = time.monotonic() + rules.ci_wait.total_seconds()
+    deadline = clock.clock().monotonic() + rules.ci_wait.total_seconds()
     while True:
         facts = await read_pull_request_facts(request, policy)
         verdict = evaluate_checklist(facts, request.git_sha, rules)
         if not verdict.waiting:
             return verdict, facts
         waiting_for = "; ".join(item.detail for item in verdict.failures)
-        left = deadline - time.monotonic()
+        left = deadline - clock.clock().monotonic()
         if left <= 0:
             log.warning(f"gave up waiting after {format_duration(rules.ci_wait)}: {waiting_for}")
             failed = tuple(
@@ -173,7 +172,7 @@ async def checklist_until_settled(
             return ChecklistVerdict(failed), facts
         pause = min(rules.ci_recheck_interval.total_seconds(), left)
         log.info(f"waiting for CI: {waiting_for}; looking again in {pause:g}s")
-        await asyncio.sleep(pause)
+        await clock.clock().sleep(pause)
 
 
 def _worth_retrying(task: object, task_run: object, state: State) -> bool:

@@ -12,7 +12,6 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import task
@@ -23,7 +22,7 @@ from clients import NotFoundError, ProviderError
 from procedure.emergency import CiStatusFact, EmergencyRefused
 from procedure.incidents import IncidentFact, assess
 from procedure.policy import Policy
-from tasks import providers
+from tasks import clock, providers
 from tasks.evidence import redact
 from tasks.settings import REPO_ROOT, ProviderSettings
 
@@ -32,7 +31,7 @@ WRANGLER_TIMEOUT_S = 600
 
 @task(name="confirm incident", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 async def read_incident(incident_id: str, policy: Policy) -> IncidentFact | None:
-    now = datetime.now(UTC)
+    now = clock.now()
     declared = [d.fact(now) for d in policy.freeze.declared_incidents if d.id == incident_id]
     if declared:
         # Whether it holds now is the core's call; an id may be declared again after it ended.

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date
 
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.logging import get_run_logger
 
 from procedure.policy import Policy
+from tasks import clock
 from tasks.settings import ProviderSettings
 
 
@@ -62,7 +63,7 @@ def policy_review(policy: Policy, today: date | None = None) -> str:
     """Every flow calls this first: a policy past its review date is a WARNING in the run's log,
     and the returned line goes into the run's summary artifact (the review status otherwise).
     Today is the team's date (the freeze time zone), not UTC's."""
-    today = today or datetime.now(policy.freeze.zone).date()
+    today = today or clock.now(policy.freeze.zone).date()
     warning = policy.metadata.review_warning(today)
     if warning is None:
         return f"next review {policy.metadata.next_review.isoformat()}"

@@ -8,7 +8,7 @@ policy relaxes that source.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -24,7 +24,7 @@ from procedure.freeze import (
     evaluate_freeze,
 )
 from procedure.policy import Policy
-from tasks import providers
+from tasks import clock, providers
 from tasks.evidence import artifact_key, gate_markdown, publish, table
 
 CALENDAR_ONLY = frozenset({"calendar"})
@@ -97,7 +97,7 @@ async def freeze_verdict(
     policy: Policy, at: datetime | None = None, sources: frozenset[str] | None = None
 ) -> FreezeVerdict:
     """The verdict at `at` (now by default); `sources={"calendar"}` reads no provider."""
-    at = at or datetime.now(UTC)
+    at = at or clock.now()
     observed = FreezeObservations() if sources == CALENDAR_ONLY else await observe_freeze_sources(policy)
     return evaluate_freeze(at, policy.freeze, observed)
 

@@ -12,7 +12,6 @@ naming the holder."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
@@ -28,6 +27,7 @@ from prefect.context import FlowRunContext
 from prefect.states import Running
 
 from procedure.policy import Policy
+from tasks.clock import SYSTEM
 from tasks.evidence import publish
 
 LEASE_S = 60.0  # Prefect's floor, renewed every `slots.poll`: a killed holder's lease lapses in a minute
@@ -84,7 +84,7 @@ async def heal(limit: str, policy: Policy) -> str | None:
         if active < size or record is None:
             return None
         who, state = await _holder(client, record)
-        silent = time.time() - float(record.get("beat", 0))
+        silent = SYSTEM.now().timestamp() - float(record.get("beat", 0))
         ended = state is None or state in {"Completed", "Failed", "Cancelled", "Crashed"}
         if not ended and silent < policy.slots.stale.total_seconds():
             return None
@@ -126,11 +126,11 @@ async def _beat(limit: str, lease: UUID, record: dict[str, Any], every: float) -
     a restart) does not stop the holder: its record keeps the slot known as taken."""
     async with get_client() as client:
         while True:
-            await asyncio.sleep(every)
+            await SYSTEM.sleep(every)
             with suppress(Exception):
                 await client.renew_concurrency_lease(lease, LEASE_S)
             with suppress(Exception):
-                await _write(client, limit, {**record, "beat": time.time()})
+                await _write(client, limit, {**record, "beat": SYSTEM.now().timestamp()})
 
 
 @asynccontextmanager
@@ -141,7 +141,7 @@ async def hold_slot(limit: str, wait: timedelta, policy: Policy) -> AsyncIterato
     run = ctx.flow_run if ctx else None
     holder = ConcurrencyLeaseHolder(type="flow_run", id=run.id) if run else None
     poll = policy.slots.poll.total_seconds()
-    deadline = time.monotonic() + wait.total_seconds()
+    deadline = SYSTEM.monotonic() + wait.total_seconds()
     said: str | None = None
     async with get_client() as client:
         while True:
@@ -164,11 +164,11 @@ async def hold_slot(limit: str, wait: timedelta, policy: Policy) -> AsyncIterato
                 log.info(text)
                 await _say_waiting(text)
                 said = text
-            if time.monotonic() >= deadline:
+            if SYSTEM.monotonic() >= deadline:
                 raise SlotBusy(limit, f"{who} ({state})", wait)
-            await asyncio.sleep(min(poll, max(deadline - time.monotonic(), 0.0)))
+            await SYSTEM.sleep(min(poll, max(deadline - SYSTEM.monotonic(), 0.0)))
         record = {"run_id": str(run.id) if run else "", "run_name": run.name if run else "",
-                  "lease_id": str(lease), "beat": time.time()}
+                  "lease_id": str(lease), "beat": SYSTEM.now().timestamp()}
         await _write(client, limit, record)
         if said:
             await _say_waiting(f"holds {limit}")

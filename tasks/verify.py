@@ -3,18 +3,14 @@ flow challenge → proof → verification. Each returns a verdict; the core deci
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from procedure.health import ProbeOutcome, Totals, Verdict, sliding_error_rate_verdict
 from procedure.policy import Policy, WorkerService
-from tasks import providers
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+from tasks import clock, providers
 
 
 def _span(window: timedelta) -> str:
@@ -79,7 +75,7 @@ async def verification_round(
         # Analytics filters are whole seconds: widen to the seconds that hold the live period
         # (the sandbox, like Cloudflare, has nothing to report beyond its own now).
         start = live_since.replace(microsecond=0)
-        end = _now() - policy.monitor.analytics_lag
+        end = clock.now() - policy.monitor.analytics_lag
         end = end.replace(microsecond=0) + (timedelta(seconds=1) if end.microsecond else timedelta())
         current = await _totals(svc, script, start, end)
         # and the last sliding window (whole seconds too): a late spike is not diluted

@@ -231,6 +231,42 @@ def test_required_check_that_never_finishes_fails_naming_it(stack: Stack) -> Non
     assert created_deployments(stack, "edge-router") == []
 
 
+def test_an_hour_of_ci_wait_passes_on_the_injected_clock_in_no_real_time(
+        stack: Stack, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checklist waits the policy's `ci_wait` (here an hour, a look every 5 minutes) on the
+    clock flows and tasks read (tasks/clock.py): a manual clock makes the hour pass at once."""
+    import os
+    import time
+    from datetime import UTC, datetime, timedelta
+    from pathlib import Path
+
+    import yaml
+
+    from tasks.clock import ManualClock, use_clock
+
+    doc = yaml.safe_load(Path(os.environ["RELORCH_POLICY"]).read_text())
+    doc["profiles"]["sandbox"]["checklist"] = {"ci_wait": "1h", "ci_recheck_interval": "5m"}
+    patient = tmp_path / "policy.yaml"
+    patient.write_text(yaml.safe_dump(doc))
+    monkeypatch.setenv("RELORCH_POLICY", str(patient))
+    release = stack.prepare("edge-router")
+    repo, sha = stack.policy.service("edge-router").repo, release.parameters["git_sha"]
+    stack.control.github_check_run(repo, sha, "test", status="in_progress")
+    before = len(stack.control.requests("github"))
+    started = time.monotonic()
+    manual = ManualClock(datetime.now(UTC))
+    with use_clock(manual):
+        state = run_release(release.parameters)
+    assert state.is_failed()
+    assert "after waiting 1h" in (state.message or ""), state.message
+    assert time.monotonic() - started < 60  # not an hour
+    assert manual.monotonic() >= timedelta(hours=1).total_seconds()
+    reads = [r for r in stack.control.requests("github")[before:]
+             if r["method"] == "GET" and r["path"].endswith(f"/commits/{sha}/check-runs")]
+    assert len(reads) == 13  # the first look and one every 5 minutes for the hour
+    assert created_deployments(stack, "edge-router") == []
+
+
 def test_unknown_ci_run_id_is_refused_naming_the_parameter(stack: Stack) -> None:
     release = stack.prepare("edge-router")
     state = run_release({**release.parameters, "ci_run_id": 424242})
