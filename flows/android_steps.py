@@ -14,12 +14,14 @@ from prefect.logging import get_run_logger
 
 from procedure.android import (
     Decision,
+    Gate,
     PlayState,
     PlayView,
     Resume,
     Step,
     Timeline,
     decide,
+    production_gate,
     reconcile,
     resume_from,
     stage_key,
@@ -135,7 +137,7 @@ async def rollout_step(
         health = await health_gate(app_name, app, version_code, state.previous_release(version_code), since, now)
         timeline = replace(timeline, vitals_checked_at=now)
         await save_timeline(app_name, version_code, timeline)
-        if health[0] is Verdict.FAIL:
+        if production_gate(decision.step, health[0], frozen=False, emergency=False) is Gate.HALT:
             return await _halt(app_name, app, version_code, view, health[1], result)
         watch = now + app.vitals.check_interval if watch is not None else None
 
@@ -152,10 +154,12 @@ async def rollout_step(
     # PROMOTE or ADVANCE: production changes — freeze gate first, right before the change.
     subject = f"{app_name}-{version_code}"
     freeze = await freeze_gate(decision.step.value, subject, policy)
-    if freeze.frozen and emergency is None:
+    gate = production_gate(decision.step, health[0] if health else None,
+                           frozen=freeze.frozen, emergency=emergency is not None)
+    if gate is Gate.FROZEN:
         return replace(result, next_check=_earliest(freeze.retry_at, watch),
                        message=f"change freeze: {describe(freeze)}")
-    if freeze.frozen and emergency is not None:
+    if freeze.frozen and emergency is not None:  # it goes through, said loudly
         log.warning("EMERGENCY %s by %s: freeze bypassed (%s) for incident %s", decision.step.value,
                     emergency.operator, describe(freeze), emergency.incident_id)
         result = replace(result, bypassed=f"freeze before {decision.step.value}: {describe(freeze)}")
@@ -171,7 +175,7 @@ async def rollout_step(
     # ADVANCE: the health gate on this stage's users ran above.
     assert health is not None
     verdict, why = health
-    if verdict is Verdict.NO_DATA:
+    if gate is Gate.NO_DATA:
         return replace(result, next_check=_earliest(now + app.vitals.recheck_after, watch),
                        message=f"health: no data yet ({why})")
     try:

@@ -150,6 +150,35 @@ def resume_from(reason: str | None, operator: str | None) -> Resume | None:
     return Resume(reason, operator)
 
 
+class Gate(StrEnum):
+    """What a due step may do to production once health and the freeze are known."""
+
+    HALT = "halt"  # health failed: stop the rollout (a safety action: never frozen)
+    FROZEN = "frozen"  # a production change inside a freeze, not an emergency: wait it out
+    NO_DATA = "no data"  # an advance without enough users to judge: look again later
+    CHANGE = "change"  # promote / advance now
+    NOT_A_CHANGE = "not a change"  # the step changes nothing in production
+
+
+PRODUCTION_CHANGES = frozenset({Step.PROMOTE, Step.ADVANCE})
+
+
+def production_gate(step: Step, health: Verdict | None, *, frozen: bool, emergency: bool) -> Gate:
+    """The order of the gates before a production change (DESIGN 10, 12): a failing health
+    verdict halts whatever the step and whatever the freeze; a promotion or an advance inside a
+    freeze waits unless it is an emergency; an advance needs a passing health verdict on this
+    stage's users (a promotion is judged later, on its own first stage)."""
+    if health is Verdict.FAIL:
+        return Gate.HALT
+    if step not in PRODUCTION_CHANGES:
+        return Gate.NOT_A_CHANGE
+    if frozen and not emergency:
+        return Gate.FROZEN
+    if step is Step.ADVANCE and health is not Verdict.PASS:
+        return Gate.NO_DATA
+    return Gate.CHANGE
+
+
 def next_stage(app: AndroidApp, fraction: float) -> float | None:
     """The first stage above `fraction`: never lower, never skip."""
     return next((s for s in app.stages if s > fraction + 1e-9), None)
