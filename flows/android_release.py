@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import flow
 from prefect.flow_runs import suspend_flow_run
@@ -40,9 +40,14 @@ from tasks.evidence import artifact_key, gate_markdown, policy_review, publish
 from tasks.limits import app_limit
 from tasks.play import is_play_outage
 from tasks.pull_labels import pull_labels
-from tasks.settings import current_policy
+from tasks.settings import current_policy, policy_choice
 from tasks.slots import hold_slot
 from tasks.timeline import load_timeline, save_timeline
+
+if TYPE_CHECKING:
+    AppName = str
+else:  # the policy's names, as a choice in the Prefect form
+    AppName = policy_choice("android_apps")
 
 # A Play outage (5xx, timeouts) outlasting the client's own retries does not end the chain: the
 # run schedules a retry of the same step. Backoff from 30 s (or the app's review check interval
@@ -66,7 +71,7 @@ class InternalSignOff(BaseModel):
 
 @flow(name="android-release", log_prints=True)
 async def android_release(
-    app: str,
+    app: AppName,
     version_code: int | None = None,
     aab_path: str | None = None,
     version_name: str = "",

@@ -12,6 +12,8 @@ leaves an audit artifact: who, why, which incident, which version, which gates w
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from prefect import flow
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
@@ -31,15 +33,20 @@ from tasks.deploy import read_live
 from tasks.emergency import read_ci_status, read_incident, wrangler_deploy
 from tasks.evidence import artifact_key, gate_markdown, policy_review, publish, table
 from tasks.limits import release_limit
-from tasks.settings import current_policy
+from tasks.settings import current_policy, policy_choice
 from tasks.slots import SlotBusy, hold_slot
+
+if TYPE_CHECKING:
+    ServiceName = str
+else:  # the policy's names, as a choice in the Prefect form
+    ServiceName = policy_choice("services")
 
 BYPASSED = "freeze gate, pre-deploy checklist"
 
 
 @flow(name="workers-emergency-deploy", log_prints=True)
 async def workers_emergency_deploy(
-    service: str,
+    service: ServiceName,
     incident_id: str,
     reason: str,
     acting_person: str,

@@ -11,6 +11,8 @@ ids; this flow deploys them. Every step reads Cloudflare's state first, so a re-
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from prefect import flow
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
@@ -19,7 +21,7 @@ from prefect.states import Completed, State
 from flows.continuation import CannotContinue, continue_at, deferred
 from flows.recovery import finish_unverified
 from flows.verification import verify_or_roll_back
-from procedure.policy import Policy
+from procedure.policy import EnvironmentName, Policy
 from procedure.request import WorkersDeployRequest, validate_workers_request
 from procedure.workers import check_provenance, release_label, release_message, significance
 from tasks import clock
@@ -34,8 +36,13 @@ from tasks.evidence import artifact_key, gate_markdown, publish, table
 from tasks.freeze import Frozen, describe, freeze_gate
 from tasks.limits import release_limit
 from tasks.record import finish_deployment_record, start_deployment_record
-from tasks.settings import current_policy
+from tasks.settings import current_policy, policy_choice
 from tasks.slots import hold_slot
+
+if TYPE_CHECKING:
+    ServiceName = str
+else:  # the policy's names, as a choice in the Prefect form
+    ServiceName = policy_choice("services")
 
 
 class GateFailed(RuntimeError):
@@ -51,7 +58,7 @@ class EndsEarly(Exception):  # noqa: N818 - an ending, not an error
 
 
 async def release_to_environment(
-    request: WorkersDeployRequest, environment: str, significant: bool, policy: Policy,
+    request: WorkersDeployRequest, environment: EnvironmentName, significant: bool, policy: Policy,
     steps: list[tuple[str, str, str]],
 ) -> None:
     """Deploy one environment, verify it, roll back if verification fails."""
@@ -76,7 +83,7 @@ async def release_to_environment(
 
 @flow(name="workers-deploy", log_prints=True)
 async def workers_deploy(
-    service: str,
+    service: ServiceName,
     git_sha: str,
     pr_number: int,
     version_ids: dict[str, str],

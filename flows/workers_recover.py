@@ -3,16 +3,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from prefect import flow
 
 from flows.recovery import finish_unverified
 from tasks.limits import release_limit
-from tasks.settings import current_policy
+from tasks.settings import current_policy, policy_choice
 from tasks.slots import hold_slot
+
+if TYPE_CHECKING:
+    ServiceName = str
+else:  # the policy's names, as a choice in the Prefect form
+    ServiceName = policy_choice("services")
 
 
 @flow(name="workers-recover", log_prints=True)
-async def workers_recover(service: str, flow_run_id: str | None = None) -> dict[str, object]:
+async def workers_recover(service: ServiceName, flow_run_id: str | None = None) -> dict[str, object]:
     """Args:
         service: a service from the policy's registry.
         flow_run_id: the crashed run, named in the summary.

@@ -24,6 +24,9 @@ SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
+# The environments a Worker is deployed to, in the order of the procedure.
+EnvironmentName = Literal["sandbox", "production"]
+
 class PolicyError(ValueError):
     """A policy file that cannot be read or does not match the model. The text names the key."""
 
@@ -92,7 +95,7 @@ class WorkerService(_Model):
     allow_untagged_versions: bool = Field(
         False, description="deploy a version without a workers/tag (with a warning in the evidence)"
     )
-    environments: dict[Literal["sandbox", "production"], WorkerEnvironment]
+    environments: dict[EnvironmentName, WorkerEnvironment]
     health_path: str | None = Field("/health", description="null where there is none")
     checkout: str | None = Field(
         None, description="the repository checkout `wrangler deploy` runs in (emergency path)"
@@ -118,7 +121,7 @@ class WorkerService(_Model):
         return "sandbox" in self.environments
 
     @property
-    def deploy_order(self) -> list[Literal["sandbox", "production"]]:
+    def deploy_order(self) -> list[EnvironmentName]:
         return ["sandbox", "production"] if self.has_sandbox else ["production"]
 
 

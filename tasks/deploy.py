@@ -12,7 +12,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
 from clients import CfDeployment, ProviderError
-from procedure.policy import Policy
+from procedure.policy import EnvironmentName, Policy
 from procedure.workers import (
     SHA_TAG,
     DeploymentView,
@@ -32,7 +32,7 @@ class DeployError(RuntimeError):
 
 @dataclass(frozen=True)
 class DeployRecord:
-    environment: str
+    environment: EnvironmentName
     script: str
     version_id: str
     previous_version_id: str | None
@@ -59,8 +59,9 @@ async def confirm_uploaded_versions(
     svc = policy.service(service)
     tags: dict[str, tuple[str, str | None]] = {}
     async with providers.cloudflare() as cf:
-        for env, version_id in version_ids.items():
-            script = svc.environments[env].script  # type: ignore[index]
+        for env in svc.deploy_order:  # the request model holds one version per environment
+            version_id = version_ids[env]
+            script = svc.environments[env].script
             try:
                 version = await cf.get_version(svc.account_id, script, version_id)
             except ProviderError as error:
@@ -75,10 +76,10 @@ async def confirm_uploaded_versions(
 
 @task(name="deploy version", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 async def deploy_version(
-    service: str, environment: str, version_id: str, message: str, policy: Policy
+    service: str, environment: EnvironmentName, version_id: str, message: str, policy: Policy
 ) -> DeployRecord:
     svc = policy.service(service)
-    script = svc.environments[environment].script  # type: ignore[index]
+    script = svc.environments[environment].script
     log = get_run_logger()
     async with providers.cloudflare() as cf:
         before = _views(await cf.list_deployments(svc.account_id, script))
@@ -104,11 +105,11 @@ async def deploy_version(
 
 @task(name="roll back", retries=3, retry_delay_seconds=2, cache_policy=NO_CACHE)
 async def roll_back(
-    service: str, environment: str, to_version_id: str, reason: str, policy: Policy,
+    service: str, environment: EnvironmentName, to_version_id: str, reason: str, policy: Policy,
     release: str | None = None,
 ) -> DeployRecord:
     svc = policy.service(service)
-    script = svc.environments[environment].script  # type: ignore[index]
+    script = svc.environments[environment].script
     message = rollback_message(reason, release)  # Cloudflare keeps 100 bytes: prefix first
     async with providers.cloudflare() as cf:
         try:
@@ -128,11 +129,11 @@ async def roll_back(
 
 @task(name="read live deployment", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 async def read_live(
-    service: str, environment: str, policy: Policy, previous: str | None = None
+    service: str, environment: EnvironmentName, policy: Policy, previous: str | None = None
 ) -> DeployRecord:
     """What serves now, since when, and what served before it (unless `previous` is known)."""
     svc = policy.service(service)
-    script = svc.environments[environment].script  # type: ignore[index]
+    script = svc.environments[environment].script
     async with providers.cloudflare() as cf:
         history = await cf.list_deployments(svc.account_id, script)
     if not history:

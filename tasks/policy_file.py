@@ -3,7 +3,6 @@ The model and its checks are the core's (procedure.policy.parse_policy); this is
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -49,14 +48,16 @@ def load_policy(
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise PolicyError(f"{path}: not UTF-8 text (byte {error.start})") from None
-    stream = io.StringIO(text)
-    stream.name = str(path)  # type: ignore[misc]  # YAML errors then say which file
+    loader = _PolicyLoader(text)
+    loader.name = str(path)  # YAML errors then say which file
     try:
-        document = yaml.load(stream, Loader=_PolicyLoader)  # noqa: S506 - a SafeLoader subclass
+        document = loader.get_single_data()
     except yaml.YAMLError as error:
         raise PolicyError(f"{path}: not valid YAML: {error}") from None
     except RecursionError:
         raise PolicyError(f"{path}: nested too deeply to be a policy") from None
+    finally:
+        loader.dispose()
     return parse_policy(
         document, source=str(path), profile=profile, env=os.environ if env is None else env
     )

@@ -12,7 +12,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from procedure.policy import Policy
+from procedure.policy import EnvironmentName, Policy
 from procedure.recovery import UNFINISHED, RecordView
 from tasks import providers
 
@@ -24,7 +24,7 @@ def _run_url() -> str | None:
 
 @task(name="record GitHub deployment", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 async def start_deployment_record(
-    service: str, environment: str, git_sha: str, version_id: str, pr_number: int, policy: Policy,
+    service: str, environment: EnvironmentName, git_sha: str, version_id: str, pr_number: int, policy: Policy,
     window: timedelta | None = None,
 ) -> int:
     """`window` (production) goes in the payload: a recovery resumes the watch for its rest."""
@@ -50,7 +50,7 @@ async def start_deployment_record(
 
 @task(name="update GitHub deployment", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 async def finish_deployment_record(
-    service: str, environment: str, deployment_id: int, state: str, description: str, policy: Policy
+    service: str, environment: EnvironmentName, deployment_id: int, state: str, description: str, policy: Policy
 ) -> None:
     svc = policy.service(service)
     async with providers.github() as gh:
@@ -60,12 +60,12 @@ async def finish_deployment_record(
             state,
             description=description,
             log_url=_run_url(),
-            environment_url=svc.environments[environment].url,  # type: ignore[index]
+            environment_url=svc.environments[environment].url,
         )
 
 
 @task(name="read GitHub deployment records", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-async def read_deployment_records(service: str, environment: str, policy: Policy) -> list[RecordView]:
+async def read_deployment_records(service: str, environment: EnvironmentName, policy: Policy) -> list[RecordView]:
     """The environment's records of this service (task `deploy:<service>`) with their latest
     state, newest first, down to the newest finished one: every release and recovery finishes all
     the records before its own, so nothing older is unfinished (one status read per record

@@ -10,8 +10,9 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from pydantic import SecretStr
+from pydantic import SecretStr, WithJsonSchema
 
 from procedure.policy import Policy
 from tasks.policy_file import load_policy
@@ -94,3 +95,16 @@ def current_policy() -> Policy:
     path, profile = policy_location()
     mtime = path.stat().st_mtime if path.exists() else 0.0
     return _cached_policy(path, profile, mtime, os.environ.get("RELORCH_SANDBOX_URL", ""))
+
+
+def policy_choice(kind: Literal["services", "android_apps"]) -> Any:
+    """The annotation of a flow's `service` / `app` parameter: a string whose JSON schema lists
+    the policy's names as an enum, so the Prefect form offers a choice and the API (with
+    `enforce_parameter_schema`) refuses a name the policy does not know before a run exists.
+    Read when `prefect deploy` imports the flow; without a readable policy, plain text (the
+    request model still refuses an unknown name, naming it)."""
+    try:
+        names = sorted(getattr(current_policy(), kind))
+    except Exception:  # noqa: BLE001 - importing a flow must not fail on the policy
+        return str
+    return Annotated[str, WithJsonSchema({"type": "string", "enum": names})]

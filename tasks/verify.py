@@ -9,7 +9,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from procedure.health import ProbeOutcome, Totals, Verdict, sliding_error_rate_verdict
-from procedure.policy import Policy, WorkerService
+from procedure.policy import EnvironmentName, Policy, WorkerService
 from tasks import clock, providers
 
 
@@ -29,26 +29,26 @@ async def _totals(svc: WorkerService, script: str, start: datetime, end: datetim
 
 
 @task(name="measure error-rate baseline", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-async def measure_baseline(service: str, environment: str, before: datetime, policy: Policy) -> Totals:
+async def measure_baseline(service: str, environment: EnvironmentName, before: datetime, policy: Policy) -> Totals:
     svc = policy.service(service)
-    script = svc.environments[environment].script  # type: ignore[index]
+    script = svc.environments[environment].script
     return await _totals(svc, script, before - policy.monitor.baseline_window, before)
 
 
-async def probe_health(svc: WorkerService, environment: str) -> ProbeOutcome | None:
+async def probe_health(svc: WorkerService, environment: EnvironmentName) -> ProbeOutcome | None:
     if svc.health_path is None:
         return None
-    url = svc.environments[environment].url + svc.health_path  # type: ignore[index]
+    url = svc.environments[environment].url + svc.health_path
     async with providers.worker_probe() as probe:
         result = await probe.health(url)
     verdict = Verdict.PASS if result.ok else Verdict.FAIL
     return ProbeOutcome("health", verdict, f"{result.status_code or 'no answer'}: {result.detail}")
 
 
-async def probe_key_flow(svc: WorkerService, environment: str) -> ProbeOutcome | None:
+async def probe_key_flow(svc: WorkerService, environment: EnvironmentName) -> ProbeOutcome | None:
     if svc.key_flow is None:
         return None
-    base = svc.environments[environment].url  # type: ignore[index]
+    base = svc.environments[environment].url
     flow = svc.key_flow
     async with providers.worker_probe() as probe:
         result = await probe.key_flow(
@@ -62,7 +62,7 @@ async def probe_key_flow(svc: WorkerService, environment: str) -> ProbeOutcome |
 @task(name="verification round", retries=1, retry_delay_seconds=1, cache_policy=NO_CACHE)
 async def verification_round(
     service: str,
-    environment: str,
+    environment: EnvironmentName,
     live_since: datetime,
     baseline: Totals | None,
     policy: Policy,
@@ -71,7 +71,7 @@ async def verification_round(
     svc = policy.service(service)
     outcomes = [o for o in (await probe_health(svc, environment), await probe_key_flow(svc, environment)) if o]
     if with_error_rate:
-        script = svc.environments[environment].script  # type: ignore[index]
+        script = svc.environments[environment].script
         # Analytics filters are whole seconds: widen to the seconds that hold the live period
         # (the sandbox, like Cloudflare, has nothing to report beyond its own now).
         start = live_since.replace(microsecond=0)

@@ -52,3 +52,16 @@ def test_unknown_parameters_are_refused_by_the_api_and_named_by_the_run(stack: S
         assert "git_sha" in message and "significant," in message
         after = len(stack.control.requests("github")) + len(stack.control.requests("cloudflare"))
         assert after == before
+
+        # `service` and `app` are the policy's names: a choice in the form, refused by the API
+        def properties(flow_name: str, name: str) -> dict[str, Any]:
+            found = api._http.get(f"deployments/{api.deployment_id(flow_name, name)}").json()
+            return dict(found["parameter_openapi_schema"]["properties"])
+
+        services = sorted(stack.policy.services)
+        for flow_name, name in [("workers-deploy", "standard"), ("workers-emergency-deploy", "on-call"),
+                                ("workers-recover", "on-crash")]:
+            assert properties(flow_name, name)["service"]["enum"] == services, flow_name
+        assert properties("android-release", "standard")["app"]["enum"] == sorted(stack.policy.android_apps)
+        with pytest.raises(ValueError, match="'verfier' is not one of"):
+            api.create_flow_run(standard, {**release.parameters, "service": "verfier"})
