@@ -1,4 +1,5 @@
-"""What every provider client shares: the httpx seam, the token, the retry loop, error mapping."""
+"""What every provider client shares: the httpx seam, the Auth, the one request path with its
+retry loop, and error mapping."""
 
 from __future__ import annotations
 
@@ -6,18 +7,29 @@ import json
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Any, ClassVar, Self, TypedDict, TypeVar, Unpack
 from urllib.parse import quote
 
 import httpx
 from pydantic import SecretStr
 
+from clients._auth import SecretAuth, StaticAuth
 from clients._errors import NotFoundError, ProviderError, redact
-from clients._retry import Exhausted, Recovered, RetryPolicy, send_with_retry
+from clients._retry import Exhausted, Recovered, Retry, RetryPolicy, send_with_retry, transient
 
 T = TypeVar("T")
 
 _USER_AGENT = "release-orchestrator-clients/0.1"
+
+
+class Body(TypedDict, total=False):
+    """What a request carries besides its method and URL (httpx's own argument names)."""
+
+    params: Mapping[str, str | int] | None
+    json: Any
+    files: Any
+    content: bytes | None
+    headers: Mapping[str, str] | None
 
 
 def segment(value: str | int) -> str:
@@ -34,20 +46,24 @@ def json_body(response: httpx.Response) -> Any:
 
 
 class BaseClient:
-    """Owns (or borrows) the httpx.AsyncClient and runs requests through the retry loop."""
+    """Owns (or borrows) the httpx.AsyncClient and runs every request through one path: the Auth
+    flow, then the retry loop, whose retryable answers the `_retry_on` hook decides."""
 
     provider: ClassVar[str]
 
     def __init__(
         self,
+        base_url: str = "",
         *,
         http: httpx.AsyncClient | None,
         transport: httpx.AsyncBaseTransport | None,
         retry: RetryPolicy,
         timeout: float,
+        auth: SecretAuth | None = None,
     ) -> None:
         if http is not None and transport is not None:
             raise ValueError("pass either http or transport, not both")
+        self._base_url = base_url.rstrip("/")
         self._owns_http = http is None
         # Redirects are followed on our own client: httpx drops Authorization on a change of host.
         self._http = http or httpx.AsyncClient(
@@ -55,6 +71,16 @@ class BaseClient:
         )
         self._retry = retry
         self._timeout = timeout
+        self._auth = auth
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    def __repr__(self) -> str:
+        if not self._base_url:
+            return f"{type(self).__name__}()"
+        return f"{type(self).__name__}(base_url={self._base_url!r})"
 
     async def __aenter__(self) -> Self:
         return self
@@ -78,13 +104,20 @@ class BaseClient:
         return {"User-Agent": _USER_AGENT}
 
     def _secrets(self) -> tuple[str, ...]:
-        return ()
+        return self._auth.secrets() if self._auth is not None else ()
 
     def _describe(self, response: httpx.Response) -> tuple[int | str | None, str]:
         """The provider's error code and a human detail for an error answer."""
         return None, response.text[:500]
 
+    def _retry_on(self, response: httpx.Response) -> Retry | None:
+        """Whether this answer is worth sending again (and how): the one retry decision."""
+        return transient(response)
+
     # -- shared machinery ----------------------------------------------------------------------
+
+    def _url(self, *segments: str | int) -> str:
+        return self._base_url + "".join("/" + segment(s) for s in segments)
 
     def _fail(
         self,
@@ -123,32 +156,29 @@ class BaseClient:
         method: str,
         url: str,
         *,
-        params: Mapping[str, str | int] | None = None,
-        json: Any = None,
-        files: Any = None,
-        headers: Mapping[str, str] | None = None,
         idempotent: bool = True,
         read_back: Callable[[], Awaitable[T | None]] | None = None,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        **body: Unpack[Body],
     ) -> httpx.Response | Recovered[T]:
-        """One logical request, retried per policy. The answer may still be a 4xx."""
-        all_headers = {**self._headers(), **(headers or {})}
+        """One logical request, retried per policy (`retry` and the per-attempt `timeout` default
+        to the client's). The answer may still be a 4xx."""
+        body = {**body, "headers": {**self._headers(), **(body.get("headers") or {})}}
+        per_attempt = timeout if timeout is not None else self._timeout
+        auth = self._auth if self._auth is not None else httpx.USE_CLIENT_DEFAULT
 
         async def send(budget: float) -> httpx.Response:
             request = self._http.build_request(
-                method,
-                url,
-                params=params,
-                json=json,
-                files=files,
-                headers=all_headers,
-                timeout=min(self._timeout, budget),
+                method, url, timeout=min(per_attempt, budget), **body
             )
-            return await self._http.send(request)
+            return await self._http.send(request, auth=auth)
 
         try:
             return await send_with_retry(
-                self._retry,
+                retry or self._retry,
                 send,
+                classify=self._retry_on,
                 label=f"{self.provider} {operation}",
                 idempotent=idempotent,
                 read_back=read_back,
@@ -189,20 +219,12 @@ class BaseClient:
         return self._fail(operation, detail=f"{note}: {what}", retry_after=exhausted.retry_after)
 
     async def _send(
-        self,
-        operation: str,
-        method: str,
-        url: str,
-        *,
-        params: Mapping[str, str | int] | None = None,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-        idempotent: bool = True,
+        self, operation: str, method: str, url: str, *, idempotent: bool = True, **body: Unpack[Body]
     ) -> httpx.Response:
         """A request with no read-back: retried freely if idempotent, else never after a lost
         answer. The answer may still be a 4xx."""
         outcome: httpx.Response | Recovered[None] = await self._exchange(
-            operation, method, url, params=params, json=json, headers=headers, idempotent=idempotent
+            operation, method, url, idempotent=idempotent, **body
         )
         assert isinstance(outcome, httpx.Response)  # no read-back, so nothing was recovered
         return outcome
@@ -213,12 +235,11 @@ class BaseClient:
         method: str,
         url: str,
         *,
-        params: Mapping[str, str | int] | None = None,
-        json: Any = None,
         ok: Callable[[httpx.Response], bool] = lambda r: r.is_success,
+        **body: Unpack[Body],
     ) -> httpx.Response:
         """A request that is safe to repeat (a read): retried freely, errors raised."""
-        response = await self._send(operation, method, url, params=params, json=json)
+        response = await self._send(operation, method, url, **body)
         if not ok(response):
             raise self._error_for(operation, response)
         return response
@@ -231,9 +252,9 @@ class BaseClient:
         *,
         parse: Callable[[httpx.Response], T],
         read_back: Callable[[], Awaitable[T | None]] | None,
-        params: Mapping[str, str | int] | None = None,
-        json: Any = None,
-        files: Any = None,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        **body: Unpack[Body],
     ) -> T:
         """A request not safe to repeat blindly: after a lost answer, `read_back` decides whether
         it took effect; without one, a lost answer is final."""
@@ -241,11 +262,11 @@ class BaseClient:
             operation,
             method,
             url,
-            params=params,
-            json=json,
-            files=files,
             idempotent=False,
             read_back=read_back,
+            timeout=timeout,
+            retry=retry,
+            **body,
         )
         if isinstance(outcome, Recovered):
             return outcome.value
@@ -255,7 +276,10 @@ class BaseClient:
 
 
 class TokenClient(BaseClient):
-    """A provider client authenticated by a bearer token that never leaves the headers."""
+    """A provider client authenticated by a fixed token that never leaves the Auth flow."""
+
+    # How the token goes in `Authorization`; PagerDuty wants `Token token={}`.
+    auth_template: ClassVar[str] = "Bearer {}"
 
     def __init__(
         self,
@@ -267,25 +291,11 @@ class TokenClient(BaseClient):
         retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so one shared default is safe
         timeout: float = 10.0,
     ) -> None:
-        super().__init__(http=http, transport=transport, retry=retry, timeout=timeout)
-        self._base_url = base_url.rstrip("/")
-        self._token = token if isinstance(token, SecretStr) else SecretStr(token)
-
-    @property
-    def base_url(self) -> str:
-        return self._base_url
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self._base_url!r})"
-
-    def _headers(self) -> dict[str, str]:
-        return {
-            **super()._headers(),
-            "Authorization": f"Bearer {self._token.get_secret_value()}",
-        }
-
-    def _secrets(self) -> tuple[str, ...]:
-        return (self._token.get_secret_value(),)
-
-    def _url(self, *segments: str | int) -> str:
-        return self._base_url + "".join("/" + segment(s) for s in segments)
+        super().__init__(
+            base_url,
+            http=http,
+            transport=transport,
+            retry=retry,
+            timeout=timeout,
+            auth=StaticAuth(token, self.auth_template),
+        )

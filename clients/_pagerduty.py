@@ -27,11 +27,11 @@ class PagerDutyClient(TokenClient):
     """
 
     provider = "pagerduty"
+    auth_template = "Token token={}"
 
     def _headers(self) -> dict[str, str]:
         return {
             **super()._headers(),
-            "Authorization": f"Token token={self._token.get_secret_value()}",
             "Accept": "application/vnd.pagerduty+json;version=2",
             # The API description marks Content-Type required on every call, reads included.
             "Content-Type": "application/json",

@@ -34,9 +34,6 @@ class WorkerProbe(BaseClient):
     ) -> None:
         super().__init__(http=http, transport=transport, retry=retry, timeout=timeout)
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
-
     async def health(self, url: str, *, headers: Mapping[str, str] | None = None) -> HealthProbe:
         """GET `url`: ok iff HTTP 200 with JSON `status == "ok"`. `headers` can pin a version,
         e.g. `Cloudflare-Workers-Version-Overrides` for a smoke test of a 0 % version."""

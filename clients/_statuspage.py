@@ -34,17 +34,9 @@ class StatuspageClient(BaseClient):
         retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, one shared default is safe
         timeout: float = 10.0,
     ) -> None:
-        super().__init__(http=http, transport=transport, retry=retry, timeout=timeout)
-        root = base_url.rstrip("/")
         # Forgive a base URL given with the API prefix already on it.
-        self._base_url = root.removesuffix(_API)
-
-    @property
-    def base_url(self) -> str:
-        return self._base_url
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self._base_url!r})"
+        root = base_url.rstrip("/").removesuffix(_API)
+        super().__init__(root, http=http, transport=transport, retry=retry, timeout=timeout)
 
     def _headers(self) -> dict[str, str]:
         return {**super()._headers(), "Accept": "application/json"}
@@ -57,11 +49,8 @@ class StatuspageClient(BaseClient):
                 return None, error
         return None, response.text[:300]
 
-    def _url(self, path: str) -> str:
-        return f"{self._base_url}{_API}/{path}"
-
     async def _get(self, operation: str, path: str) -> Any:
-        response = await self._call(operation, "GET", self._url(path))
+        response = await self._call(operation, "GET", f"{self.base_url}{_API}/{path}")
         body = json_body(response)
         if not isinstance(body, dict):
             raise self._fail(operation, status=response.status_code, detail="answer is not JSON")
