@@ -22,6 +22,17 @@ T = TypeVar("T")
 _USER_AGENT = "release-orchestrator-clients/0.1"
 
 
+class Options(TypedDict, total=False):
+    """What every client takes besides its address and credentials, all optional: the httpx
+    seam (`http` borrowed, or our own client on `transport`), the retry policy and the
+    per-attempt timeout (the class's `default_retry` and `default_timeout` otherwise)."""
+
+    http: httpx.AsyncClient | None
+    transport: httpx.AsyncBaseTransport | None
+    retry: RetryPolicy
+    timeout: float
+
+
 class Body(TypedDict, total=False):
     """What a request carries besides its method and URL (httpx's own argument names)."""
 
@@ -45,42 +56,11 @@ def json_body(response: httpx.Response) -> Any:
         return None
 
 
-class BaseClient:
-    """Owns (or borrows) the httpx.AsyncClient and runs every request through one path: the Auth
-    flow, then the retry loop, whose retryable answers the `_retry_on` hook decides."""
+class Closing:
+    """`async with` closes it (`aclose`)."""
 
-    provider: ClassVar[str]
-
-    def __init__(
-        self,
-        base_url: str = "",
-        *,
-        http: httpx.AsyncClient | None,
-        transport: httpx.AsyncBaseTransport | None,
-        retry: RetryPolicy,
-        timeout: float,
-        auth: SecretAuth | None = None,
-    ) -> None:
-        if http is not None and transport is not None:
-            raise ValueError("pass either http or transport, not both")
-        self._base_url = base_url.rstrip("/")
-        self._owns_http = http is None
-        # Redirects are followed on our own client: httpx drops Authorization on a change of host.
-        self._http = http or httpx.AsyncClient(
-            transport=transport, timeout=timeout, follow_redirects=True
-        )
-        self._retry = retry
-        self._timeout = timeout
-        self._auth = auth
-
-    @property
-    def base_url(self) -> str:
-        return self._base_url
-
-    def __repr__(self) -> str:
-        if not self._base_url:
-            return f"{type(self).__name__}()"
-        return f"{type(self).__name__}(base_url={self._base_url!r})"
+    async def aclose(self) -> None:
+        raise NotImplementedError
 
     async def __aenter__(self) -> Self:
         return self
@@ -93,15 +73,48 @@ class BaseClient:
     ) -> None:
         await self.aclose()
 
+
+class BaseClient(Closing):
+    """Owns (or borrows) the httpx.AsyncClient and runs every request through one path: the Auth
+    flow, then the retry loop, whose retryable answers the `_retry_on` hook decides."""
+
+    provider: ClassVar[str]
+    # Sent on every request, besides User-Agent and what the Auth adds.
+    extra_headers: ClassVar[Mapping[str, str]] = {}
+    default_retry: ClassVar[RetryPolicy] = RetryPolicy()
+    default_timeout: ClassVar[float] = 10.0
+
+    def __init__(
+        self, base_url: str = "", *, auth: SecretAuth | None = None, **options: Unpack[Options]
+    ) -> None:
+        http, transport = options.get("http"), options.get("transport")
+        if http is not None and transport is not None:
+            raise ValueError("pass either http or transport, not both")
+        self._base_url = base_url.rstrip("/")
+        self._retry = options.get("retry", self.default_retry)
+        self._timeout = options.get("timeout", self.default_timeout)
+        self._owns_http = http is None
+        # Redirects are followed on our own client: httpx drops Authorization on a change of host.
+        self._http = http or httpx.AsyncClient(
+            transport=transport, timeout=self._timeout, follow_redirects=True
+        )
+        self._auth = auth
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    def __repr__(self) -> str:
+        if not self._base_url:
+            return f"{type(self).__name__}()"
+        return f"{type(self).__name__}(base_url={self._base_url!r})"
+
     async def aclose(self) -> None:
         """Close the underlying httpx client, unless the caller passed it in (then it is theirs)."""
         if self._owns_http:
             await self._http.aclose()
 
     # -- hooks a provider overrides ------------------------------------------------------------
-
-    def _headers(self) -> dict[str, str]:
-        return {"User-Agent": _USER_AGENT}
 
     def _secrets(self) -> tuple[str, ...]:
         return self._auth.secrets() if self._auth is not None else ()
@@ -164,7 +177,8 @@ class BaseClient:
     ) -> httpx.Response | Recovered[T]:
         """One logical request, retried per policy (`retry` and the per-attempt `timeout` default
         to the client's). The answer may still be a 4xx."""
-        body = {**body, "headers": {**self._headers(), **(body.get("headers") or {})}}
+        headers = {"User-Agent": _USER_AGENT, **self.extra_headers, **(body.get("headers") or {})}
+        body = {**body, "headers": headers}
         per_attempt = timeout if timeout is not None else self._timeout
         auth = self._auth if self._auth is not None else httpx.USE_CLIENT_DEFAULT
 
@@ -281,21 +295,5 @@ class TokenClient(BaseClient):
     # How the token goes in `Authorization`; PagerDuty wants `Token token={}`.
     auth_template: ClassVar[str] = "Bearer {}"
 
-    def __init__(
-        self,
-        base_url: str,
-        token: str | SecretStr,
-        *,
-        http: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so one shared default is safe
-        timeout: float = 10.0,
-    ) -> None:
-        super().__init__(
-            base_url,
-            http=http,
-            transport=transport,
-            retry=retry,
-            timeout=timeout,
-            auth=StaticAuth(token, self.auth_template),
-        )
+    def __init__(self, base_url: str, token: str | SecretStr, **options: Unpack[Options]) -> None:
+        super().__init__(base_url, auth=StaticAuth(token, self.auth_template), **options)

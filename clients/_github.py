@@ -6,13 +6,13 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, ClassVar, Unpack
 
 import httpx
 from pydantic import SecretStr
 
-from clients._base import TokenClient, json_body
+from clients._base import Options, TokenClient, json_body
 from clients._github_models import (
     CheckRun,
     CombinedStatus,
@@ -30,7 +30,7 @@ from clients._github_models import (
     WorkflowRun,
 )
 from clients._queries import GITHUB_REVIEW_STATE_QUERY
-from clients._retry import Retry, RetryPolicy, retry_after_seconds, transient
+from clients._retry import Retry, retry_after_seconds, transient
 
 __all__ = ["GitHubClient"]
 
@@ -48,29 +48,22 @@ class GitHubClient(TokenClient):
 
     provider = "github"
 
+    extra_headers: ClassVar[Mapping[str, str]] = {
+        "Accept": "application/vnd.github+json",
+        "X-GitHub-Api-Version": "2022-11-28",
+    }
+
     def __init__(
         self,
         base_url: str,
         token: str | SecretStr,
         *,
-        http: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, one shared default is safe
-        timeout: float = 10.0,
         graphql_url: str | None = None,
+        **options: Unpack[Options],
     ) -> None:
-        super().__init__(
-            base_url, token, http=http, transport=transport, retry=retry, timeout=timeout
-        )
+        super().__init__(base_url, token, **options)
         # GitHub Enterprise Server serves GraphQL at /api/graphql, beside (not under) /api/v3.
         self._graphql_url = graphql_url or f"{self.base_url}/graphql"
-
-    def _headers(self) -> dict[str, str]:
-        return {
-            **super()._headers(),
-            "Accept": "application/vnd.github+json",
-            "X-GitHub-Api-Version": "2022-11-28",
-        }
 
     def _retry_on(self, response: httpx.Response) -> Retry | None:
         """Besides 429 and 5xx: the secondary and spent primary rate limits, which GitHub

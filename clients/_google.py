@@ -3,13 +3,14 @@ Google's error shape, and a 409 concurrentUpdate counted among the retryable ans
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar, Unpack
 
 import httpx
 
 from clients._auth import AccessTokenSource, SourcedAuth
-from clients._base import BaseClient, json_body
-from clients._retry import Retry, RetryPolicy, transient
+from clients._base import BaseClient, Options, json_body
+from clients._retry import Retry, transient
 
 __all__ = ["AccessTokenSource", "GoogleApiClient", "google_error", "is_conflict"]
 
@@ -46,24 +47,13 @@ class GoogleApiClient(BaseClient):
     next refresh).
     """
 
+    extra_headers: ClassVar[Mapping[str, str]] = {"Accept": "application/json"}
+    default_timeout: ClassVar[float] = 30.0
+
     def __init__(
-        self,
-        base_url: str,
-        credentials: AccessTokenSource,
-        *,
-        http: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so one shared default is safe
-        timeout: float = 30.0,
+        self, base_url: str, credentials: AccessTokenSource, **options: Unpack[Options]
     ) -> None:
-        super().__init__(
-            base_url,
-            http=http,
-            transport=transport,
-            retry=retry,
-            timeout=timeout,
-            auth=SourcedAuth(credentials),
-        )
+        super().__init__(base_url, auth=SourcedAuth(credentials), **options)
         self._credentials = credentials
 
     async def aclose(self) -> None:
@@ -73,9 +63,6 @@ class GoogleApiClient(BaseClient):
             await close()
 
     # -- hooks -----------------------------------------------------------------------------------
-
-    def _headers(self) -> dict[str, str]:
-        return {**super()._headers(), "Accept": "application/json"}
 
     def _retry_on(self, response: httpx.Response) -> Retry | None:
         if is_conflict(response):

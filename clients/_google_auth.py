@@ -19,8 +19,7 @@ import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from typing import Any, ClassVar, Unpack
 from urllib.parse import urlencode
 
 import httpx
@@ -30,9 +29,8 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from pydantic import SecretStr
 
-from clients._base import BaseClient, json_body
+from clients._base import BaseClient, Closing, Options, json_body
 from clients._google import google_error
-from clients._retry import RetryPolicy
 
 __all__ = [
     "GOOGLE_TOKEN_URI",
@@ -141,19 +139,17 @@ class _TokenEndpoint(BaseClient):
 
     provider = "google-oauth"
 
-    def __init__(self, secrets: Callable[[], tuple[str, ...]], **options: Any) -> None:
+    extra_headers: ClassVar[Mapping[str, str]] = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Accept": "application/json",
+    }
+
+    def __init__(self, secrets: Callable[[], tuple[str, ...]], **options: Unpack[Options]) -> None:
         super().__init__(**options)
         self._known = secrets
 
     def _secrets(self) -> tuple[str, ...]:
         return self._known()
-
-    def _headers(self) -> dict[str, str]:
-        return {
-            **super()._headers(),
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Accept": "application/json",
-        }
 
     def _describe(self, response: httpx.Response) -> tuple[int | str | None, str]:
         body = json_body(response)
@@ -182,7 +178,15 @@ class _TokenEndpoint(BaseClient):
         return access, lifetime
 
 
-class ServiceAccountCredentials:
+class CredentialOptions(Options, total=False):
+    """The token endpoint's Options, the `clock` tokens are timed by (epoch seconds), and the
+    token cache (the process-wide one unless a test brings its own)."""
+
+    clock: Callable[[], float]
+    cache: TokenCache
+
+
+class ServiceAccountCredentials(Closing):
     """Access tokens for one service account and one set of scopes (an AccessTokenSource).
 
     `await token()` returns the cached token or mints a new one; concurrent callers share one
@@ -200,14 +204,9 @@ class ServiceAccountCredentials:
         *,
         token_uri: str = GOOGLE_TOKEN_URI,
         private_key_id: str | None = None,
-        http: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so one shared default is safe
-        timeout: float = 10.0,
-        clock: Callable[[], float] | None = None,
-        cache: TokenCache = TOKENS,
+        **options: Unpack[CredentialOptions],
     ) -> None:
-        if http is not None and transport is not None:
+        if options.get("http") is not None and options.get("transport") is not None:
             raise ValueError("pass either http or transport, not both")
         if not isinstance(private_key, RSAPrivateKey):
             raise ValueError("a service account key must be an RSA private key")
@@ -219,15 +218,10 @@ class ServiceAccountCredentials:
         self._key_id = private_key_id
         self._scopes = scopes
         self._token_uri = token_uri
-        self._cache = cache
+        self._cache = options.pop("cache", TOKENS)
         self._cache_key: CacheKey = (client_email, tuple(sorted(set(scopes))), token_uri)
-        self._options: dict[str, Any] = {
-            "http": http,
-            "transport": transport,
-            "retry": retry,
-            "timeout": timeout,
-        }
-        self._clock = clock or time.time
+        self._clock = options.pop("clock", time.time)
+        self._options: Options = options
         self._endpoint: _TokenEndpoint | None = None
         self._endpoint_loop: asyncio.AbstractEventLoop | None = None
         self._assertion: SecretStr | None = None
@@ -239,12 +233,7 @@ class ServiceAccountCredentials:
         scopes: Sequence[str],
         *,
         token_uri: str | None = None,
-        http: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so one shared default is safe
-        timeout: float = 10.0,
-        clock: Callable[[], float] | None = None,
-        cache: TokenCache = TOKENS,
+        **options: Unpack[CredentialOptions],
     ) -> ServiceAccountCredentials:
         """From a service account key file's JSON (`client_email`, `private_key`, optional
         `private_key_id` and `token_uri`). `token_uri` given here wins over the file's."""
@@ -261,12 +250,7 @@ class ServiceAccountCredentials:
             scopes,
             token_uri=token_uri or info.get("token_uri") or GOOGLE_TOKEN_URI,
             private_key_id=key_id if isinstance(key_id, str) and key_id else None,
-            http=http,
-            transport=transport,
-            retry=retry,
-            timeout=timeout,
-            clock=clock,
-            cache=cache,
+            **options,
         )
 
     @property
@@ -286,17 +270,6 @@ class ServiceAccountCredentials:
             f"{type(self).__name__}(client_email={self._client_email!r}, "
             f"scopes={self._scopes!r}, token_uri={self._token_uri!r})"
         )
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Drop our own connections (a later refresh opens new ones); a borrowed `http` stays

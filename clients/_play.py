@@ -11,12 +11,12 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
-from clients._base import segment
+from clients._base import Options, segment
 from clients._errors import ProviderError
 from clients._google import AccessTokenSource, GoogleApiClient, is_conflict
 from clients._play_models import (
@@ -30,7 +30,7 @@ from clients._play_models import (
     Track,
     TrackReleaseState,
 )
-from clients._retry import Retry, RetryPolicy
+from clients._retry import Retry
 
 __all__ = ["ChangesInReviewError", "PlayPublisherClient", "StaleEditError"]
 
@@ -80,17 +80,12 @@ class PlayPublisherClient(GoogleApiClient):
         credentials: AccessTokenSource,
         *,
         upload_url: str | None = None,
-        http: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so one shared default is safe
-        timeout: float = 30.0,
         upload_timeout: float = 300.0,
+        **options: Unpack[Options],
     ) -> None:
         if upload_timeout < _MIN_UPLOAD_TIMEOUT_S:
             raise ValueError(f"upload_timeout must be at least {_MIN_UPLOAD_TIMEOUT_S:.0f} s")
-        super().__init__(
-            base_url, credentials, http=http, transport=transport, retry=retry, timeout=timeout
-        )
+        super().__init__(base_url, credentials, **options)
         self._upload_url = upload_url.rstrip("/") if upload_url else _derive_upload_url(base_url)
         self._upload_timeout = upload_timeout
 

@@ -7,14 +7,13 @@ The base URL is the page root, e.g. `https://yh6f0r4529hb.statuspage.io` for Clo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, Unpack
 
 import httpx
 
-from clients._base import BaseClient, json_body
-from clients._retry import RetryPolicy
+from clients._base import BaseClient, Options, json_body
 from clients._statuspage_models import SpComponent, SpIncident, SpMaintenance
 
 __all__ = ["StatuspageClient"]
@@ -25,21 +24,11 @@ _API = "/api/v2"
 class StatuspageClient(BaseClient):
     provider = "statuspage"
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        http: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, one shared default is safe
-        timeout: float = 10.0,
-    ) -> None:
-        # Forgive a base URL given with the API prefix already on it.
-        root = base_url.rstrip("/").removesuffix(_API)
-        super().__init__(root, http=http, transport=transport, retry=retry, timeout=timeout)
+    extra_headers: ClassVar[Mapping[str, str]] = {"Accept": "application/json"}
 
-    def _headers(self) -> dict[str, str]:
-        return {**super()._headers(), "Accept": "application/json"}
+    def __init__(self, base_url: str, **options: Unpack[Options]) -> None:
+        # Forgive a base URL given with the API prefix already on it.
+        super().__init__(base_url.rstrip("/").removesuffix(_API), **options)
 
     def _describe(self, response: httpx.Response) -> tuple[int | str | None, str]:
         body = json_body(response)
