@@ -159,15 +159,17 @@ def test_lost_continuation_is_taken_by_advance_rollouts_within_one_tick(
 
     from flows.advance_rollouts import advance_rollouts
 
-    # a stage soak long enough that "right after" stays inside it even on a loaded machine
+    # a stage soak long enough that "right after" stays inside it even on a loaded machine: the
+    # tick after the advance takes ~5 s, plus ~2 s for each write the Prefect test server's SQLite
+    # answers 503 (its client retries)
     doc = yaml.safe_load(Path(os.environ["RELORCH_POLICY"]).read_text())
-    doc["profiles"]["sandbox"]["android_apps"]["wallet"]["stage_soak"] = "6s"
+    doc["profiles"]["sandbox"]["android_apps"]["wallet"]["stage_soak"] = "12s"
     slow = tmp_path / "policy.yaml"
     slow.write_text(yaml.safe_dump(doc))
     monkeypatch.setenv("RELORCH_POLICY", str(slow))
 
     _live_at_five_percent(android)  # then the continuation is lost: the test stops calling the flow
-    time.sleep(6.5)  # the 5 % stage's soak is over
+    time.sleep(12.5)  # the 5 % stage's soak is over
     rows = asyncio.run(advance_rollouts())
     assert android.release_of(101)["userFraction"] == 0.2
     assert [r for r in rows if r["version"] == 101 and "5% → 20%" in str(r["acted"])]
