@@ -390,14 +390,7 @@ class PlayPublisherClient(GoogleApiClient):
             refined = _REFINED.get(str(error.code))
             if refined is None or isinstance(error, refined):
                 raise
-            raise refined(
-                error.provider,
-                error.operation,
-                status=error.status,
-                code=error.code,
-                detail=error.detail,
-                retry_after=error.retry_after,
-            ) from None
+            raise refined(**error._state()) from None
 
     async def _in_fresh_edits(self, what: str, attempt: Callable[[], Awaitable[T]]) -> T:
         """A whole change, started over in a new edit when its commit finds the edit stale. The
