@@ -4,6 +4,7 @@ Every client takes an injectable `base_url` (the real API or the sandbox), an ht
 or `transport`), and a `RetryPolicy`; none of them imports Prefect or anything else of ours.
 """
 
+from clients._auth import AccessTokenSource, SourcedAuth, StaticAuth
 from clients._cloudflare import CloudflareClient
 from clients._cloudflare_models import (
     CfDeployment,
@@ -27,22 +28,23 @@ from clients._github_models import (
     ReviewThread,
     StatusContext,
 )
-from clients._google import AccessTokenSource
 from clients._google_auth import (
     GOOGLE_TOKEN_URI,
     PLAY_PUBLISHER_SCOPE,
     PLAY_REPORTING_SCOPE,
     ServiceAccountCredentials,
+    TokenCache,
 )
 from clients._pagerduty import PagerDutyClient
 from clients._pagerduty_models import PdIncident
-from clients._play import ChangesInReviewError, PlayPublisherClient
+from clients._play import ChangesInReviewError, PlayPublisherClient, StaleEditError
 from clients._play_models import (
     AppEdit,
     Bundle,
     CountryTargeting,
     LocalizedText,
     Release,
+    ReleaseStatus,
     Track,
     TrackReleaseState,
     VitalsSample,
@@ -85,17 +87,22 @@ __all__ = [
     "ProviderError",
     "PullRequest",
     "Release",
+    "ReleaseStatus",
     "RetryPolicy",
     "Review",
     "ReviewRequirement",
     "ReviewState",
     "ReviewThread",
     "ServiceAccountCredentials",
+    "SourcedAuth",
     "SpComponent",
     "SpIncident",
     "SpMaintenance",
     "StatusContext",
+    "StaleEditError",
+    "StaticAuth",
     "StatuspageClient",
+    "TokenCache",
     "Track",
     "TrackReleaseState",
     "VersionShare",

@@ -1,4 +1,5 @@
-"""What every provider client shares: the httpx seam, the token, the retry loop, error mapping."""
+"""What every provider client shares: the httpx seam, the Auth, the one request path with its
+retry loop, and error mapping."""
 
 from __future__ import annotations
 
@@ -6,18 +7,40 @@ import json
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Any, ClassVar, Self, TypedDict, TypeVar, Unpack
 from urllib.parse import quote
 
 import httpx
 from pydantic import SecretStr
 
+from clients._auth import SecretAuth, StaticAuth
 from clients._errors import NotFoundError, ProviderError, redact
-from clients._retry import Exhausted, Recovered, RetryPolicy, send_with_retry
+from clients._retry import Exhausted, Recovered, Retry, RetryPolicy, send_with_retry, transient
 
 T = TypeVar("T")
 
 _USER_AGENT = "release-orchestrator-clients/0.1"
+
+
+class Options(TypedDict, total=False):
+    """What every client takes besides its address and credentials, all optional: the httpx
+    seam (`http` borrowed, or our own client on `transport`), the retry policy and the
+    per-attempt timeout (the class's `default_retry` and `default_timeout` otherwise)."""
+
+    http: httpx.AsyncClient | None
+    transport: httpx.AsyncBaseTransport | None
+    retry: RetryPolicy
+    timeout: float
+
+
+class Body(TypedDict, total=False):
+    """What a request carries besides its method and URL (httpx's own argument names)."""
+
+    params: Mapping[str, str | int] | None
+    json: Any
+    files: Any
+    content: bytes | None
+    headers: Mapping[str, str] | None
 
 
 def segment(value: str | int) -> str:
@@ -33,28 +56,11 @@ def json_body(response: httpx.Response) -> Any:
         return None
 
 
-class BaseClient:
-    """Owns (or borrows) the httpx.AsyncClient and runs requests through the retry loop."""
+class Closing:
+    """`async with` closes it (`aclose`)."""
 
-    provider: ClassVar[str]
-
-    def __init__(
-        self,
-        *,
-        http: httpx.AsyncClient | None,
-        transport: httpx.AsyncBaseTransport | None,
-        retry: RetryPolicy,
-        timeout: float,
-    ) -> None:
-        if http is not None and transport is not None:
-            raise ValueError("pass either http or transport, not both")
-        self._owns_http = http is None
-        # Redirects are followed on our own client: httpx drops Authorization on a change of host.
-        self._http = http or httpx.AsyncClient(
-            transport=transport, timeout=timeout, follow_redirects=True
-        )
-        self._retry = retry
-        self._timeout = timeout
+    async def aclose(self) -> None:
+        raise NotImplementedError
 
     async def __aenter__(self) -> Self:
         return self
@@ -67,6 +73,42 @@ class BaseClient:
     ) -> None:
         await self.aclose()
 
+
+class BaseClient(Closing):
+    """Owns (or borrows) the httpx.AsyncClient and runs every request through one path: the Auth
+    flow, then the retry loop, whose retryable answers the `_retry_on` hook decides."""
+
+    provider: ClassVar[str]
+    # Sent on every request, besides User-Agent and what the Auth adds.
+    extra_headers: ClassVar[Mapping[str, str]] = {}
+    default_retry: ClassVar[RetryPolicy] = RetryPolicy()
+    default_timeout: ClassVar[float] = 10.0
+
+    def __init__(
+        self, base_url: str = "", *, auth: SecretAuth | None = None, **options: Unpack[Options]
+    ) -> None:
+        http, transport = options.get("http"), options.get("transport")
+        if http is not None and transport is not None:
+            raise ValueError("pass either http or transport, not both")
+        self._base_url = base_url.rstrip("/")
+        self._retry = options.get("retry", self.default_retry)
+        self._timeout = options.get("timeout", self.default_timeout)
+        self._owns_http = http is None
+        # Redirects are followed on our own client: httpx drops Authorization on a change of host.
+        self._http = http or httpx.AsyncClient(
+            transport=transport, timeout=self._timeout, follow_redirects=True
+        )
+        self._auth = auth
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    def __repr__(self) -> str:
+        if not self._base_url:
+            return f"{type(self).__name__}()"
+        return f"{type(self).__name__}(base_url={self._base_url!r})"
+
     async def aclose(self) -> None:
         """Close the underlying httpx client, unless the caller passed it in (then it is theirs)."""
         if self._owns_http:
@@ -74,17 +116,21 @@ class BaseClient:
 
     # -- hooks a provider overrides ------------------------------------------------------------
 
-    def _headers(self) -> dict[str, str]:
-        return {"User-Agent": _USER_AGENT}
-
     def _secrets(self) -> tuple[str, ...]:
-        return ()
+        return self._auth.secrets() if self._auth is not None else ()
 
     def _describe(self, response: httpx.Response) -> tuple[int | str | None, str]:
         """The provider's error code and a human detail for an error answer."""
         return None, response.text[:500]
 
+    def _retry_on(self, response: httpx.Response) -> Retry | None:
+        """Whether this answer is worth sending again (and how): the one retry decision."""
+        return transient(response)
+
     # -- shared machinery ----------------------------------------------------------------------
+
+    def _url(self, *segments: str | int) -> str:
+        return self._base_url + "".join("/" + segment(s) for s in segments)
 
     def _fail(
         self,
@@ -123,32 +169,30 @@ class BaseClient:
         method: str,
         url: str,
         *,
-        params: Mapping[str, str | int] | None = None,
-        json: Any = None,
-        files: Any = None,
-        headers: Mapping[str, str] | None = None,
         idempotent: bool = True,
         read_back: Callable[[], Awaitable[T | None]] | None = None,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        **body: Unpack[Body],
     ) -> httpx.Response | Recovered[T]:
-        """One logical request, retried per policy. The answer may still be a 4xx."""
-        all_headers = {**self._headers(), **(headers or {})}
+        """One logical request, retried per policy (`retry` and the per-attempt `timeout` default
+        to the client's). The answer may still be a 4xx."""
+        headers = {"User-Agent": _USER_AGENT, **self.extra_headers, **(body.get("headers") or {})}
+        body = {**body, "headers": headers}
+        per_attempt = timeout if timeout is not None else self._timeout
+        auth = self._auth if self._auth is not None else httpx.USE_CLIENT_DEFAULT
 
         async def send(budget: float) -> httpx.Response:
             request = self._http.build_request(
-                method,
-                url,
-                params=params,
-                json=json,
-                files=files,
-                headers=all_headers,
-                timeout=min(self._timeout, budget),
+                method, url, timeout=min(per_attempt, budget), **body
             )
-            return await self._http.send(request)
+            return await self._http.send(request, auth=auth)
 
         try:
             return await send_with_retry(
-                self._retry,
+                retry or self._retry,
                 send,
+                classify=self._retry_on,
                 label=f"{self.provider} {operation}",
                 idempotent=idempotent,
                 read_back=read_back,
@@ -189,20 +233,12 @@ class BaseClient:
         return self._fail(operation, detail=f"{note}: {what}", retry_after=exhausted.retry_after)
 
     async def _send(
-        self,
-        operation: str,
-        method: str,
-        url: str,
-        *,
-        params: Mapping[str, str | int] | None = None,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-        idempotent: bool = True,
+        self, operation: str, method: str, url: str, *, idempotent: bool = True, **body: Unpack[Body]
     ) -> httpx.Response:
         """A request with no read-back: retried freely if idempotent, else never after a lost
         answer. The answer may still be a 4xx."""
         outcome: httpx.Response | Recovered[None] = await self._exchange(
-            operation, method, url, params=params, json=json, headers=headers, idempotent=idempotent
+            operation, method, url, idempotent=idempotent, **body
         )
         assert isinstance(outcome, httpx.Response)  # no read-back, so nothing was recovered
         return outcome
@@ -213,12 +249,11 @@ class BaseClient:
         method: str,
         url: str,
         *,
-        params: Mapping[str, str | int] | None = None,
-        json: Any = None,
         ok: Callable[[httpx.Response], bool] = lambda r: r.is_success,
+        **body: Unpack[Body],
     ) -> httpx.Response:
         """A request that is safe to repeat (a read): retried freely, errors raised."""
-        response = await self._send(operation, method, url, params=params, json=json)
+        response = await self._send(operation, method, url, **body)
         if not ok(response):
             raise self._error_for(operation, response)
         return response
@@ -231,9 +266,9 @@ class BaseClient:
         *,
         parse: Callable[[httpx.Response], T],
         read_back: Callable[[], Awaitable[T | None]] | None,
-        params: Mapping[str, str | int] | None = None,
-        json: Any = None,
-        files: Any = None,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        **body: Unpack[Body],
     ) -> T:
         """A request not safe to repeat blindly: after a lost answer, `read_back` decides whether
         it took effect; without one, a lost answer is final."""
@@ -241,11 +276,11 @@ class BaseClient:
             operation,
             method,
             url,
-            params=params,
-            json=json,
-            files=files,
             idempotent=False,
             read_back=read_back,
+            timeout=timeout,
+            retry=retry,
+            **body,
         )
         if isinstance(outcome, Recovered):
             return outcome.value
@@ -255,37 +290,10 @@ class BaseClient:
 
 
 class TokenClient(BaseClient):
-    """A provider client authenticated by a bearer token that never leaves the headers."""
+    """A provider client authenticated by a fixed token that never leaves the Auth flow."""
 
-    def __init__(
-        self,
-        base_url: str,
-        token: str | SecretStr,
-        *,
-        http: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so one shared default is safe
-        timeout: float = 10.0,
-    ) -> None:
-        super().__init__(http=http, transport=transport, retry=retry, timeout=timeout)
-        self._base_url = base_url.rstrip("/")
-        self._token = token if isinstance(token, SecretStr) else SecretStr(token)
+    # How the token goes in `Authorization`; PagerDuty wants `Token token={}`.
+    auth_template: ClassVar[str] = "Bearer {}"
 
-    @property
-    def base_url(self) -> str:
-        return self._base_url
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self._base_url!r})"
-
-    def _headers(self) -> dict[str, str]:
-        return {
-            **super()._headers(),
-            "Authorization": f"Bearer {self._token.get_secret_value()}",
-        }
-
-    def _secrets(self) -> tuple[str, ...]:
-        return (self._token.get_secret_value(),)
-
-    def _url(self, *segments: str | int) -> str:
-        return self._base_url + "".join("/" + segment(s) for s in segments)
+    def __init__(self, base_url: str, token: str | SecretStr, **options: Unpack[Options]) -> None:
+        super().__init__(base_url, auth=StaticAuth(token, self.auth_template), **options)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, ClassVar, Unpack
 
 import httpx
 from pydantic import SecretStr
 
-from clients._base import TokenClient, json_body
+from clients._base import Options, TokenClient, json_body
 from clients._github_models import (
     CheckRun,
     CombinedStatus,
@@ -29,7 +30,7 @@ from clients._github_models import (
     WorkflowRun,
 )
 from clients._queries import GITHUB_REVIEW_STATE_QUERY
-from clients._retry import RetryPolicy
+from clients._retry import Retry, retry_after_seconds, transient
 
 __all__ = ["GitHubClient"]
 
@@ -47,29 +48,30 @@ class GitHubClient(TokenClient):
 
     provider = "github"
 
+    extra_headers: ClassVar[Mapping[str, str]] = {
+        "Accept": "application/vnd.github+json",
+        "X-GitHub-Api-Version": "2022-11-28",
+    }
+
     def __init__(
         self,
         base_url: str,
         token: str | SecretStr,
         *,
-        http: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, one shared default is safe
-        timeout: float = 10.0,
         graphql_url: str | None = None,
+        **options: Unpack[Options],
     ) -> None:
-        super().__init__(
-            base_url, token, http=http, transport=transport, retry=retry, timeout=timeout
-        )
+        super().__init__(base_url, token, **options)
         # GitHub Enterprise Server serves GraphQL at /api/graphql, beside (not under) /api/v3.
         self._graphql_url = graphql_url or f"{self.base_url}/graphql"
 
-    def _headers(self) -> dict[str, str]:
-        return {
-            **super()._headers(),
-            "Accept": "application/vnd.github+json",
-            "X-GitHub-Api-Version": "2022-11-28",
-        }
+    def _retry_on(self, response: httpx.Response) -> Retry | None:
+        """Besides 429 and 5xx: the secondary and spent primary rate limits, which GitHub
+        answers with 403 (or 429) and `Retry-After` or `x-ratelimit-reset`."""
+        limited = _rate_limit_wait(response)
+        if limited is not None and response.status_code in (403, 429):
+            return Retry(retry_after=limited, lost=False)
+        return transient(response)
 
     def _describe(self, response: httpx.Response) -> tuple[int | str | None, str]:
         body = json_body(response)
@@ -531,6 +533,17 @@ class GitHubClient(TokenClient):
         if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):
             raise self._fail(operation, detail=f"refusing to follow a page link to {target.host}")
         return str(target)
+
+
+def _rate_limit_wait(response: httpx.Response) -> float | None:
+    after = retry_after_seconds(response)
+    if after is not None:
+        return after
+    if response.headers.get("x-ratelimit-remaining") == "0":
+        reset = response.headers.get("x-ratelimit-reset", "")
+        if reset.isdigit():
+            return max(0.0, int(reset) - time.time())
+    return None
 
 
 def _thread(node: dict[str, Any]) -> ReviewThread:

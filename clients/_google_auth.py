@@ -1,5 +1,10 @@
 """Google OAuth 2.0 for a service account: an RS256 JWT exchanged for an access token (the
-JWT-bearer grant), cached until shortly before it expires.
+JWT-bearer grant), cached process-wide until shortly before it expires.
+
+Credentials are cheap to build again (each task does): the RSA key is parsed once per process per
+key, and the access token is shared by every credentials object of the same account, scopes and
+token endpoint, so a new one does not mean a new grant. The token request goes through the same
+BaseClient path (and retry loop) as every API request.
 
 The private key is held only as a key object: it is never logged, never put in an error, and
 never shown by repr. The signed assertion and the access token are redacted from every error.
@@ -8,12 +13,13 @@ never shown by repr. The signed assertion and the access token are redacted from
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
 import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
-from types import TracebackType
-from typing import Any, Self
+from dataclasses import dataclass
+from typing import Any, ClassVar, Unpack
 from urllib.parse import urlencode
 
 import httpx
@@ -23,10 +29,8 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from pydantic import SecretStr
 
-from clients._base import json_body
-from clients._errors import NotFoundError, ProviderError, redact
+from clients._base import BaseClient, Closing, Options, json_body
 from clients._google import google_error
-from clients._retry import Exhausted, Recovered, RetryPolicy, send_with_retry
 
 __all__ = [
     "GOOGLE_TOKEN_URI",
@@ -44,17 +48,153 @@ _ASSERTION_LIFETIME_S = 3600  # Google's maximum for the assertion (exp <= iat +
 _REFRESH_EARLY_S = 300.0  # a token is replaced this long before it expires...
 _DEFAULT_LIFETIME_S = 600.0  # ...and one answered without `expires_in` is trusted this long
 
+# -- once per process ------------------------------------------------------------------------------
 
-class ServiceAccountCredentials:
-    """Access tokens for one service account and one set of scopes.
+_KEYS: dict[bytes, RSAPrivateKey] = {}
+_KEYS_GUARD = threading.Lock()
 
-    `await token()` returns the cached token or mints a new one; concurrent callers share one
-    refresh (an asyncio.Lock per event loop; the cache itself is guarded by a thread lock).
-    Token endpoint failures raise ProviderError(provider="google-oauth"): its error code
-    (`invalid_grant`, `unauthorized_client`, ...) in `code`, `error_description` in `detail`.
-    """
+
+def _private_key(pem: str) -> RSAPrivateKey:
+    """The parsed key, parsed once per process per key (keyed by a digest, not the text)."""
+    digest = hashlib.sha256(pem.encode()).digest()
+    with _KEYS_GUARD:
+        key = _KEYS.get(digest)
+    if key is not None:
+        return key
+    try:
+        loaded = load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        # The loader's own message is dropped: nothing about the key text may travel on.
+        raise ValueError("the service account private_key is not a PEM private key") from None
+    if not isinstance(loaded, RSAPrivateKey):
+        raise ValueError("a service account key must be an RSA private key")
+    with _KEYS_GUARD:
+        return _KEYS.setdefault(digest, loaded)
+
+
+CacheKey = tuple[str, tuple[str, ...], str]  # (client email, scopes, token uri)
+
+
+@dataclass(frozen=True)
+class _Token:
+    access: SecretStr
+    refresh_at: float
+
+
+class TokenCache:
+    """Access tokens by (client email, scopes, token uri), shared by every credentials object in
+    the process; one refresh at a time per key and event loop. Thread-safe: Prefect runs sync
+    tasks in threads and async ones on more than one loop."""
+
+    def __init__(self) -> None:
+        self._tokens: dict[CacheKey, _Token] = {}
+        self._guard = threading.Lock()
+        self._locks: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[CacheKey, asyncio.Lock]
+        ] = weakref.WeakKeyDictionary()
+
+    def get(self, key: CacheKey, now: float) -> str | None:
+        with self._guard:
+            held = self._tokens.get(key)
+        if held is not None and now < held.refresh_at:
+            return held.access.get_secret_value()
+        return None
+
+    def put(self, key: CacheKey, access: str, refresh_at: float) -> None:
+        with self._guard:
+            self._tokens[key] = _Token(SecretStr(access), refresh_at)
+
+    def drop(self, key: CacheKey, access: str) -> None:
+        """Forget `access`, unless a newer token has replaced it already."""
+        with self._guard:
+            held = self._tokens.get(key)
+            if held is not None and held.access.get_secret_value() == access:
+                del self._tokens[key]
+
+    def held(self, key: CacheKey) -> str | None:
+        """The token held for `key`, fresh or not (to redact an echo of it)."""
+        with self._guard:
+            token = self._tokens.get(key)
+        return token.access.get_secret_value() if token is not None else None
+
+    def refresh_lock(self, key: CacheKey) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        with self._guard:
+            locks = self._locks.setdefault(loop, {})
+            return locks.setdefault(key, asyncio.Lock())
+
+    def clear(self) -> None:
+        with self._guard:
+            self._tokens.clear()
+
+
+TOKENS = TokenCache()
+
+
+# -- the token endpoint ------------------------------------------------------------------------------
+
+
+class _TokenEndpoint(BaseClient):
+    """POSTs the grant through BaseClient's one request path; RFC 6749 §5.2 errors."""
 
     provider = "google-oauth"
+
+    extra_headers: ClassVar[Mapping[str, str]] = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Accept": "application/json",
+    }
+
+    def __init__(self, secrets: Callable[[], tuple[str, ...]], **options: Unpack[Options]) -> None:
+        super().__init__(**options)
+        self._known = secrets
+
+    def _secrets(self) -> tuple[str, ...]:
+        return self._known()
+
+    def _describe(self, response: httpx.Response) -> tuple[int | str | None, str]:
+        body = json_body(response)
+        if isinstance(body, dict) and isinstance(body.get("error"), str):
+            # RFC 6749 §5.2: {"error": "invalid_grant", "error_description": "..."}
+            return body["error"], str(body.get("error_description") or "")
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            status, reason, _, message = google_error(body)
+            return reason or status, message
+        return None, response.text[:300]
+
+    async def grant(self, token_uri: str, assertion: str) -> tuple[str, float]:
+        """(access token, lifetime in seconds). Minting a second token is harmless, so a lost
+        answer is simply asked again."""
+        op = "token"
+        form = urlencode({"grant_type": _GRANT_TYPE, "assertion": assertion}).encode()
+        response = await self._call(op, "POST", token_uri, content=form)
+        body = json_body(response)
+        access = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(access, str) or not access:
+            raise self._fail(op, status=response.status_code, detail="answer has no access_token")
+        try:
+            lifetime = max(0.0, float(body.get("expires_in", _DEFAULT_LIFETIME_S)))
+        except (TypeError, ValueError):
+            lifetime = _DEFAULT_LIFETIME_S
+        return access, lifetime
+
+
+class CredentialOptions(Options, total=False):
+    """The token endpoint's Options, the `clock` tokens are timed by (epoch seconds), and the
+    token cache (the process-wide one unless a test brings its own)."""
+
+    clock: Callable[[], float]
+    cache: TokenCache
+
+
+class ServiceAccountCredentials(Closing):
+    """Access tokens for one service account and one set of scopes (an AccessTokenSource).
+
+    `await token()` returns the cached token or mints a new one; concurrent callers share one
+    refresh, and so do other credentials objects for the same account, scopes and token endpoint
+    (the process-wide `cache`). Token endpoint failures raise ProviderError(provider=
+    "google-oauth"): its error code (`invalid_grant`, `unauthorized_client`, ...) in `code`,
+    `error_description` in `detail`.
+    """
 
     def __init__(
         self,
@@ -64,13 +204,9 @@ class ServiceAccountCredentials:
         *,
         token_uri: str = GOOGLE_TOKEN_URI,
         private_key_id: str | None = None,
-        http: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so one shared default is safe
-        timeout: float = 10.0,
-        clock: Callable[[], float] | None = None,
+        **options: Unpack[CredentialOptions],
     ) -> None:
-        if http is not None and transport is not None:
+        if options.get("http") is not None and options.get("transport") is not None:
             raise ValueError("pass either http or transport, not both")
         if not isinstance(private_key, RSAPrivateKey):
             raise ValueError("a service account key must be an RSA private key")
@@ -82,20 +218,13 @@ class ServiceAccountCredentials:
         self._key_id = private_key_id
         self._scopes = scopes
         self._token_uri = token_uri
-        self._borrowed_http = http
-        self._transport = transport
-        self._retry = retry
-        self._timeout = timeout
-        self._clock = clock or time.time
-        self._own_http: httpx.AsyncClient | None = None
-        self._own_loop: asyncio.AbstractEventLoop | None = None
-        self._access: SecretStr | None = None
+        self._cache = options.pop("cache", TOKENS)
+        self._cache_key: CacheKey = (client_email, tuple(sorted(set(scopes))), token_uri)
+        self._clock = options.pop("clock", time.time)
+        self._options: Options = options
+        self._endpoint: _TokenEndpoint | None = None
+        self._endpoint_loop: asyncio.AbstractEventLoop | None = None
         self._assertion: SecretStr | None = None
-        self._refresh_at = 0.0
-        self._guard = threading.Lock()
-        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-            weakref.WeakKeyDictionary()
-        )
 
     @classmethod
     def from_info(
@@ -104,11 +233,7 @@ class ServiceAccountCredentials:
         scopes: Sequence[str],
         *,
         token_uri: str | None = None,
-        http: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so one shared default is safe
-        timeout: float = 10.0,
-        clock: Callable[[], float] | None = None,
+        **options: Unpack[CredentialOptions],
     ) -> ServiceAccountCredentials:
         """From a service account key file's JSON (`client_email`, `private_key`, optional
         `private_key_id` and `token_uri`). `token_uri` given here wins over the file's."""
@@ -118,25 +243,14 @@ class ServiceAccountCredentials:
             raise ValueError("the service account info has no client_email")
         if not isinstance(pem, str) or not pem:
             raise ValueError("the service account info has no private_key")
-        try:
-            key = load_pem_private_key(pem.encode(), password=None)
-        except (ValueError, TypeError, UnsupportedAlgorithm):
-            # The loader's own message is dropped: nothing about the key text may travel on.
-            raise ValueError("the service account private_key is not a PEM private key") from None
-        if not isinstance(key, RSAPrivateKey):
-            raise ValueError("a service account key must be an RSA private key")
         key_id = info.get("private_key_id")
         return cls(
             email,
-            key,
+            _private_key(pem),
             scopes,
             token_uri=token_uri or info.get("token_uri") or GOOGLE_TOKEN_URI,
             private_key_id=key_id if isinstance(key_id, str) and key_id else None,
-            http=http,
-            transport=transport,
-            retry=retry,
-            timeout=timeout,
-            clock=clock,
+            **options,
         )
 
     @property
@@ -157,57 +271,30 @@ class ServiceAccountCredentials:
             f"scopes={self._scopes!r}, token_uri={self._token_uri!r})"
         )
 
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
     async def aclose(self) -> None:
         """Drop our own connections (a later refresh opens new ones); a borrowed `http` stays
         open. Safe to call more than once, and from every client sharing these credentials."""
-        own, self._own_http, self._own_loop = self._own_http, None, None
-        if own is not None:
-            await own.aclose()
+        endpoint, self._endpoint, self._endpoint_loop = self._endpoint, None, None
+        if endpoint is not None:
+            await endpoint.aclose()
 
     # -- tokens ----------------------------------------------------------------------------------
 
     async def token(self) -> str:
         """A valid access token: the cached one, or a new one when it is near its expiry."""
-        cached = self._cached()
+        cached = self._cache.get(self._cache_key, self._clock())
         if cached is not None:
             return cached
-        async with self._refresh_lock():
-            cached = self._cached()  # another caller may have refreshed while we waited
+        async with self._cache.refresh_lock(self._cache_key):
+            # another caller (or another credentials object) may have refreshed while we waited
+            cached = self._cache.get(self._cache_key, self._clock())
             if cached is not None:
                 return cached
             return await self._refresh()
 
     def invalidate(self, token: str) -> None:
         """Forget `token` (an API refused it), unless a newer one has replaced it already."""
-        with self._guard:
-            if self._access is not None and self._access.get_secret_value() == token:
-                self._access = None
-                self._refresh_at = 0.0
-
-    def _cached(self) -> str | None:
-        with self._guard:
-            if self._access is not None and self._clock() < self._refresh_at:
-                return self._access.get_secret_value()
-            return None
-
-    def _refresh_lock(self) -> asyncio.Lock:
-        loop = asyncio.get_running_loop()
-        with self._guard:
-            lock = self._locks.get(loop)
-            if lock is None:
-                lock = self._locks[loop] = asyncio.Lock()
-            return lock
+        self._cache.drop(self._cache_key, token)
 
     def _sign(self, issued: int) -> str:
         claims = {
@@ -221,127 +308,23 @@ class ServiceAccountCredentials:
         return jwt.encode(claims, self._key, algorithm="RS256", headers=headers)
 
     async def _refresh(self) -> str:
-        op = "token"
         issued = self._clock()
         assertion = self._sign(int(issued))
         self._assertion = SecretStr(assertion)
-        form = urlencode({"grant_type": _GRANT_TYPE, "assertion": assertion}).encode()
-        response = await self._post(op, form)
-        if not response.is_success:
-            raise self._error(op, response)
-        body = json_body(response)
-        access = body.get("access_token") if isinstance(body, dict) else None
-        if not isinstance(access, str) or not access:
-            raise self._fail(op, status=response.status_code, detail="answer has no access_token")
-        try:
-            lifetime = max(0.0, float(body.get("expires_in", _DEFAULT_LIFETIME_S)))
-        except (TypeError, ValueError):
-            lifetime = _DEFAULT_LIFETIME_S
-        with self._guard:
-            self._access = SecretStr(access)
-            self._refresh_at = issued + lifetime - min(_REFRESH_EARLY_S, lifetime / 2)
+        access, lifetime = await self._token_endpoint().grant(self._token_uri, assertion)
+        refresh_at = issued + lifetime - min(_REFRESH_EARLY_S, lifetime / 2)
+        self._cache.put(self._cache_key, access, refresh_at)
         return access
 
-    # -- HTTP ------------------------------------------------------------------------------------
+    def _secrets(self) -> tuple[str, ...]:
+        held = self._cache.held(self._cache_key)
+        assertion = self._assertion.get_secret_value() if self._assertion is not None else None
+        return tuple(s for s in (held, assertion) if s is not None)
 
-    def _http(self) -> httpx.AsyncClient:
-        if self._borrowed_http is not None:
-            return self._borrowed_http
+    def _token_endpoint(self) -> _TokenEndpoint:
         loop = asyncio.get_running_loop()
-        if self._own_http is None or self._own_loop is not loop or self._own_http.is_closed:
+        if self._endpoint is None or self._endpoint_loop is not loop:
             # A client's connections belong to the loop that opened them.
-            self._own_http = httpx.AsyncClient(transport=self._transport, timeout=self._timeout)
-            self._own_loop = loop
-        return self._own_http
-
-    async def _post(self, operation: str, form: bytes) -> httpx.Response:
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Accept": "application/json",
-            "User-Agent": "release-orchestrator-clients/0.1",
-        }
-
-        async def send(budget: float) -> httpx.Response:
-            http = self._http()
-            request = http.build_request(
-                "POST",
-                self._token_uri,
-                content=form,
-                headers=headers,
-                timeout=min(self._timeout, budget),
-            )
-            return await http.send(request)
-
-        try:
-            # Minting a second token is harmless, so a lost answer is simply asked again.
-            outcome: httpx.Response | Recovered[None] = await send_with_retry(
-                self._retry, send, label=f"{self.provider} {operation}", idempotent=True
-            )
-        except Exhausted as exhausted:
-            note = f"{exhausted.reason} after {exhausted.attempts} attempt(s)"
-            if exhausted.response is not None:
-                raise self._error(
-                    operation, exhausted.response, note=note, retry_after=exhausted.retry_after
-                ) from None
-            cause = exhausted.error
-            what = f"{type(cause).__name__}: {cause}" if cause is not None else "no answer"
-            raise self._fail(
-                operation, detail=f"{note}: {what}", retry_after=exhausted.retry_after
-            ) from None
-        except httpx.HTTPError as error:
-            raise self._fail(operation, detail=f"{type(error).__name__}: {error}") from None
-        assert isinstance(outcome, httpx.Response)  # no read-back, so nothing was recovered
-        return outcome
-
-    def _error(
-        self,
-        operation: str,
-        response: httpx.Response,
-        *,
-        note: str = "",
-        retry_after: float | None = None,
-    ) -> ProviderError:
-        body = json_body(response)
-        code: str | None = None
-        detail = ""
-        if isinstance(body, dict) and isinstance(body.get("error"), str):
-            # RFC 6749 §5.2: {"error": "invalid_grant", "error_description": "..."}
-            code = body["error"]
-            detail = str(body.get("error_description") or "")
-        elif isinstance(body, dict) and isinstance(body.get("error"), dict):
-            status, reason, _, message = google_error(body)
-            code = reason or status
-            detail = message
-        else:
-            detail = response.text[:300]
-        if note:
-            detail = f"{note}: {detail}" if detail else note
-        return self._fail(
-            operation,
-            status=response.status_code,
-            code=code,
-            detail=detail,
-            retry_after=retry_after,
-        )
-
-    def _fail(
-        self,
-        operation: str,
-        *,
-        status: int | None = None,
-        code: str | None = None,
-        detail: str = "",
-        retry_after: float | None = None,
-    ) -> ProviderError:
-        cls = NotFoundError if status == 404 else ProviderError
-        secrets = tuple(
-            s.get_secret_value() for s in (self._access, self._assertion) if s is not None
-        )
-        return cls(
-            self.provider,
-            operation,
-            status=status,
-            code=code,
-            detail=redact(detail, secrets),
-            retry_after=retry_after,
-        )
+            self._endpoint = _TokenEndpoint(self._secrets, **self._options)
+            self._endpoint_loop = loop
+        return self._endpoint

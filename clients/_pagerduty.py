@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import httpx
@@ -27,15 +27,13 @@ class PagerDutyClient(TokenClient):
     """
 
     provider = "pagerduty"
+    auth_template = "Token token={}"
 
-    def _headers(self) -> dict[str, str]:
-        return {
-            **super()._headers(),
-            "Authorization": f"Token token={self._token.get_secret_value()}",
-            "Accept": "application/vnd.pagerduty+json;version=2",
-            # The API description marks Content-Type required on every call, reads included.
-            "Content-Type": "application/json",
-        }
+    extra_headers: ClassVar[Mapping[str, str]] = {
+        "Accept": "application/vnd.pagerduty+json;version=2",
+        # The API description marks Content-Type required on every call, reads included.
+        "Content-Type": "application/json",
+    }
 
     def _describe(self, response: httpx.Response) -> tuple[int | str | None, str]:
         body = json_body(response)

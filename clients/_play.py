@@ -11,13 +11,14 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
-from clients._base import segment
+from clients._base import Options, segment
 from clients._errors import ProviderError
-from clients._google import AccessTokenSource, GoogleApiClient
+from clients._google import AccessTokenSource, GoogleApiClient, is_conflict
 from clients._play_models import (
     AppEdit,
     Bundle,
@@ -29,9 +30,9 @@ from clients._play_models import (
     Track,
     TrackReleaseState,
 )
-from clients._retry import Recovered, RetryPolicy
+from clients._retry import Retry
 
-__all__ = ["ChangesInReviewError", "PlayPublisherClient"]
+__all__ = ["ChangesInReviewError", "PlayPublisherClient", "StaleEditError"]
 
 log = logging.getLogger("clients")
 
@@ -48,6 +49,18 @@ T = TypeVar("T")
 class ChangesInReviewError(ProviderError):
     """A commit refused with CHANGES_ALREADY_IN_REVIEW (sent with ERROR_IF_IN_REVIEW): nothing
     was published and the review in progress goes on. Wait for it, or cancel it in the Console."""
+
+
+class StaleEditError(ProviderError):
+    """A commit refused with 409 concurrentUpdate (ABORTED): the app changed since the edit was
+    opened. Nothing was published; only a new edit gets past it."""
+
+
+_REFINED: dict[str, type[ProviderError]] = {
+    _IN_REVIEW: ChangesInReviewError,
+    "concurrentUpdate": StaleEditError,
+    "ABORTED": StaleEditError,
+}
 
 
 class PlayPublisherClient(GoogleApiClient):
@@ -67,23 +80,25 @@ class PlayPublisherClient(GoogleApiClient):
         credentials: AccessTokenSource,
         *,
         upload_url: str | None = None,
-        http: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so one shared default is safe
-        timeout: float = 30.0,
         upload_timeout: float = 300.0,
+        **options: Unpack[Options],
     ) -> None:
         if upload_timeout < _MIN_UPLOAD_TIMEOUT_S:
             raise ValueError(f"upload_timeout must be at least {_MIN_UPLOAD_TIMEOUT_S:.0f} s")
-        super().__init__(
-            base_url, credentials, http=http, transport=transport, retry=retry, timeout=timeout
-        )
+        super().__init__(base_url, credentials, **options)
         self._upload_url = upload_url.rstrip("/") if upload_url else _derive_upload_url(base_url)
         self._upload_timeout = upload_timeout
 
     @property
     def upload_url(self) -> str | None:
         return self._upload_url
+
+    def _retry_on(self, response: httpx.Response) -> Retry | None:
+        # A commit's conflict means the edit is stale: re-sending it cannot help, a new edit can
+        # (`_in_fresh_edits`, for the whole changes).
+        if is_conflict(response) and response.request.url.path.endswith(":commit"):
+            return None
+        return super()._retry_on(response)
 
     # -- edits -----------------------------------------------------------------------------------
 
@@ -149,26 +164,24 @@ class PlayPublisherClient(GoogleApiClient):
                     return bundle
             return None
 
+        def parse(response: httpx.Response) -> Bundle:
+            with self._parsing(op):
+                return _bundle(response.json())
+
         # One full-length attempt on top of the usual budget, so the upload is not cut short.
         policy = replace(self._retry, max_total_s=self._retry.max_total_s + self._upload_timeout)
-        outcome = await self._exchange(
+        return await self._write(
             op,
             "POST",
             url,
-            params={"uploadType": "media"},
-            content=data,
-            headers={"Content-Type": "application/octet-stream"},
-            idempotent=False,
+            parse=parse,
             read_back=read_back,
             timeout=self._upload_timeout,
             retry=policy,
+            params={"uploadType": "media"},
+            content=data,
+            headers={"Content-Type": "application/octet-stream"},
         )
-        if isinstance(outcome, Recovered):
-            return outcome.value
-        if not outcome.is_success:
-            raise self._error_for(op, outcome)
-        with self._parsing(op):
-            return _bundle(outcome.json())
 
     async def list_bundles(self, package: str, edit_id: str) -> list[Bundle]:
         op = "list_bundles"
@@ -365,43 +378,38 @@ class PlayPublisherClient(GoogleApiClient):
                 return _app_edit(body) if body else AppEdit(id=edit_id, expiry_time_seconds=None)
 
         try:
-            # A conflict is not re-sent here: the edit is stale, and only a new one gets past it.
-            outcome = await self._exchange(
+            return await self._write(
                 op,
                 "POST",
                 self._app_url(package, "edits", edit_id) + ":commit",
-                params=params,
-                idempotent=False,
+                parse=parse,
                 read_back=read_back,
-                retry_conflicts=False,
+                params=params,
             )
-            if isinstance(outcome, Recovered):
-                return outcome.value
-            if not outcome.is_success:
-                raise self._error_for(op, outcome)
-            return parse(outcome)
         except ProviderError as error:
-            if error.code == _IN_REVIEW and not isinstance(error, ChangesInReviewError):
-                raise ChangesInReviewError(
-                    error.provider,
-                    error.operation,
-                    status=error.status,
-                    code=error.code,
-                    detail=error.detail,
-                    retry_after=error.retry_after,
-                ) from None
-            raise
+            refined = _REFINED.get(str(error.code))
+            if refined is None or isinstance(error, refined):
+                raise
+            raise refined(**error._state()) from None
 
     async def _in_fresh_edits(self, what: str, attempt: Callable[[], Awaitable[T]]) -> T:
-        for round_number in range(1, _EDIT_ROUNDS + 1):
-            try:
-                return await attempt()
-            except ProviderError as error:
-                if round_number == _EDIT_ROUNDS or not _conflicted(error):
-                    raise
-                log.warning("google-play %s: %s; starting over in a new edit", what, error)
-                await self._retry.sleep(self._retry.backoff(round_number))
-        raise AssertionError("unreachable")
+        """A whole change, started over in a new edit when its commit finds the edit stale. The
+        commit itself is never re-sent on a conflict (`_retry_on`), so no request is retried by
+        two loops: this one re-runs different requests (a new edit), at most `_EDIT_ROUNDS`."""
+
+        def note(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome is not None else None
+            log.warning("google-play %s: %s; starting over in a new edit", what, error)
+
+        rounds = AsyncRetrying(
+            retry=retry_if_exception_type(StaleEditError),
+            stop=stop_after_attempt(_EDIT_ROUNDS),
+            wait=self._retry.wait(),
+            sleep=self._retry.sleep,
+            before_sleep=note,
+            reraise=True,
+        )
+        return await rounds(attempt)
 
     async def _edit_is_open(self, package: str, edit_id: str) -> bool:
         try:
@@ -432,10 +440,6 @@ class PlayPublisherClient(GoogleApiClient):
 
     def _app_url(self, package: str, *rest: str) -> str:
         return self._url("applications", package, *rest)
-
-
-def _conflicted(error: ProviderError) -> bool:
-    return error.status == 409 and error.code in ("concurrentUpdate", "ABORTED")
 
 
 def _derive_upload_url(base_url: str) -> str | None:

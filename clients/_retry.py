@@ -1,4 +1,9 @@
-"""Retry policy and the one retry loop every client request goes through.
+"""Retry policy and the one retry loop every client request goes through, built from tenacity.
+
+Which answers are worth sending again is the client's call (`BaseClient._retry_on`, a hook
+returning a `Retry` or None); how long to wait and when to stop is the policy's, the same for
+every client: tenacity's `wait_exponential_jitter` unless the server said `Retry-After`, stopped
+by `stop_after_attempt` or by a deadline that the next wait would pass.
 
 Reads are re-sent on any retryable outcome. Writes are not: when a write's answer is lost (5xx,
 timeout, transport error after the request may have left) the loop asks the caller's `read_back`
@@ -11,7 +16,6 @@ import asyncio
 import contextvars
 import email.utils
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -19,9 +23,17 @@ from datetime import UTC
 from typing import Generic, TypeVar
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+from tenacity.stop import stop_base
+from tenacity.wait import wait_base
 
-__all__ = ["Exhausted", "Recovered", "RetryPolicy", "send_with_retry"]
+__all__ = ["Exhausted", "Recovered", "Retry", "RetryPolicy", "send_with_retry", "transient"]
 
 log = logging.getLogger("clients")
 
@@ -35,10 +47,23 @@ async def _sleep(seconds: float) -> None:
 
 
 @dataclass(frozen=True)
+class Retry:
+    """A client's verdict on one answer: worth sending again. `lost`: the request may have been
+    processed (a 5xx), so a write is read back first; not lost (429, a conflict): it was not."""
+
+    retry_after: float | None = None
+    lost: bool = False
+
+
+Classify = Callable[[httpx.Response], "Retry | None"]
+
+
+@dataclass(frozen=True)
 class RetryPolicy:
     """Bounded in attempts and in total elapsed time (waits and request timeouts included).
 
-    `sleep` and `clock` are the seams tests use to run the whole schedule without waiting.
+    `sleep` and `clock` are the seams tests use to run the whole schedule without waiting
+    (tenacity's own `stop_after_delay` reads the real monotonic clock, hence our deadline stop).
     """
 
     max_attempts: int = 6
@@ -56,11 +81,13 @@ class RetryPolicy:
         if self.base_delay_s < 0 or self.max_delay_s < self.base_delay_s:
             raise ValueError("need 0 <= base_delay_s <= max_delay_s")
 
-    def backoff(self, retry_number: int) -> float:
-        """Delay before retry `retry_number` (1-based): capped exponential, half of it jittered
-        so that clients failing together do not retry together."""
-        ceiling = min(self.max_delay_s, self.base_delay_s * 2.0 ** min(retry_number - 1, 30))
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
+    def wait(self) -> wait_base:
+        """`Retry-After` when the answer carried one, else capped exponential backoff with
+        jitter (so that clients failing together do not retry together)."""
+        half = self.base_delay_s / 2
+        return _wait_retry_after(
+            wait_exponential_jitter(multiplier=half, jitter=half, max=self.max_delay_s)
+        )
 
 
 @dataclass(frozen=True)
@@ -100,6 +127,36 @@ class Exhausted(Exception):
         self.reason = reason
 
 
+class _wait_retry_after(wait_base):
+    def __init__(self, fallback: wait_base) -> None:
+        self._fallback = fallback
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        error = retry_state.outcome.exception() if retry_state.outcome is not None else None
+        if isinstance(error, _Retryable) and error.retry_after is not None:
+            return error.retry_after
+        return self._fallback(retry_state)
+
+
+class _stop_before_deadline(stop_base):
+    """A wait that would end past the deadline leaves no time for the next attempt: a server
+    asking for more than the budget holds gets its answer now, not at the deadline."""
+
+    def __init__(self, clock: Clock, deadline: float) -> None:
+        self._clock = clock
+        self._deadline = deadline
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self._clock() + retry_state.upcoming_sleep >= self._deadline
+
+
+class _stop_if_unsafe(stop_base):
+    """A write whose answer was lost, with no way to read it back, is never sent again."""
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return _outcome(retry_state).lost
+
+
 # The innermost loop's deadline, so that a read-back made inside a write's loop spends the write's
 # remaining budget instead of starting a fresh one.
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
@@ -111,41 +168,29 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:
-    """Seconds the server asked us to wait: `Retry-After` (delta or HTTP date), else GitHub's
-    `x-ratelimit-reset` when the rate limit is spent."""
+    """Seconds the server asked us to wait in `Retry-After` (a delta or an HTTP date)."""
     value = response.headers.get("retry-after", "").strip()
-    if value:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            pass
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            when = None  # unreadable: fall back to our own backoff
-        if when is not None:
-            if when.tzinfo is None:  # "-0000": UTC by RFC 5322
-                when = when.replace(tzinfo=UTC)
-            return max(0.0, when.timestamp() - time.time())
-    if response.headers.get("x-ratelimit-remaining") == "0":
-        reset = response.headers.get("x-ratelimit-reset", "")
-        if reset.isdigit():
-            return max(0.0, int(reset) - time.time())
-    return None
-
-
-def _classify(response: httpx.Response) -> _Retryable | None:
-    status = response.status_code
-    if status == 429:
-        return _Retryable(response=response, retry_after=retry_after_seconds(response), lost=False)
-    if status == 403:
-        # GitHub's secondary and spent primary rate limits answer 403 with these headers.
-        after = retry_after_seconds(response)
-        if after is not None:
-            return _Retryable(response=response, retry_after=after, lost=False)
+    if not value:
         return None
-    if status >= 500:
-        return _Retryable(response=response, retry_after=retry_after_seconds(response), lost=True)
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None  # unreadable: fall back to our own backoff
+    if when.tzinfo is None:  # "-0000": UTC by RFC 5322
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - time.time())
+
+
+def transient(response: httpx.Response) -> Retry | None:
+    """The faults worth a retry at any provider: 429 (not processed) and 5xx (maybe processed)."""
+    if response.status_code == 429:
+        return Retry(retry_after=retry_after_seconds(response), lost=False)
+    if response.status_code >= 500:
+        return Retry(retry_after=retry_after_seconds(response), lost=True)
     return None
 
 
@@ -153,11 +198,12 @@ async def send_with_retry(
     policy: RetryPolicy,
     send: Callable[[float], Awaitable[httpx.Response]],
     *,
+    classify: Classify = transient,
     label: str,
     idempotent: bool = True,
     read_back: Callable[[], Awaitable[R | None]] | None = None,
 ) -> httpx.Response | Recovered[R]:
-    """Send until a non-retryable answer (2xx, 3xx, 4xx other than rate limiting) comes back.
+    """Send until `classify` finds the answer not worth another attempt (2xx, most 4xx).
 
     `send(budget)` performs one attempt; `budget` is the time left, for the request timeout.
     With `idempotent=False` a lost answer is followed by `read_back()`: a value means the write
@@ -185,28 +231,14 @@ async def send_with_retry(
         except httpx.TransportError as error:
             outcome = _Retryable(error=error, lost=not isinstance(error, _NOT_SENT))
         else:
-            classified = _classify(response)
-            if classified is None:
+            verdict = classify(response)
+            if verdict is None:
                 return response
-            outcome = classified
+            outcome = _Retryable(
+                response=response, retry_after=verdict.retry_after, lost=verdict.lost
+            )
         pending_check = outcome.lost and not idempotent
         raise outcome
-
-    def wait(state: RetryCallState) -> float:
-        outcome = _outcome(state)
-        if outcome.retry_after is not None:
-            return outcome.retry_after
-        return policy.backoff(state.attempt_number)
-
-    def stop(state: RetryCallState) -> bool:
-        outcome = _outcome(state)
-        if state.attempt_number >= policy.max_attempts:
-            return True
-        if outcome.lost and not idempotent and read_back is None:
-            return True
-        # A wait that would end past the deadline leaves no time for the next attempt: a server
-        # asking for more than the budget holds gets its answer now, not at the deadline.
-        return policy.clock() + state.upcoming_sleep >= deadline
 
     def before_sleep(state: RetryCallState) -> None:
         outcome = _outcome(state)
@@ -223,9 +255,12 @@ async def send_with_retry(
             state.upcoming_sleep,
         )
 
+    stop = stop_after_attempt(policy.max_attempts) | _stop_before_deadline(policy.clock, deadline)
+    if not idempotent and read_back is None:
+        stop = stop | _stop_if_unsafe()
     retrying = AsyncRetrying(
         retry=retry_if_exception_type(_Retryable),
-        wait=wait,
+        wait=policy.wait(),
         stop=stop,
         sleep=policy.sleep,
         before_sleep=before_sleep,

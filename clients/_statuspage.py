@@ -7,14 +7,13 @@ The base URL is the page root, e.g. `https://yh6f0r4529hb.statuspage.io` for Clo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, Unpack
 
 import httpx
 
-from clients._base import BaseClient, json_body
-from clients._retry import RetryPolicy
+from clients._base import BaseClient, Options, json_body
 from clients._statuspage_models import SpComponent, SpIncident, SpMaintenance
 
 __all__ = ["StatuspageClient"]
@@ -25,29 +24,11 @@ _API = "/api/v2"
 class StatuspageClient(BaseClient):
     provider = "statuspage"
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        http: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, one shared default is safe
-        timeout: float = 10.0,
-    ) -> None:
-        super().__init__(http=http, transport=transport, retry=retry, timeout=timeout)
-        root = base_url.rstrip("/")
+    extra_headers: ClassVar[Mapping[str, str]] = {"Accept": "application/json"}
+
+    def __init__(self, base_url: str, **options: Unpack[Options]) -> None:
         # Forgive a base URL given with the API prefix already on it.
-        self._base_url = root.removesuffix(_API)
-
-    @property
-    def base_url(self) -> str:
-        return self._base_url
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self._base_url!r})"
-
-    def _headers(self) -> dict[str, str]:
-        return {**super()._headers(), "Accept": "application/json"}
+        super().__init__(base_url.rstrip("/").removesuffix(_API), **options)
 
     def _describe(self, response: httpx.Response) -> tuple[int | str | None, str]:
         body = json_body(response)
@@ -57,11 +38,8 @@ class StatuspageClient(BaseClient):
                 return None, error
         return None, response.text[:300]
 
-    def _url(self, path: str) -> str:
-        return f"{self._base_url}{_API}/{path}"
-
     async def _get(self, operation: str, path: str) -> Any:
-        response = await self._call(operation, "GET", self._url(path))
+        response = await self._call(operation, "GET", f"{self.base_url}{_API}/{path}")
         body = json_body(response)
         if not isinstance(body, dict):
             raise self._fail(operation, status=response.status_code, detail="answer is not JSON")

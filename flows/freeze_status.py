@@ -15,7 +15,7 @@ from tasks.freeze import describe, next_look, observe_freeze_sources
 from tasks.settings import current_policy
 
 
-@task(name="read freeze sources", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="read freeze sources", retries=0, cache_policy=NO_CACHE)
 async def read_sources() -> FreezeObservations:
     return await observe_freeze_sources(current_policy())
 

@@ -9,7 +9,6 @@ from dataclasses import replace
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
-from prefect.states import State
 
 from clients import GitHubClient, NotFoundError, ProviderError
 from clients._github_models import PullRequest
@@ -175,18 +174,8 @@ async def checklist_until_settled(
         await clock.clock().sleep(pause)
 
 
-def _worth_retrying(task: object, task_run: object, state: State) -> bool:
-    """Provider trouble is retried; bad parameters (a ci_run_id GitHub does not know) are not."""
-    return not isinstance(state.data, RequestError)
-
-
-@task(
-    name="pre-deploy checklist",
-    retries=2,
-    retry_delay_seconds=2,
-    retry_condition_fn=_worth_retrying,
-    cache_policy=NO_CACHE,
-)
+# Not retried by Prefect: the GitHub client retries transient faults itself (see tasks/providers.py).
+@task(name="pre-deploy checklist", retries=0, cache_policy=NO_CACHE)
 async def pre_deploy_checklist(
     request: WorkersDeployRequest, policy: Policy
 ) -> tuple[ChecklistVerdict, PullRequestFacts]:

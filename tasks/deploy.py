@@ -50,7 +50,7 @@ def _views(history: list[CfDeployment]) -> list[DeploymentView]:
     ]
 
 
-@task(name="confirm uploaded versions", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+@task(name="confirm uploaded versions", retries=0, cache_policy=NO_CACHE)
 async def confirm_uploaded_versions(
     service: str, version_ids: Mapping[str, str], policy: Policy
 ) -> dict[str, tuple[str, str | None]]:
@@ -74,7 +74,7 @@ async def confirm_uploaded_versions(
     return tags
 
 
-@task(name="deploy version", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+@task(name="deploy version", retries=0, cache_policy=NO_CACHE)
 async def deploy_version(
     service: str, environment: EnvironmentName, version_id: str, message: str, policy: Policy
 ) -> DeployRecord:
@@ -103,7 +103,7 @@ async def deploy_version(
     )
 
 
-@task(name="roll back", retries=3, retry_delay_seconds=2, cache_policy=NO_CACHE)
+@task(name="roll back", retries=0, cache_policy=NO_CACHE)
 async def roll_back(
     service: str, environment: EnvironmentName, to_version_id: str, reason: str, policy: Policy,
     release: str | None = None,
@@ -111,7 +111,7 @@ async def roll_back(
     svc = policy.service(service)
     script = svc.environments[environment].script
     message = rollback_message(reason, release)  # Cloudflare keeps 100 bytes: prefix first
-    async with providers.cloudflare() as cf:
+    async with providers.cloudflare(providers.PATIENT) as cf:
         try:
             outcome = await cf.deploy(svc.account_id, script, to_version_id, message=message)
         except ProviderError as error:
@@ -127,7 +127,7 @@ async def roll_back(
     )
 
 
-@task(name="read live deployment", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+@task(name="read live deployment", retries=0, cache_policy=NO_CACHE)
 async def read_live(
     service: str, environment: EnvironmentName, policy: Policy, previous: str | None = None
 ) -> DeployRecord:
@@ -147,7 +147,7 @@ async def read_live(
     )
 
 
-@task(name="production order", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+@task(name="production order", retries=0, cache_policy=NO_CACHE)
 async def check_production_order(service: str, git_sha: str, policy: Policy) -> ProductionOrder:
     """Never overwrite something newer: the live version's `workers/tag` (its commit) against
     this release's sha through GitHub's compare, read right before the production deploy."""

@@ -29,7 +29,7 @@ from tasks.settings import REPO_ROOT, ProviderSettings
 WRANGLER_TIMEOUT_S = 600
 
 
-@task(name="confirm incident", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+@task(name="confirm incident", retries=0, cache_policy=NO_CACHE)
 async def read_incident(incident_id: str, policy: Policy) -> IncidentFact | None:
     now = clock.now()
     declared = [d.fact(now) for d in policy.freeze.declared_incidents if d.id == incident_id]
@@ -49,7 +49,7 @@ async def read_incident(incident_id: str, policy: Policy) -> IncidentFact | None
                         urgency=found.urgency, observed_at=now)
 
 
-@task(name="read CI status", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
+@task(name="read CI status", retries=0, cache_policy=NO_CACHE)
 async def read_ci_status(policy: Policy) -> CiStatusFact:
     source = policy.sources.github_status
     component = policy.sources.github_actions_component

@@ -102,7 +102,7 @@ async def freeze_verdict(
     return evaluate_freeze(at, policy.freeze, observed)
 
 
-@task(name="freeze gate", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+@task(name="freeze gate", retries=0, cache_policy=NO_CACHE)
 async def freeze_gate(step: str, subject: str, policy: Policy) -> FreezeVerdict:
     verdict = await freeze_verdict(policy)
     rows = [(r.source, r.name, r.start or "—", r.end or "open", r.link or "") for r in verdict.reasons]

@@ -8,7 +8,6 @@ under the slot.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from prefect import task
@@ -17,23 +16,17 @@ from prefect.cache_policies import NO_CACHE
 from clients import (
     ChangesInReviewError,
     LocalizedText,
-    PlayPublisherClient,
-    PlayReportingClient,
     ProviderError,
     Release,
-    ServiceAccountCredentials,
+    ReleaseStatus,
 )
 from procedure.android import PlayState, ProductionRelease, VitalsSample
 from procedure.policy import AndroidApp
 from tasks.bundles import checked_bundle
-from tasks.providers import _transport
-from tasks.settings import ProviderSettings
+from tasks.providers import play_publisher, play_reporting
 
 __all__ = ["ChangesInReviewError", "is_play_outage", "read_play", "read_vitals", "set_production_release",
            "upload_bundle"]
-
-PUBLISHER_SCOPE = "https://www.googleapis.com/auth/androidpublisher"
-REPORTING_SCOPE = "https://www.googleapis.com/auth/playdeveloperreporting"
 
 PLAY_PROVIDERS = frozenset({"google-play", "google-play-reporting", "google-oauth"})
 
@@ -46,30 +39,10 @@ def is_play_outage(error: BaseException) -> bool:
             and (error.status is None or error.status == 429 or error.status >= 500))
 
 
-def _credentials(scope: str) -> ServiceAccountCredentials:
-    settings = ProviderSettings.from_env()
-    text = settings.google_service_account.get_secret_value()
-    if not text:
-        raise RuntimeError("no Google service account: set GOOGLE_SERVICE_ACCOUNT_JSON")
-    return ServiceAccountCredentials.from_info(json.loads(text), [scope], transport=_transport())
-
-
-def publisher() -> PlayPublisherClient:
-    s = ProviderSettings.from_env()
-    return PlayPublisherClient(s.play_url, _credentials(PUBLISHER_SCOPE),
-                               upload_url=s.play_upload_url, transport=_transport())
-
-
-def reporting() -> PlayReportingClient:
-    s = ProviderSettings.from_env()
-    return PlayReportingClient(s.play_reporting_url, _credentials(REPORTING_SCOPE),
-                               transport=_transport())
-
-
-@task(name="read Google Play", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+@task(name="read Google Play", retries=0, cache_policy=NO_CACHE)
 async def read_play(app: AndroidApp) -> PlayState:
     pkg = app.package_name
-    async with publisher() as play:
+    async with play_publisher() as play:
         lifecycle = {
             code: state.lifecycle_state
             for state in await play.list_releases(pkg, app.production_track)
@@ -99,7 +72,7 @@ async def read_play(app: AndroidApp) -> PlayState:
 async def upload_bundle(app: AndroidApp, path: str, version_name: str, notes: str) -> int:
     """Not retried by Prefect: a retry would upload twice; a re-run reads the track first."""
     data = checked_bundle(path, app).read_bytes()  # checked again: the file may have changed
-    async with publisher() as play:
+    async with play_publisher() as play:
         return await play.upload_to_track(
             app.package_name, app.internal_track, data, release_name=version_name,
             release_notes=_notes(notes), status="completed",
@@ -112,21 +85,21 @@ def _notes(text: str) -> tuple[LocalizedText, ...]:
 
 @task(name="set production release", retries=0, cache_policy=NO_CACHE)
 async def set_production_release(
-    app: AndroidApp, version_code: int, status: str, fraction: float | None, name: str, notes: str
+    app: AndroidApp, version_code: int, status: ReleaseStatus, fraction: float | None, name: str, notes: str
 ) -> None:
     # No name or notes given (a continuation, advance-rollouts, a halt): Play keeps the release's
     # own; Play names a new release after the bundle's versionName.
     release = Release(
-        name=name or None, version_codes=(str(version_code),), status=status,  # type: ignore[arg-type]
+        name=name or None, version_codes=(str(version_code),), status=status,
         user_fraction=fraction if status in ("inProgress", "halted") else None,
         release_notes=_notes(notes),
     )
-    async with publisher() as play:
+    async with play_publisher() as play:
         await play.apply_track_release(app.package_name, app.production_track, release)
 
 
-@task(name="read vitals", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+@task(name="read vitals", retries=0, cache_policy=NO_CACHE)
 async def read_vitals(app: AndroidApp, version_code: int, start: datetime, end: datetime) -> VitalsSample:
-    async with reporting() as vitals:
+    async with play_reporting() as vitals:
         got = await vitals.vitals(app.package_name, version_code, start=start, end=end)
     return VitalsSample(got.user_perceived_crash_rate, got.user_perceived_anr_rate, got.distinct_users)

@@ -1,14 +1,43 @@
-"""Clients built from the settings, one per task call; the task owns their lifetime."""
+"""Clients built from the settings, one per task call; the task owns their lifetime.
+
+One retry layer per request: the clients retry transient HTTP faults themselves (429, 5xx,
+timeouts, dropped connections; bounded in attempts and time, writes read back after a lost
+answer), so the tasks that call them are not retried by Prefect (`retries=0`). A task retry on
+top would multiply the attempts (3 × 6 per request), re-run reads and read-backs that already
+succeeded, and hold a release slot for minutes; what outlives a client's budget is the flow's to
+handle (the Play outage continuation), not a tight loop. A write that must get through (a
+rollback) gets a longer budget in the same layer instead (`PATIENT`).
+
+Building clients is cheap by design: the Google service-account key is parsed once per process
+and its access token is shared by every credentials object of the same account and scope
+(clients/_google_auth.py), so a new client per task costs no new token grant.
+"""
 
 from __future__ import annotations
 
+import json
 import ssl
 from functools import lru_cache
 
 import httpx
 
-from clients import CloudflareClient, GitHubClient, PagerDutyClient, StatuspageClient, WorkerProbe
+from clients import (
+    PLAY_PUBLISHER_SCOPE,
+    PLAY_REPORTING_SCOPE,
+    CloudflareClient,
+    GitHubClient,
+    PagerDutyClient,
+    PlayPublisherClient,
+    PlayReportingClient,
+    RetryPolicy,
+    ServiceAccountCredentials,
+    StatuspageClient,
+    WorkerProbe,
+)
 from tasks.settings import ProviderSettings
+
+# About what the Prefect task retries gave a rollback before (4 runs of a 30 s budget).
+PATIENT = RetryPolicy(max_attempts=12, max_total_s=120.0)
 
 
 @lru_cache(maxsize=1)
@@ -26,10 +55,13 @@ def github() -> GitHubClient:
     return GitHubClient(s.github_url, s.github_token.get_secret_value(), transport=_transport())
 
 
-def cloudflare() -> CloudflareClient:
+def cloudflare(retry: RetryPolicy | None = None) -> CloudflareClient:
     s = ProviderSettings.from_env()
     return CloudflareClient(
-        s.cloudflare_url, s.cloudflare_token.get_secret_value(), transport=_transport()
+        s.cloudflare_url,
+        s.cloudflare_token.get_secret_value(),
+        transport=_transport(),
+        retry=retry or CloudflareClient.default_retry,
     )
 
 
@@ -44,3 +76,27 @@ def pagerduty(base_url: str) -> PagerDutyClient:
 
 def statuspage(base_url: str) -> StatuspageClient:
     return StatuspageClient(base_url, transport=_transport())
+
+
+def _google_credentials(scope: str) -> ServiceAccountCredentials:
+    text = ProviderSettings.from_env().google_service_account.get_secret_value()
+    if not text:
+        raise RuntimeError("no Google service account: set GOOGLE_SERVICE_ACCOUNT_JSON")
+    return ServiceAccountCredentials.from_info(json.loads(text), [scope], transport=_transport())
+
+
+def play_publisher() -> PlayPublisherClient:
+    s = ProviderSettings.from_env()
+    return PlayPublisherClient(
+        s.play_url,
+        _google_credentials(PLAY_PUBLISHER_SCOPE),
+        upload_url=s.play_upload_url,
+        transport=_transport(),
+    )
+
+
+def play_reporting() -> PlayReportingClient:
+    s = ProviderSettings.from_env()
+    return PlayReportingClient(
+        s.play_reporting_url, _google_credentials(PLAY_REPORTING_SCOPE), transport=_transport()
+    )

@@ -10,7 +10,7 @@ from clients import NotFoundError
 from tasks import providers
 
 
-@task(name="read PR labels", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+@task(name="read PR labels", retries=0, cache_policy=NO_CACHE)
 async def pull_labels(repo: str, number: int) -> frozenset[str] | None:
     """The PR's label names; None when GitHub has no such pull request."""
     try:

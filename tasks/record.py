@@ -22,7 +22,7 @@ def _run_url() -> str | None:
     return str(url) if url else None
 
 
-@task(name="record GitHub deployment", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+@task(name="record GitHub deployment", retries=0, cache_policy=NO_CACHE)
 async def start_deployment_record(
     service: str, environment: EnvironmentName, git_sha: str, version_id: str, pr_number: int, policy: Policy,
     window: timedelta | None = None,
@@ -48,7 +48,7 @@ async def start_deployment_record(
     return record.id
 
 
-@task(name="update GitHub deployment", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+@task(name="update GitHub deployment", retries=0, cache_policy=NO_CACHE)
 async def finish_deployment_record(
     service: str, environment: EnvironmentName, deployment_id: int, state: str, description: str, policy: Policy
 ) -> None:
@@ -64,7 +64,7 @@ async def finish_deployment_record(
         )
 
 
-@task(name="read GitHub deployment records", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+@task(name="read GitHub deployment records", retries=0, cache_policy=NO_CACHE)
 async def read_deployment_records(service: str, environment: EnvironmentName, policy: Policy) -> list[RecordView]:
     """The environment's records of this service (task `deploy:<service>`) with their latest
     state, newest first, down to the newest finished one: every release and recovery finishes all

@@ -28,7 +28,7 @@ async def _totals(svc: WorkerService, script: str, start: datetime, end: datetim
     return Totals(got.requests, got.errors)
 
 
-@task(name="measure error-rate baseline", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+@task(name="measure error-rate baseline", retries=0, cache_policy=NO_CACHE)
 async def measure_baseline(service: str, environment: EnvironmentName, before: datetime, policy: Policy) -> Totals:
     svc = policy.service(service)
     script = svc.environments[environment].script
@@ -59,7 +59,7 @@ async def probe_key_flow(svc: WorkerService, environment: EnvironmentName) -> Pr
     return ProbeOutcome("key-flow", Verdict.FAIL, f"{result.failed_step} failed: {result.detail}")
 
 
-@task(name="verification round", retries=1, retry_delay_seconds=1, cache_policy=NO_CACHE)
+@task(name="verification round", retries=0, cache_policy=NO_CACHE)
 async def verification_round(
     service: str,
     environment: EnvironmentName,

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from clients import CloudflareClient, GitHubClient
+from clients._google_auth import TOKENS
 from tests.clients._support import TOKEN, FakeTime, ScriptedProvider
 
 GITHUB_URL = "https://api.github.com"
@@ -14,6 +15,12 @@ CLOUDFLARE_URL = "https://api.cloudflare.com/client/v4"
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def _no_tokens_from_other_tests() -> None:
+    # The token cache is process-wide by design; every test here starts from an empty one.
+    TOKENS.clear()
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ import time
 
 import httpx
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from clients import CloudflareClient, NotFoundError, ProviderError, RetryPolicy
 from tests.clients._canned import ACCOUNT, REPO, SCRIPT, cf_deployment, gh_error, gh_pull
@@ -175,8 +173,18 @@ def test_policy_equality_ignores_the_time_seams():
     assert "sleep" not in repr(RetryPolicy())
 
 
-@given(retry_number=st.integers(min_value=1, max_value=10_000))
-def test_backoff_is_capped_exponential_with_half_jitter(retry_number):
-    policy = RetryPolicy()
-    ceiling = min(policy.max_delay_s, policy.base_delay_s * 2.0 ** min(retry_number - 1, 30))
-    assert ceiling / 2 <= policy.backoff(retry_number) <= ceiling
+async def test_backoff_is_capped_exponential_with_jitter(provider, fake_time):
+    # tenacity's wait_exponential_jitter: base/2 * 2**(n-1) plus up to base/2, at most 5 s.
+    provider.on("GET", DEPLOYMENTS, Reply(503, text="down"))
+    policy = fake_time.policy(max_attempts=12, max_total_s=1000.0)
+    async with CloudflareClient(
+        CLOUDFLARE_URL, TOKEN, transport=provider.transport, retry=policy
+    ) as client:
+        with pytest.raises(ProviderError):
+            await client.list_deployments(ACCOUNT, SCRIPT)
+    assert len(fake_time.sleeps) == 11
+    half = policy.base_delay_s / 2
+    for n, slept in enumerate(fake_time.sleeps, start=1):
+        floor = min(policy.max_delay_s, half * 2 ** (n - 1))
+        assert floor <= slept <= min(policy.max_delay_s, floor + half)
+    assert fake_time.sleeps[-1] == policy.max_delay_s
