@@ -177,6 +177,12 @@ def android(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Android:
 
     asyncio.run(forget_timelines())
     asyncio.run(free_the_slot())
+    return play_store(stack, monkeypatch)
+
+
+def play_store(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Android:
+    """The wallet app on the Play sandbox with 1.4.0 (100) live and healthy, and the settings
+    that point the orchestrator at it."""
     control = stack.control
     account = control.play_service_account()
     monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_JSON", json.dumps(account))

@@ -11,7 +11,6 @@ Superseded with nothing deployed, and the newest is what production runs at the 
 from __future__ import annotations
 
 import itertools
-import json
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.scenarios.conftest import PACKAGE, PREVIOUS_CODE, Android, Stack
+from tests.scenarios.conftest import PACKAGE, Android, Stack, play_store
 from tests.scenarios.real_server import RealServer
 from tests.scenarios.test_android_release import fractions_set
 from tests.scenarios.test_team_shape_restart import team  # noqa: F401  (the team-shape fixture)
@@ -46,19 +45,9 @@ def policy_file(policy_file: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture
 def android_env(team: tuple[Stack, RealServer], monkeypatch: pytest.MonkeyPatch) -> Iterator[Android]:  # noqa: F811
-    stack, _ = team
-    control = stack.control
-    monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_JSON", json.dumps(control.play_service_account()))
-    monkeypatch.setenv("RELORCH_PLAY_API_URL", f"{stack.url}/google/androidpublisher/v3")
-    monkeypatch.setenv("RELORCH_PLAY_UPLOAD_URL", f"{stack.url}/google/upload/androidpublisher/v3")
-    monkeypatch.setenv("RELORCH_PLAY_REPORTING_URL", f"{stack.url}/google/playdeveloperreporting/v1beta1")
-    control.play_app(PACKAGE, review_seconds=1.0, production_version_code=PREVIOUS_CODE,
-                     production_release_name="1.4.0")
-    control.play_set_vitals(PACKAGE, PREVIOUS_CODE, user_perceived_crash_rate=0.003,
-                            user_perceived_anr_rate=0.001, distinct_users=90000)
-    android = Android(stack)
+    android = play_store(team[0], monkeypatch)
     android.ci_upload(101)
-    control.play_set_vitals(PACKAGE, 101, user_perceived_crash_rate=0.003, distinct_users=4000)
+    team[0].control.play_set_vitals(PACKAGE, 101, user_perceived_crash_rate=0.003, distinct_users=4000)
     yield android
 
 

@@ -136,23 +136,14 @@ def test_server_restart_during_an_android_soak_keeps_the_chain_going(
     """A significant release waits out internal testing in a scheduled continuation (a flow run
     in PostgreSQL); the server restarts during that wait; the continuation still fires and the
     chain goes on to production."""
-    import json
     import os
 
-    from tests.scenarios.conftest import PACKAGE, PREVIOUS_CODE, Android
+    from tests.scenarios.conftest import PACKAGE, play_store
     from tests.scenarios.worker import served_deployments, wait_for
 
     stack, server = team
     control = stack.control
-    monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_JSON", json.dumps(control.play_service_account()))
-    monkeypatch.setenv("RELORCH_PLAY_API_URL", f"{stack.url}/google/androidpublisher/v3")
-    monkeypatch.setenv("RELORCH_PLAY_UPLOAD_URL", f"{stack.url}/google/upload/androidpublisher/v3")
-    monkeypatch.setenv("RELORCH_PLAY_REPORTING_URL", f"{stack.url}/google/playdeveloperreporting/v1beta1")
-    control.play_app(PACKAGE, review_seconds=1.0, production_version_code=PREVIOUS_CODE,
-                     production_release_name="1.4.0")
-    control.play_set_vitals(PACKAGE, PREVIOUS_CODE, user_perceived_crash_rate=0.003,
-                            user_perceived_anr_rate=0.001, distinct_users=90000)
-    android = Android(stack)
+    android = play_store(stack, monkeypatch)
     android.ci_upload(101)
     control.play_set_vitals(PACKAGE, 101, distinct_users=4000)
     keys = [k for k in os.environ if k.startswith(("RELORCH_", "GOOGLE_")) or k.endswith("_TOKEN")]
