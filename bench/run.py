@@ -32,8 +32,12 @@ def bench_policy(tmp: Path) -> Path:
     """The sandbox profile with a monitor window of 0: one verification round per release."""
     doc = yaml.safe_load((ROOT / "policy" / "release-policy.yaml").read_text())
     doc["profiles"]["sandbox"]["monitor"] = {
-        "standard": "0s", "significant": "0s", "check_interval": "1s", "analytics_lag": "0s",
-        "baseline_window": "30s"}
+        "standard": "0s",
+        "significant": "0s",
+        "check_interval": "1s",
+        "analytics_lag": "0s",
+        "baseline_window": "30s",
+    }
     doc["profiles"]["sandbox"]["services"]["verifier"]["error_rate"] = {"min_requests": 1}
     path = tmp / "bench-policy.yaml"
     path.write_text(yaml.safe_dump(doc))
@@ -49,14 +53,22 @@ def main() -> int:
     from scripts.localstack import prepare_release, seed_document
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    with prefect_test_harness(server_startup_timeout=120), start_sandbox(
-        tokens={"github": GH, "cloudflare": CF}
-    ) as sb:
-        os.environ.update({
-            "RELORCH_POLICY": str(bench_policy(RESULTS)), "RELORCH_PROFILE": "sandbox",
-            "RELORCH_SANDBOX_URL": sb.url, "RELORCH_GITHUB_API_URL": f"{sb.url}/github",
-            "RELORCH_CLOUDFLARE_API_URL": f"{sb.url}/cloudflare/client/v4",
-            "GITHUB_TOKEN": GH, "CLOUDFLARE_API_TOKEN": CF, "PAGERDUTY_API_TOKEN": "bench-pd"})
+    with (
+        prefect_test_harness(server_startup_timeout=120),
+        start_sandbox(tokens={"github": GH, "cloudflare": CF}) as sb,
+    ):
+        os.environ.update(
+            {
+                "RELORCH_POLICY": str(bench_policy(RESULTS)),
+                "RELORCH_PROFILE": "sandbox",
+                "RELORCH_SANDBOX_URL": sb.url,
+                "RELORCH_GITHUB_API_URL": f"{sb.url}/github",
+                "RELORCH_CLOUDFLARE_API_URL": f"{sb.url}/cloudflare/client/v4",
+                "GITHUB_TOKEN": GH,
+                "CLOUDFLARE_API_TOKEN": CF,
+                "PAGERDUTY_API_TOKEN": "bench-pd",
+            }
+        )
         from flows.workers_deploy import workers_deploy
         from tasks.limits import ensure_limits
         from tasks.settings import current_policy
@@ -103,8 +115,11 @@ def main() -> int:
         "provider_calls_per_pipeline_run": calls,
         "process_peak_rss_mb": round(rss_mb, 1),
         "rounds": ROUNDS,
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                    "platform": platform.platform()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
     }
     (RESULTS / "latest.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))

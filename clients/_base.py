@@ -233,7 +233,13 @@ class BaseClient(Closing):
         return self._fail(operation, detail=f"{note}: {what}", retry_after=exhausted.retry_after)
 
     async def _send(
-        self, operation: str, method: str, url: str, *, idempotent: bool = True, **body: Unpack[Body]
+        self,
+        operation: str,
+        method: str,
+        url: str,
+        *,
+        idempotent: bool = True,
+        **body: Unpack[Body],
     ) -> httpx.Response:
         """A request with no read-back: retried freely if idempotent, else never after a lost
         answer. The answer may still be a 4xx."""

@@ -156,9 +156,7 @@ class GitHubClient(TokenClient):
     async def required_status_checks(self, repo: str, branch: str) -> RequiredChecks:
         """The status checks `branch` requires: classic protection's and the active rulesets'."""
         op = "required_status_checks"
-        url = self._repo_url(
-            repo, "branches", branch, "protection", "required_status_checks"
-        )
+        url = self._repo_url(repo, "branches", branch, "protection", "required_status_checks")
         classic, rules = await asyncio.gather(
             # 404: the branch is not protected, or protected without required checks.
             self._call(op, "GET", url, ok=lambda r: r.is_success or r.status_code == 404),
@@ -176,8 +174,10 @@ class GitHubClient(TokenClient):
                 listed = body.get("checks") or [
                     {"context": c, "app_id": None} for c in body.get("contexts") or ()
                 ]
-                checks.extend(RequiredStatusCheck(context=c["context"], app_id=app(c.get("app_id")))
-                              for c in listed)
+                checks.extend(
+                    RequiredStatusCheck(context=c["context"], app_id=app(c.get("app_id")))
+                    for c in listed
+                )
                 if listed:
                     sources.append("protection")
             for rule in rules:
@@ -391,14 +391,23 @@ class GitHubClient(TokenClient):
     ) -> list[GitHubDeployment]:
         """The environment's deployments for `task`, newest first (the first page: the newest 100)."""
         op = "list_deployments"
-        params: dict[str, str | int] = {"environment": environment, "task": task, "per_page": _PER_PAGE}
+        params: dict[str, str | int] = {
+            "environment": environment,
+            "task": task,
+            "per_page": _PER_PAGE,
+        }
         response = await self._call(op, "GET", self._repo_url(repo, "deployments"), params=params)
         with self._parsing(op):
-            found = [_deployment(item) for item in response.json()
-                     if item["environment"] == environment and item["task"] == task]
+            found = [
+                _deployment(item)
+                for item in response.json()
+                if item["environment"] == environment and item["task"] == task
+            ]
         return sorted(found, key=lambda d: d.id, reverse=True)
 
-    async def latest_deployment_status(self, repo: str, deployment_id: int) -> DeploymentStatus | None:
+    async def latest_deployment_status(
+        self, repo: str, deployment_id: int
+    ) -> DeploymentStatus | None:
         """The deployment's newest status, or None when it has none."""
         op = "latest_deployment_status"
         url = self._repo_url(repo, "deployments", deployment_id, "statuses")

@@ -40,8 +40,11 @@ RECOVER = "workers-recover/on-crash"
 
 def _row(app: str, result: StepResult) -> dict[str, object]:
     return {
-        "app": app, "version": result.version_code, "stage": result.decision.step.value,
-        "fraction": f"{result.fraction:.0%}", "acted": result.acted or "",
+        "app": app,
+        "version": result.version_code,
+        "stage": result.decision.step.value,
+        "fraction": f"{result.fraction:.0%}",
+        "acted": result.acted or "",
         "next action": result.decision.reason if not result.acted else (result.message or ""),
         "when": result.next_check.isoformat() if result.next_check else "",
         "blocking": result.final or ("" if result.acted else result.message),
@@ -61,8 +64,11 @@ async def recover_unverified_workers(policy: Policy) -> list[dict[str, object]]:
     for name in policy.services:
         try:
             async with hold_slot(release_limit(name), min(SLOT_WAIT, policy.slots.wait), policy):
-                unfinished = [r for r in await read_deployment_records(name, "production", policy)
-                              if r.latest_state in UNFINISHED]
+                unfinished = [
+                    r
+                    for r in await read_deployment_records(name, "production", policy)
+                    if r.latest_state in UNFINISHED
+                ]
         except TimeoutError:
             continue  # its own run holds the slot and finishes its own watch
         if not unfinished:
@@ -70,20 +76,52 @@ async def recover_unverified_workers(policy: Policy) -> list[dict[str, object]]:
         newest = max(r.id for r in unfinished)
         # keyed by the record: two ticks never start two recoveries of one release
         try:
-            run = await arun_deployment(RECOVER, parameters={"service": name}, timeout=0,
-                                        as_subflow=False, idempotency_key=f"recover:{name}:{newest}")
+            run = await arun_deployment(
+                RECOVER,
+                parameters={"service": name},
+                timeout=0,
+                as_subflow=False,
+                idempotency_key=f"recover:{name}:{newest}",
+            )
         except ObjectNotFound:  # not deployed: say so every tick, and let the mobile work go on
-            log.error("%s: production release not verified (GitHub deployment %s) and %s is not "
-                      "deployed: run `prefect deploy --all`", name, newest, RECOVER)
-            rows.append({"app": name, "version": "", "stage": "unverified", "fraction": "",
-                         "acted": "", "next action": "recovery", "when": "",
-                         "blocking": f"{RECOVER} is not deployed"})
+            log.error(
+                "%s: production release not verified (GitHub deployment %s) and %s is not "
+                "deployed: run `prefect deploy --all`",
+                name,
+                newest,
+                RECOVER,
+            )
+            rows.append(
+                {
+                    "app": name,
+                    "version": "",
+                    "stage": "unverified",
+                    "fraction": "",
+                    "acted": "",
+                    "next action": "recovery",
+                    "when": "",
+                    "blocking": f"{RECOVER} is not deployed",
+                }
+            )
             continue
-        log.warning("%s: production release not verified (GitHub deployment %s): started %s",
-                    name, newest, run.name)
-        rows.append({"app": name, "version": "", "stage": "unverified", "fraction": "",
-                     "acted": f"started {RECOVER} ({run.name})", "next action": "recovery",
-                     "when": "", "blocking": ""})
+        log.warning(
+            "%s: production release not verified (GitHub deployment %s): started %s",
+            name,
+            newest,
+            run.name,
+        )
+        rows.append(
+            {
+                "app": name,
+                "version": "",
+                "stage": "unverified",
+                "fraction": "",
+                "acted": f"started {RECOVER} ({run.name})",
+                "next action": "recovery",
+                "when": "",
+                "blocking": "",
+            }
+        )
     return rows
 
 
@@ -100,8 +138,11 @@ async def advance_rollouts() -> list[dict[str, object]]:
                 codes = [max(r.version_codes) for r in state.in_flight()]
                 # …and versions our runs put through internal testing that are waiting to be
                 # promoted (a continuation lost after a soak or a commit refused while in review)
-                codes += [c for c in state.awaiting_promotion()
-                          if (await load_timeline(name, c)).internal_since is not None]
+                codes += [
+                    c
+                    for c in state.awaiting_promotion()
+                    if (await load_timeline(name, c)).internal_since is not None
+                ]
                 # …and completed releases still inside their post-100 % vitals watch
                 codes += [c for c in state.completed_codes() if await _watched(name, app, c)]
                 for code in codes:
@@ -112,8 +153,20 @@ async def advance_rollouts() -> list[dict[str, object]]:
                     rows.append(_row(name, result))
         except TimeoutError:
             log.info("%s is busy with its own run; next tick", name)
-            rows.append({"app": name, "version": "", "stage": "busy", "fraction": "", "acted": "",
-                         "next action": "its own run holds the slot", "when": "", "blocking": ""})
+            rows.append(
+                {
+                    "app": name,
+                    "version": "",
+                    "stage": "busy",
+                    "fraction": "",
+                    "acted": "",
+                    "next action": "its own run holds the slot",
+                    "when": "",
+                    "blocking": "",
+                }
+            )
     rows += await recover_unverified_workers(policy)
-    await publish_table("active-rollouts", rows, f"{len(rows)} rollout(s) in flight; policy: {review}")
+    await publish_table(
+        "active-rollouts", rows, f"{len(rows)} rollout(s) in flight; policy: {review}"
+    )
     return rows

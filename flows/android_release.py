@@ -106,33 +106,53 @@ async def android_release(
     policy = current_policy()
     review = policy_review(policy)
     request = validate_android_request(
-        {"app": app, "version_code": version_code, "aab_path": aab_path, "version_name": version_name,
-         "release_notes": release_notes, "significant": significant,
-         "resume_reason": resume_reason, "operator": operator, "pr_number": pr_number,
-         "significant_reason": significant_reason, "incident_id": incident_id,
-         "emergency_reason": emergency_reason},
+        {
+            "app": app,
+            "version_code": version_code,
+            "aab_path": aab_path,
+            "version_name": version_name,
+            "release_notes": release_notes,
+            "significant": significant,
+            "resume_reason": resume_reason,
+            "operator": operator,
+            "pr_number": pr_number,
+            "significant_reason": significant_reason,
+            "incident_id": incident_id,
+            "emergency_reason": emergency_reason,
+        },
         policy,
     )
     if outage_attempt < 0:
-        raise RequestError(f"outage_attempt: {outage_attempt} is negative (the runs set it; leave it 0)")
+        raise RequestError(
+            f"outage_attempt: {outage_attempt} is negative (the runs set it; leave it 0)"
+        )
     app_policy = policy.android_app(request.app)
     bundle = str(checked_bundle(request.aab_path, app_policy)) if request.aab_path else None
     labels = None
     if request.pr_number is not None and app_policy.repo:
         labels = await pull_labels(app_policy.repo, request.pr_number)
         if labels is None:
-            raise RequestError(f"pr_number: no pull request #{request.pr_number} in {app_policy.repo}")
+            raise RequestError(
+                f"pr_number: no pull request #{request.pr_number} in {app_policy.repo}"
+            )
     significant_now, significant_why = resolve_significance(
-        request, labels, policy.checklist.labels.significant)
+        request, labels, policy.checklist.labels.significant
+    )
     get_run_logger().info("significant: %s (%s)", significant_now, significant_why)
     emergency = await confirm_emergency(request, policy)
     async with hold_slot(app_limit(request.app), policy.slots.wait, policy):
         try:
             result = await rollout_step(
-                request.app, policy, version_code=request.version_code, bundle_path=bundle,
-                version_name=request.version_name, notes=request.release_notes,
-                significant=significant_now, resume_reason=request.resume_reason,
-                operator=request.operator, emergency=emergency,
+                request.app,
+                policy,
+                version_code=request.version_code,
+                bundle_path=bundle,
+                version_name=request.version_name,
+                notes=request.release_notes,
+                significant=significant_now,
+                resume_reason=request.resume_reason,
+                operator=request.operator,
+                emergency=emergency,
             )
         except Exception as error:  # noqa: BLE001 - only an outage is kept; the rest re-raised
             if not is_play_outage(error):
@@ -141,27 +161,39 @@ async def android_release(
         else:
             outage = None
     if outage is not None:  # the slot is free again: the retry takes it anew
-        return await retry_after_outage(request, app_policy.review_check_interval, outage, outage_attempt)
+        return await retry_after_outage(
+            request, app_policy.review_check_interval, outage, outage_attempt
+        )
     if emergency is not None:
         await emergency_audit(request, emergency, result)
     if result.decision.step is Step.SIGN_OFF:
         await sign_off(request, result)
-        result = StepResult(result.version_code, result.decision, next_check=None, message="signed off")
+        result = StepResult(
+            result.version_code, result.decision, next_check=None, message="signed off"
+        )
     await publish(
         artifact_key("android", request.app, "release"),
-        gate_markdown(f"Android release — {request.app} {result.version_code}",
-                      result.final or result.decision.step.value,
-                      {"step": result.decision.step.value, "acted": result.acted or "nothing due",
-                       "fraction": f"{result.fraction:.0%}", "significant": significant_why,
-                       "next check": result.next_check.isoformat() if result.next_check else "—",
-                       "policy review": review},
-                      result.message),
+        gate_markdown(
+            f"Android release — {request.app} {result.version_code}",
+            result.final or result.decision.step.value,
+            {
+                "step": result.decision.step.value,
+                "acted": result.acted or "nothing due",
+                "fraction": f"{result.fraction:.0%}",
+                "significant": significant_why,
+                "next check": result.next_check.isoformat() if result.next_check else "—",
+                "policy review": review,
+            },
+            result.message,
+        ),
         f"{result.decision.step.value}: {result.message}",
     )
     if result.final == "done":
         return Completed(message=f"{request.app} {result.version_code} is live to 100 % of users")
     if result.final:
-        raise RolloutStopped(f"{request.app} {result.version_code} {result.final}: {result.message}")
+        raise RolloutStopped(
+            f"{request.app} {result.version_code} {result.final}: {result.message}"
+        )
     return await hand_over(request, result, significant_now)
 
 
@@ -170,30 +202,45 @@ async def hand_over(request: AndroidReleaseRequest, result: StepResult, signific
     It carries what this run settled (the version code, `significant`), not the PR to re-read;
     an emergency run's continuation stays an emergency run (re-verified each time)."""
     when = result.next_check or clock.now()
-    dropped = {"aab_path", "resume_reason", "pr_number"} | ({"operator"} if not request.incident_id else set())
-    params = {**request.model_dump(exclude=dropped), "version_code": result.version_code,
-              "significant": significant}
+    dropped = {"aab_path", "resume_reason", "pr_number"} | (
+        {"operator"} if not request.incident_id else set()
+    )
+    params = {
+        **request.model_dump(exclude=dropped),
+        "version_code": result.version_code,
+        "significant": significant,
+    }
     why = f"{result.decision.step.value}: {result.message}"
     try:
         _, name = await continue_at(when, why, params)
     except CannotContinue:
-        get_run_logger().warning("no continuation (not run from a deployment): advance-rollouts will act when due")
+        get_run_logger().warning(
+            "no continuation (not run from a deployment): advance-rollouts will act when due"
+        )
         return deferred(f"{why}; next step due {when.isoformat()} — left to advance-rollouts")
     return deferred(f"{why}; continues as {name} at {when.isoformat()}")
 
 
-async def retry_after_outage(request: AndroidReleaseRequest, interval: timedelta, error: Exception,
-                             attempt: int) -> State:
+async def retry_after_outage(
+    request: AndroidReleaseRequest, interval: timedelta, error: Exception, attempt: int
+) -> State:
     """The step met a Google Play outage: nothing is known to have changed (a write's answer lost
     is read back by the client), so the same run is retried later with the same parameters; it
     re-reads Play first, so a change that did land is not made twice."""
     if attempt >= OUTAGE_RETRIES:
-        raise RolloutStopped(f"{request.app}: Google Play still failing after {attempt} retries ({error}); "
-                             "advance-rollouts takes the rollout up when Play answers again")
+        raise RolloutStopped(
+            f"{request.app}: Google Play still failing after {attempt} retries ({error}); "
+            "advance-rollouts takes the rollout up when Play answers again"
+        )
     delay = min(min(OUTAGE_BACKOFF, interval) * 2**attempt, interval * 4)
     when = clock.now() + delay
-    get_run_logger().warning("Google Play outage (%s): retry %d of %d at %s", error, attempt + 1,
-                             OUTAGE_RETRIES, when.isoformat())
+    get_run_logger().warning(
+        "Google Play outage (%s): retry %d of %d at %s",
+        error,
+        attempt + 1,
+        OUTAGE_RETRIES,
+        when.isoformat(),
+    )
     why = f"Google Play outage: {error}; retry {attempt + 1} of {OUTAGE_RETRIES}"
     params = {**request.model_dump(), "outage_attempt": attempt + 1}
     try:
@@ -209,26 +256,37 @@ async def confirm_emergency(request: AndroidReleaseRequest, policy: Policy) -> E
     if not request.incident_id:
         return None
     confirmed = check_incident(
-        await read_incident(request.incident_id, policy), request.incident_id, policy.freeze.incidents
+        await read_incident(request.incident_id, policy),
+        request.incident_id,
+        policy.freeze.incidents,
     )
     assert request.emergency_reason and request.operator  # the request model requires them
     return Emergency(request.incident_id, confirmed, request.emergency_reason, request.operator)
 
 
-async def emergency_audit(request: AndroidReleaseRequest, emergency: Emergency, result: StepResult) -> None:
+async def emergency_audit(
+    request: AndroidReleaseRequest, emergency: Emergency, result: StepResult
+) -> None:
     """Who, why, which incident, which version, what was bypassed — one record per run."""
     audit = {
-        "operator": emergency.operator, "reason": emergency.reason,
-        "incident": emergency.incident_id, "incident confirmed": emergency.incident,
-        "version code": result.version_code, "step": result.decision.step.value,
+        "operator": emergency.operator,
+        "reason": emergency.reason,
+        "incident": emergency.incident_id,
+        "incident confirmed": emergency.incident,
+        "version code": result.version_code,
+        "step": result.decision.step.value,
         "acted": result.acted or "nothing due",
         "bypassed": result.bypassed or "nothing (no freeze held)",
         "kept": "internal soak, Play review, health gate, halt",
     }
     await publish(
         artifact_key("emergency", "android", request.app, "audit"),
-        gate_markdown(f"Emergency Android release audit — {request.app} {result.version_code}",
-                      "EMERGENCY", audit, result.message),
+        gate_markdown(
+            f"Emergency Android release audit — {request.app} {result.version_code}",
+            "EMERGENCY",
+            audit,
+            result.message,
+        ),
         f"emergency {request.app} {result.version_code} by {emergency.operator} for {emergency.incident_id}",
     )
 
@@ -242,4 +300,6 @@ async def sign_off(request: AndroidReleaseRequest, result: StepResult) -> None:
     if not answer.decision:
         raise RolloutStopped(f"internal testing not signed off by {answer.approver}: {answer.note}")
     timeline = await load_timeline(request.app, result.version_code)
-    await save_timeline(request.app, result.version_code, replace(timeline, signed_off_by=answer.approver))
+    await save_timeline(
+        request.app, result.version_code, replace(timeline, signed_off_by=answer.approver)
+    )

@@ -64,14 +64,22 @@ async def workers_emergency_deploy(
     """
     policy = current_policy()
     request = validate_emergency_request(
-        {"service": service, "incident_id": incident_id, "reason": reason,
-         "acting_person": acting_person, "ci_unavailable_attestation": ci_unavailable_attestation},
+        {
+            "service": service,
+            "incident_id": incident_id,
+            "reason": reason,
+            "acting_person": acting_person,
+            "ci_unavailable_attestation": ci_unavailable_attestation,
+        },
         policy,
     )
     audit: dict[str, object] = {
-        "acting person": request.acting_person, "reason": request.reason,
-        "incident": request.incident_id, "gates bypassed": BYPASSED,
-        "flow run": str(flow_run.get_name()), "policy review": policy_review(policy),
+        "acting person": request.acting_person,
+        "reason": request.reason,
+        "incident": request.incident_id,
+        "gates bypassed": BYPASSED,
+        "flow run": str(flow_run.get_name()),
+        "policy review": policy_review(policy),
     }
     steps: list[tuple[str, str, str]] = []
     outcome = "refused"
@@ -86,27 +94,38 @@ async def workers_emergency_deploy(
     finally:
         await publish(
             artifact_key("emergency", request.service, "audit"),
-            gate_markdown(f"Emergency deployment audit — {request.service}", outcome, audit,
-                          table(("step", "result", "detail"), steps)),
+            gate_markdown(
+                f"Emergency deployment audit — {request.service}",
+                outcome,
+                audit,
+                table(("step", "result", "detail"), steps),
+            ),
             f"emergency deployment by {request.acting_person}: {outcome}",
         )
     return {"service": request.service, "outcome": outcome, **{k: str(v) for k, v in audit.items()}}
 
 
 async def emergency_release(
-    request: EmergencyRequest, policy: Policy, audit: dict[str, object],
+    request: EmergencyRequest,
+    policy: Policy,
+    audit: dict[str, object],
     steps: list[tuple[str, str, str]],
 ) -> None:
     log = get_run_logger()
     # "Only used when ... a P1/P2 incident requires an immediate fix"
-    incident = check_incident(await read_incident(request.incident_id, policy), request.incident_id,
-                              policy.freeze.incidents)
+    incident = check_incident(
+        await read_incident(request.incident_id, policy),
+        request.incident_id,
+        policy.freeze.incidents,
+    )
     audit["incident confirmed"] = incident
     steps.append(("incident", "confirmed", incident))
     # "Only used when CI is unavailable"
     ci = check_ci_unavailable(
-        await read_ci_status(policy), request.ci_unavailable_attestation,
-        request.acting_person, policy.emergency,
+        await read_ci_status(policy),
+        request.ci_unavailable_attestation,
+        request.acting_person,
+        policy.emergency,
     )
     audit["CI unavailable"] = ci
     steps.append(("CI unavailable", "confirmed", ci))
@@ -134,10 +153,16 @@ async def emergency_release(
                 deployed = before
                 steps.append(("wrangler deploy", "already live", deployed.version_id))
             else:
-                log.warning("EMERGENCY deploy of %s by %s: %s", script, request.acting_person, request.reason)
+                log.warning(
+                    "EMERGENCY deploy of %s by %s: %s",
+                    script,
+                    request.acting_person,
+                    request.reason,
+                )
                 result = await wrangler_deploy(request.service, marker, policy)
-                deployed = await read_live(request.service, "production", policy,
-                                           previous=before.version_id)
+                deployed = await read_live(
+                    request.service, "production", policy, previous=before.version_id
+                )
                 if deployed.version_id != result.version_id:
                     raise RuntimeError(
                         f"wrangler reported version {result.version_id} but {script} serves "
@@ -160,4 +185,3 @@ async def emergency_release(
         audit["verification"] = failure
         raise RuntimeError(failure)
     audit["verification"] = "passed"
-

@@ -34,11 +34,18 @@ async def freeze_status(days: int = 14) -> dict[str, object]:
     end = datetime.combine(now.date() + timedelta(days=days), time(0), tzinfo=zone)
     windows = freeze_windows(start, end, policy.freeze, observed)
     rows: list[dict[str, object]] = [
-        {"source": w.source, "reason": w.name, "from": w.start.isoformat(),
-         "until": w.end.isoformat() if w.end else "open", "link": w.link or ""}
+        {
+            "source": w.source,
+            "reason": w.name,
+            "from": w.start.isoformat(),
+            "until": w.end.isoformat() if w.end else "open",
+            "link": w.link or "",
+        }
         for w in windows
     ]
-    await publish_table("freeze-calendar", rows, f"freeze windows, next {days} days ({policy.freeze.timezone})")
+    await publish_table(
+        "freeze-calendar", rows, f"freeze windows, next {days} days ({policy.freeze.timezone})"
+    )
     verdict = evaluate_freeze(now, policy.freeze, observed)
     await publish(
         "freeze-now",

@@ -33,40 +33,77 @@ async def finish_unverified(
     for item in plan:
         log.warning("unverified production release of %s: %s", service, item.reason)
         if item.action == "stale":
-            await finish_deployment_record(service, "production", item.record_id, "inactive",
-                                           f"not verified: {item.reason}", policy)
+            await finish_deployment_record(
+                service,
+                "production",
+                item.record_id,
+                "inactive",
+                f"not verified: {item.reason}",
+                policy,
+            )
             lines.append(f"record {item.record_id}: inactive ({item.reason})")
             continue
         if supersede:
-            await finish_deployment_record(service, "production", item.record_id, "inactive",
-                                           f"superseded by {supersede} before its watch ended", policy)
+            await finish_deployment_record(
+                service,
+                "production",
+                item.record_id,
+                "inactive",
+                f"superseded by {supersede} before its watch ended",
+                policy,
+            )
             lines.append(f"record {item.record_id}: superseded by {supersede}")
             continue
         assert item.deadline is not None
         gap = clock.now() - item.deadline
         failure = await verify_or_roll_back(
-            service, live, policy.monitor.window(True), policy, steps,
-            f"recovered {item.version_id}", deadline=item.deadline,
+            service,
+            live,
+            policy.monitor.window(True),
+            policy,
+            steps,
+            f"recovered {item.version_id}",
+            deadline=item.deadline,
         )
         if failure is None:
-            await finish_deployment_record(service, "production", item.record_id, "success",
-                                           "verified (recovered after its run ended)", policy)
+            await finish_deployment_record(
+                service,
+                "production",
+                item.record_id,
+                "success",
+                "verified (recovered after its run ended)",
+                policy,
+            )
             lines.append(f"record {item.record_id}: recovered, verified")
         else:
             # GitHub keeps 140 characters: the outcome first, the verdict's detail after
             outcome = "rolled back" if "rolled back" in failure else "not verified"
-            await finish_deployment_record(service, "production", item.record_id, "failure",
-                                           f"recovered, {outcome}: {failure}", policy)
+            await finish_deployment_record(
+                service,
+                "production",
+                item.record_id,
+                "failure",
+                f"recovered, {outcome}: {failure}",
+                policy,
+            )
             lines.append(f"record {item.record_id}: recovered, {failure}")
-        steps.append(("window", "ended" if gap.total_seconds() >= 0 else "resumed",
-                      f"deadline {item.deadline.isoformat()} (live since {live.live_since.isoformat()})"))
+        steps.append(
+            (
+                "window",
+                "ended" if gap.total_seconds() >= 0 else "resumed",
+                f"deadline {item.deadline.isoformat()} (live since {live.live_since.isoformat()})",
+            )
+        )
     await publish(
         artifact_key("workers", service, "recovery"),
         gate_markdown(
             f"Recovery of an unverified production release — {service}",
             "; ".join(lines),
-            {"crashed run": crashed_run or "unknown", "live version": live.version_id,
-             "live since": live.live_since.isoformat()},
+            {
+                "crashed run": crashed_run or "unknown",
+                "live version": live.version_id,
+                "live since": live.live_since.isoformat(),
+            },
             table(("step", "result", "detail"), steps + [("record", "", x) for x in lines]),
         ),
         f"recovered: {'; '.join(lines)}"[:200],

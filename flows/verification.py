@@ -75,7 +75,7 @@ async def post_deploy_verification(
 
 
 async def verify_sandbox(service: str, deployed: DeployRecord, policy: Policy) -> MonitorDecision:
-    """"Sandbox deployment verified": health and the key flow answer on the sandbox Worker."""
+    """ "Sandbox deployment verified": health and the key flow answer on the sandbox Worker."""
     outcomes = await verification_round(
         service, "sandbox", deployed.live_since, None, policy, with_error_rate=False
     )
@@ -86,7 +86,10 @@ async def verify_sandbox(service: str, deployed: DeployRecord, policy: Policy) -
             f"Sandbox verification — {service} {deployed.version_id}",
             decision.verdict.value,
             {"script": deployed.script},
-            table(("signal", "verdict", "detail"), [(o.signal, o.verdict.value, o.detail) for o in outcomes]),
+            table(
+                ("signal", "verdict", "detail"),
+                [(o.signal, o.verdict.value, o.detail) for o in outcomes],
+            ),
         ),
         f"sandbox verification {decision.verdict.value}",
     )

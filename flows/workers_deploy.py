@@ -58,7 +58,10 @@ class EndsEarly(Exception):  # noqa: N818 - an ending, not an error
 
 
 async def release_to_environment(
-    request: WorkersDeployRequest, environment: EnvironmentName, significant: bool, policy: Policy,
+    request: WorkersDeployRequest,
+    environment: EnvironmentName,
+    significant: bool,
+    policy: Policy,
     steps: list[tuple[str, str, str]],
 ) -> None:
     """Deploy one environment, verify it, roll back if verification fails."""
@@ -69,15 +72,29 @@ async def release_to_environment(
         request.service, environment, request.git_sha, version_id, request.pr_number, policy, window
     )
     deployed = await deploy_version(request.service, environment, version_id, message, policy)
-    steps.append((f"deploy {environment}", "done" if deployed.created else "already live", deployed.deployment_id))
+    steps.append(
+        (
+            f"deploy {environment}",
+            "done" if deployed.created else "already live",
+            deployed.deployment_id,
+        )
+    )
     failure = await verify_or_roll_back(
-        request.service, deployed, window, policy, steps,
+        request.service,
+        deployed,
+        window,
+        policy,
+        steps,
         release_label(request.git_sha, request.pr_number),
     )
     if failure is None:
-        await finish_deployment_record(request.service, environment, record_id, "success", "verified", policy)
+        await finish_deployment_record(
+            request.service, environment, record_id, "success", "verified", policy
+        )
         return
-    await finish_deployment_record(request.service, environment, record_id, "failure", failure, policy)
+    await finish_deployment_record(
+        request.service, environment, record_id, "failure", failure, policy
+    )
     raise GateFailed(failure)
 
 
@@ -107,9 +124,15 @@ async def workers_deploy(
     log = get_run_logger()
     policy = current_policy()
     request = validate_workers_request(  # bad parameters stop here, before any provider call
-        {"service": service, "git_sha": git_sha, "pr_number": pr_number,
-         "version_ids": version_ids, "significant": significant,
-         "significant_reason": significant_reason, "ci_run_id": ci_run_id},
+        {
+            "service": service,
+            "git_sha": git_sha,
+            "pr_number": pr_number,
+            "version_ids": version_ids,
+            "significant": significant,
+            "significant_reason": significant_reason,
+            "ci_run_id": ci_run_id,
+        },
         policy,
     )
     warning = policy.metadata.review_warning(clock.now().date())
@@ -138,8 +161,11 @@ async def workers_deploy(
                 gate_markdown(
                     f"Workers release — {request.service} {request.git_sha[:12]} (PR #{request.pr_number})",
                     outcome,
-                    {"flow run": str(flow_run.get_name()), "versions": request.version_ids,
-                     "policy review": warning or f"next review {policy.metadata.next_review}"},
+                    {
+                        "flow run": str(flow_run.get_name()),
+                        "versions": request.version_ids,
+                        "policy review": warning or f"next review {policy.metadata.next_review}",
+                    },
                     table(("step", "result", "detail"), steps),
                 ),
                 f"release {outcome}",
@@ -159,7 +185,9 @@ async def standard_release(
     # Pre-Deploy Checklist — approvals, CI green, no unresolved comments, API / secret changes.
     verdict, facts = await pre_deploy_checklist(request, policy)
     failures = "; ".join(f"{i.name}: {i.detail}" for i in verdict.failures)
-    steps.append(("pre-deploy checklist", "pass" if verdict.passed else "FAIL", failures or "all items pass"))
+    steps.append(
+        ("pre-deploy checklist", "pass" if verdict.passed else "FAIL", failures or "all items pass")
+    )
     if not verdict.passed:
         raise GateFailed(f"pre-deploy checklist failed: {failures}")
     # "Significant" is never silently false: a labelled PR is downgraded only with a reason.
@@ -177,8 +205,13 @@ async def standard_release(
     provenance = check_provenance(
         tags, request.git_sha, policy.service(request.service).allow_untagged_versions
     )
-    steps.append(("provenance", "FAIL" if not provenance.passed else
-                  "warning" if provenance.warnings else "pass", provenance.detail))
+    steps.append(
+        (
+            "provenance",
+            "FAIL" if not provenance.passed else "warning" if provenance.warnings else "pass",
+            provenance.detail,
+        )
+    )
     if not provenance.passed:
         raise GateFailed(f"provenance: {provenance.detail}; nothing was deployed")
 
@@ -218,13 +251,16 @@ async def hold_production_order(
     release's): behind or diverged ends the run Superseded; identical under another version id
     ends it as already live; ahead (or a live version without a tag, warned) goes on."""
     order = await check_production_order(request.service, request.git_sha, policy)
-    steps.append((f"production order ({when})", order.action,
-                  "; ".join((order.detail, *order.warnings))))
+    steps.append(
+        (f"production order ({when})", order.action, "; ".join((order.detail, *order.warnings)))
+    )
     if order.action == "superseded":
         raise EndsEarly("superseded", order.detail, "Superseded")
     if order.action == "refuse":
         raise GateFailed(f"production order: {order.detail}")
-    if order.action == "already live" and (
-        await read_live(request.service, "production", policy)
-    ).version_id != request.version_ids["production"]:
+    if (
+        order.action == "already live"
+        and (await read_live(request.service, "production", policy)).version_id
+        != request.version_ids["production"]
+    ):
         raise EndsEarly("already live", f"{order.detail} (another upload of it); nothing deployed")

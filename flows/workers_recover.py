@@ -19,10 +19,12 @@ else:  # the policy's names, as a choice in the Prefect form
 
 
 @flow(name="workers-recover", log_prints=True)
-async def workers_recover(service: ServiceName, flow_run_id: str | None = None) -> dict[str, object]:
+async def workers_recover(
+    service: ServiceName, flow_run_id: str | None = None
+) -> dict[str, object]:
     """Args:
-        service: a service from the policy's registry.
-        flow_run_id: the crashed run, named in the summary.
+    service: a service from the policy's registry.
+    flow_run_id: the crashed run, named in the summary.
     """
     policy = current_policy()
     policy.service(service)  # an unknown service stops here

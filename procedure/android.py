@@ -198,11 +198,16 @@ def decide(
         since = timeline.since(1.0) or now
         until = since + app.vitals.watch_after_complete
         if now < until:
-            return Decision(Step.WATCH, f"live to 100 % of users; vitals watched until {until:%H:%M:%S}",
-                            due=until)
+            return Decision(
+                Step.WATCH,
+                f"live to 100 % of users; vitals watched until {until:%H:%M:%S}",
+                due=until,
+            )
         return Decision(Step.DONE, "live to 100 % of users")
     if status == "halted":
-        return Decision(Step.HALTED, f"halted at {view.fraction:.0%}; resumes only by an operator's run")
+        return Decision(
+            Step.HALTED, f"halted at {view.fraction:.0%}; resumes only by an operator's run"
+        )
     if status in ("inProgress", "draft"):
         return _after_promotion(view, timeline, app, now)
     # not on production yet
@@ -214,40 +219,56 @@ def decide(
     soak = app.internal_soak(significant)
     if now < started + soak:
         kind = "significant" if significant else "standard"
-        return Decision(Step.SOAK, f"internal testing ({kind}: {soak}) until {started + soak:%Y-%m-%d %H:%M:%S %Z}",
-                        due=started + soak)
+        return Decision(
+            Step.SOAK,
+            f"internal testing ({kind}: {soak}) until {started + soak:%Y-%m-%d %H:%M:%S %Z}",
+            due=started + soak,
+        )
     if app.internal_sign_off and not timeline.signed_off_by:
         return Decision(Step.SIGN_OFF, "internal testing sign-off needed")
     return Decision(Step.PROMOTE, "promote to production", target=app.stages[0])
 
 
-def _after_promotion(view: PlayView, timeline: Timeline, app: AndroidApp, now: datetime) -> Decision:
+def _after_promotion(
+    view: PlayView, timeline: Timeline, app: AndroidApp, now: datetime
+) -> Decision:
     if view.lifecycle == REJECTED:
         return Decision(Step.REJECTED, "Google Play did not approve the release (NOT_APPROVED)")
     if view.lifecycle == APPROVED_NOT_PUBLISHED:
-        return Decision(Step.PUBLISH, "approved by Google Play but not published (managed publishing): "
-                        "a person must publish it in the Play Console; the stage clock starts then",
-                        due=now + app.review_check_interval)
+        return Decision(
+            Step.PUBLISH,
+            "approved by Google Play but not published (managed publishing): "
+            "a person must publish it in the Play Console; the stage clock starts then",
+            due=now + app.review_check_interval,
+        )
     if view.lifecycle not in APPROVED:
         promoted = timeline.promoted_at or now
         waited = now - promoted
         overdue = waited >= app.review_alert_after
         note = f"in review for {format_duration(waited, coarse=True)}"
         if overdue:
-            note += f" — longer than the {format_duration(app.review_alert_after)} the policy expects"
+            note += (
+                f" — longer than the {format_duration(app.review_alert_after)} the policy expects"
+            )
         return Decision(Step.REVIEW, note, due=now + app.review_check_interval, overdue=overdue)
     fraction = view.fraction
     since = timeline.since(fraction) or now
     due = since + app.stage_soak
     if now < due:
-        return Decision(Step.STAGE, f"at {fraction:.0%} since {since:%H:%M:%S}; next step after {format_duration(app.stage_soak)}", due=due)
+        return Decision(
+            Step.STAGE,
+            f"at {fraction:.0%} since {since:%H:%M:%S}; next step after {format_duration(app.stage_soak)}",
+            due=due,
+        )
     target = next_stage(app, fraction)
     if target is None:  # at the last stage but not "completed": finish it
         target = 1.0
     return Decision(Step.ADVANCE, f"{fraction:.0%} → {target:.0%}", target=target)
 
 
-def reconcile(timeline: Timeline, view: PlayView, now: datetime, *, significant: bool = False) -> Timeline:
+def reconcile(
+    timeline: Timeline, view: PlayView, now: datetime, *, significant: bool = False
+) -> Timeline:
     """Fill in what Play shows has happened but the timeline has not recorded (as of now). A
     stage's clock starts when the release reaches users: published, not merely approved. Once a
     run said significant, the rollout stays significant: no later run shortens the soak."""
@@ -263,7 +284,9 @@ def reconcile(timeline: Timeline, view: PlayView, now: datetime, *, significant:
     )
 
 
-def vitals_due(view: PlayView, timeline: Timeline, app: AndroidApp, now: datetime) -> datetime | None:
+def vitals_due(
+    view: PlayView, timeline: Timeline, app: AndroidApp, now: datetime
+) -> datetime | None:
     """When the next health check of a live version is due (now or later); None when it is not
     watched: not live yet, halted, or past the watch window after 100 %."""
     live = (view.production_status == "inProgress" and view.lifecycle == PUBLISHED) or (
@@ -298,24 +321,35 @@ def vitals_verdict(
         previous = None
     problems = []
     checks = (
-        ("crash", current.user_perceived_crash_rate,
-         previous.user_perceived_crash_rate if previous else None,
-         rules.max_user_perceived_crash_rate),
-        ("ANR", current.user_perceived_anr_rate,
-         previous.user_perceived_anr_rate if previous else None,
-         rules.max_user_perceived_anr_rate),
+        (
+            "crash",
+            current.user_perceived_crash_rate,
+            previous.user_perceived_crash_rate if previous else None,
+            rules.max_user_perceived_crash_rate,
+        ),
+        (
+            "ANR",
+            current.user_perceived_anr_rate,
+            previous.user_perceived_anr_rate if previous else None,
+            rules.max_user_perceived_anr_rate,
+        ),
     )
     shown = []
     for name, rate, before, ceiling in checks:
         if rate is None:
             continue
         limit = regression_limit(
-            ceiling, before, factor=rules.max_regression_factor, min_delta=rules.regression_min_delta
+            ceiling,
+            before,
+            factor=rules.max_regression_factor,
+            min_delta=rules.regression_min_delta,
         )
         shown.append(f"{name} {rate:.2%} (limit {limit:.2%})")
         if rate > limit:
-            problems.append(f"user-perceived {name} rate {rate:.2%} exceeds {limit:.2%}"
-                            + (f" (previous release {before:.2%})" if before is not None else ""))
+            problems.append(
+                f"user-perceived {name} rate {rate:.2%} exceeds {limit:.2%}"
+                + (f" (previous release {before:.2%})" if before is not None else "")
+            )
     if problems:
         return Verdict.FAIL, "; ".join(problems)
     return Verdict.PASS, f"{', '.join(shown)} over {users} users"

@@ -34,12 +34,18 @@ class AndroidReleaseRequest(BaseModel):
             raise ValueError("give version_code (uploaded by CI) or aab_path (to upload)")
         resume_from(self.resume_reason, self.operator)
         if self.significant is None and self.pr_number is None:
-            raise ValueError("significant: required when no pr_number is given (true or false: "
-                             "a significant change soaks longer on the internal track)")
+            raise ValueError(
+                "significant: required when no pr_number is given (true or false: "
+                "a significant change soaks longer on the internal track)"
+            )
         if self.incident_id and not (self.emergency_reason and self.operator):
-            raise ValueError("incident_id: an emergency release needs emergency_reason and operator")
+            raise ValueError(
+                "incident_id: an emergency release needs emergency_reason and operator"
+            )
         if self.emergency_reason and not self.incident_id:
-            raise ValueError("emergency_reason needs incident_id: the P1/P2 incident the fix is for")
+            raise ValueError(
+                "emergency_reason needs incident_id: the P1/P2 incident the fix is for"
+            )
         return self
 
 
@@ -55,12 +61,15 @@ def validate_android_request(params: dict[str, Any], policy: Policy) -> AndroidR
     if request.pr_number is not None and not app.repo:
         raise RequestError(f"pr_number: the policy gives no `repo` for Android app {request.app}")
     if request.aab_path and not app.builds_dir:
-        raise RequestError(f"aab_path: the policy gives no `builds_dir` for Android app {request.app}")
+        raise RequestError(
+            f"aab_path: the policy gives no `builds_dir` for Android app {request.app}"
+        )
     return request
 
 
-def resolve_significance(request: AndroidReleaseRequest, labels: frozenset[str] | None,
-                         label: str) -> tuple[bool, str]:
+def resolve_significance(
+    request: AndroidReleaseRequest, labels: frozenset[str] | None, label: str
+) -> tuple[bool, str]:
     """(significant, why). With the PR's labels, the label decides; the caller may raise it to
     significant, and lower a labelled change only with a recorded `significant_reason`."""
     if labels is None:
@@ -74,7 +83,12 @@ def resolve_significance(request: AndroidReleaseRequest, labels: frozenset[str] 
     if request.significant:
         return True, f"{pr} has no {label} label; the caller says significant"
     if not request.significant_reason:
-        raise RequestError(f"significant: {pr} is labelled {label}; setting significant=false "
-                           "needs significant_reason (recorded)")
+        raise RequestError(
+            f"significant: {pr} is labelled {label}; setting significant=false "
+            "needs significant_reason (recorded)"
+        )
     who = f" by {request.operator}" if request.operator else ""
-    return False, f"{pr} is labelled {label}; downgraded to not significant{who}: {request.significant_reason}"
+    return (
+        False,
+        f"{pr} is labelled {label}; downgraded to not significant{who}: {request.significant_reason}",
+    )

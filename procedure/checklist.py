@@ -226,8 +226,10 @@ def check_ci(facts: PullRequestFacts, rules: ChecklistRules) -> ChecklistItem:
         ]
         if not required:
             return ChecklistItem(
-                "ci-green", False, "no check runs and no statuses for this commit"
-                + (" besides the triggering run" if facts.check_runs else "")
+                "ci-green",
+                False,
+                "no check runs and no statuses for this commit"
+                + (" besides the triggering run" if facts.check_runs else ""),
             )
     waiting: list[str] = []
     triggering = [c for c in facts.check_runs if ours(c)]
@@ -250,7 +252,9 @@ def check_ci(facts: PullRequestFacts, rules: ChecklistRules) -> ChecklistItem:
         return ChecklistItem("ci-green", False, f"not green: {', '.join(failed)}")
     if waiting:
         return ChecklistItem(
-            "ci-green", False, f"required check(s) not finished: {', '.join(waiting)}",
+            "ci-green",
+            False,
+            f"required check(s) not finished: {', '.join(waiting)}",
             waiting=True,
         )
     others = [c.name for c in runs if c.status != "completed"]

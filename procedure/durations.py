@@ -31,9 +31,7 @@ def parse_duration(value: Any) -> Any:
         if isinstance(value, str):
             text = value.strip().replace(" ", "")
             if text and _PART.sub("", text) == "":
-                return timedelta(
-                    seconds=sum(float(n) * _UNITS[u] for n, u in _PART.findall(text))
-                )
+                return timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in _PART.findall(text)))
     except OverflowError:
         # timedelta stops at 999 999 999 days; anything near it is a typo, not a policy
         raise ValueError("is far too long to be a duration") from None

@@ -35,7 +35,9 @@ class ErrorRateCheck:
     detail: str
 
 
-def regression_limit(ceiling: float, before: float | None, *, factor: float, min_delta: float) -> float:
+def regression_limit(
+    ceiling: float, before: float | None, *, factor: float, min_delta: float
+) -> float:
     """The highest rate that is still healthy: never above the absolute `ceiling`, and against
     a known earlier rate (the previous version's) at most `factor` times it — but never below
     `min_delta` points above it, so 0.1 % → 0.3 % on a quiet service is not a regression.
@@ -45,7 +47,9 @@ def regression_limit(ceiling: float, before: float | None, *, factor: float, min
     return min(ceiling, max(before * factor, before + min_delta))
 
 
-def error_rate_verdict(current: Totals, baseline: Totals | None, rule: ErrorRateRule) -> ErrorRateCheck:
+def error_rate_verdict(
+    current: Totals, baseline: Totals | None, rule: ErrorRateRule
+) -> ErrorRateCheck:
     """Compare the post-deploy error rate with the absolute ceiling and the pre-deploy baseline."""
     if current.requests < rule.min_requests:
         return ErrorRateCheck(
@@ -82,7 +86,10 @@ def error_rate_verdict(current: Totals, baseline: Totals | None, rule: ErrorRate
 
 
 def sliding_error_rate_verdict(
-    since_deploy: Totals, recent: Totals, baseline: Totals | None, rule: ErrorRateRule,
+    since_deploy: Totals,
+    recent: Totals,
+    baseline: Totals | None,
+    rule: ErrorRateRule,
     window: str,
 ) -> ErrorRateCheck:
     """The watch judges both the rate since the deploy and the rate of the last `window`: 20
@@ -93,13 +100,20 @@ def sliding_error_rate_verdict(
     latest = error_rate_verdict(recent, baseline, rule)
     if latest.verdict is Verdict.FAIL:
         return ErrorRateCheck(
-            Verdict.FAIL, recent, baseline, latest.threshold, f"in the last {window}: {latest.detail}"
+            Verdict.FAIL,
+            recent,
+            baseline,
+            latest.threshold,
+            f"in the last {window}: {latest.detail}",
         )
     if overall.verdict is Verdict.FAIL or latest.verdict is Verdict.NO_DATA:
         return overall
     shown = f"{latest.current.rate or 0.0:.2%} over {recent.requests} requests"
     return ErrorRateCheck(
-        overall.verdict, since_deploy, baseline, overall.threshold,
+        overall.verdict,
+        since_deploy,
+        baseline,
+        overall.threshold,
         f"{overall.detail}; last {window}: {shown}",
     )
 
@@ -120,7 +134,9 @@ class MonitorDecision:
     reason: str
 
 
-def decide_round(outcomes: Sequence[ProbeOutcome], *, window_over: bool, rules: MonitorRules) -> MonitorDecision:
+def decide_round(
+    outcomes: Sequence[ProbeOutcome], *, window_over: bool, rules: MonitorRules
+) -> MonitorDecision:
     """After each round: any failure ends the watch with a rollback; at the end of the window the
     error rate must have passed — no data by then takes the policy's no-data action."""
     failed = [o for o in outcomes if o.verdict is Verdict.FAIL]

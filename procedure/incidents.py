@@ -117,7 +117,9 @@ class Assessment:
 
 def _declared_holds(fact: IncidentFact) -> bool:
     if fact.observed_at is None:
-        raise ValueError(f"declared incident {fact.id}: observed_at is needed to place it in its window")
+        raise ValueError(
+            f"declared incident {fact.id}: observed_at is needed to place it in its window"
+        )
     # On UTC instants: datetimes sharing one tzinfo compare by wall clock across a DST fold.
     at = fact.observed_at.astimezone(UTC)
     start = None if fact.start is None else fact.start.astimezone(UTC)

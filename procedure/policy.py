@@ -27,6 +27,7 @@ REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 # The environments a Worker is deployed to, in the order of the procedure.
 EnvironmentName = Literal["sandbox", "production"]
 
+
 class PolicyError(ValueError):
     """A policy file that cannot be read or does not match the model. The text names the key."""
 
@@ -239,7 +240,8 @@ class VitalsRules(_Model):
         timedelta(hours=1), description="how often vitals are read while a stage is live"
     )
     watch_after_complete: Duration = Field(
-        timedelta(hours=24), description="vitals still watched this long after 100 % (Play can halt it)"
+        timedelta(hours=24),
+        description="vitals still watched this long after 100 % (Play can halt it)",
     )
 
 
@@ -253,7 +255,9 @@ class AndroidApp(_Model):
         timedelta(hours=24), description="procedure: minimum 24 hours for significant changes"
     )
     internal_sign_off: bool = Field(False, description="suspend for a typed sign-off in the UI")
-    stage_soak: Duration = Field(timedelta(hours=24), description="time at a stage before advancing")
+    stage_soak: Duration = Field(
+        timedelta(hours=24), description="time at a stage before advancing"
+    )
     review_check_interval: Interval = timedelta(minutes=30)
     review_alert_after: Window = Field(timedelta(days=7), description="Play: typically 2–7 days")
     vitals: VitalsRules = VitalsRules()
@@ -295,7 +299,8 @@ class SlotRules(_Model):
         timedelta(minutes=30), description="a release waits this long for a busy slot, then fails"
     )
     emergency_wait: Duration = Field(
-        timedelta(minutes=1), description="during a P1 nobody waits behind a watch: say who holds it"
+        timedelta(minutes=1),
+        description="during a P1 nobody waits behind a watch: say who holds it",
     )
     poll: Interval = Field(
         timedelta(seconds=10), description="how often a waiter looks again and a holder beats"
@@ -307,7 +312,9 @@ class SlotRules(_Model):
     @model_validator(mode="after")
     def _beats_fit(self) -> SlotRules:
         if self.stale <= self.poll * 2:
-            raise ValueError("slots.stale must be more than twice slots.poll (a holder beats every poll)")
+            raise ValueError(
+                "slots.stale must be more than twice slots.poll (a holder beats every poll)"
+            )
         return self
 
 

@@ -43,12 +43,26 @@ def decide_recovery(
         if record.version_id == live_version and not resumed:
             window = timedelta(seconds=record.window_s) if record.window_s else fallback_window
             known = "recorded" if record.window_s else "not recorded; the significant window"
-            out.append(Recovery("resume", record.id, record.version_id, live_since + window,
-                                f"version {live_version} live since {live_since.isoformat()} was "
-                                f"never verified; watch until live since + {window} ({known})"))
+            out.append(
+                Recovery(
+                    "resume",
+                    record.id,
+                    record.version_id,
+                    live_since + window,
+                    f"version {live_version} live since {live_since.isoformat()} was "
+                    f"never verified; watch until live since + {window} ({known})",
+                )
+            )
             resumed = True
         else:
-            out.append(Recovery("stale", record.id, record.version_id, None,
-                                f"version {record.version_id} no longer serves (live: "
-                                f"{live_version}); its run never finished"))
+            out.append(
+                Recovery(
+                    "stale",
+                    record.id,
+                    record.version_id,
+                    None,
+                    f"version {record.version_id} no longer serves (live: "
+                    f"{live_version}); its run never finished",
+                )
+            )
     return out

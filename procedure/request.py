@@ -64,7 +64,9 @@ class WorkersDeployRequest(BaseModel):
             try:
                 uuid.UUID(version)
             except (ValueError, AttributeError, TypeError):
-                raise ValueError(f"{env}: {version!r} is not a Worker version id (a UUID)") from None
+                raise ValueError(
+                    f"{env}: {version!r} is not a Worker version id (a UUID)"
+                ) from None
         return {env: str(uuid.UUID(v)) for env, v in value.items()}
 
 

@@ -119,11 +119,13 @@ def check_provenance(
             if allow_untagged:
                 warnings.append(f"warning: {line} (allowed by the policy; provenance unproven)")
             else:
-                refused.append(f"{line}; CI must upload it with `wrangler versions upload --tag "
-                               f"{git_sha}`")
+                refused.append(
+                    f"{line}; CI must upload it with `wrangler versions upload --tag {git_sha}`"
+                )
         elif tag.strip().lower() != git_sha.lower():
-            refused.append(f"{env} version {version_id} is tagged {tag!r}, not this release's "
-                           f"sha {git_sha}")
+            refused.append(
+                f"{env} version {version_id} is tagged {tag!r}, not this release's sha {git_sha}"
+            )
     return Provenance(tuple(refused), tuple(warnings))
 
 
@@ -174,8 +176,10 @@ def production_order(
     for version_id, tag in live:
         live_sha = (tag or "").strip().lower()
         if not live_sha:
-            warnings.append(f"warning: live version {version_id} has no workers/tag — its commit "
-                            "is unknown, so this release cannot be proven newer")
+            warnings.append(
+                f"warning: live version {version_id} has no workers/tag — its commit "
+                "is unknown, so this release cannot be proven newer"
+            )
             continue
         status = "identical" if live_sha == sha else status_by_sha.get(live_sha, "unknown")
         if status == "identical":
@@ -199,6 +203,9 @@ def production_order(
             )
     if identical and not ahead:
         return ProductionOrder("already live", f"production already runs {sha}", tuple(warnings))
-    detail = (f"{sha} is ahead of production's {', '.join(ahead)}" if ahead
-              else "no tagged live version to order against")
+    detail = (
+        f"{sha} is ahead of production's {', '.join(ahead)}"
+        if ahead
+        else "no tagged live version to order against"
+    )
     return ProductionOrder("deploy", detail, tuple(warnings))

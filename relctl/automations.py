@@ -32,13 +32,15 @@ DEFAULT_MISSED_AFTER = 3 * HEARTBEAT_SECONDS
 def crash_detection(missed_after_s: float = DEFAULT_MISSED_AFTER) -> AutomationCore:
     """A run that sent a heartbeat and then nothing at all for `missed_after_s` is Crashed."""
     if missed_after_s <= HEARTBEAT_SECONDS:
-        raise ValueError(f"--missed-after must be longer than the {HEARTBEAT_SECONDS} s heartbeat,"
-                         f" got {missed_after_s:g}")
+        raise ValueError(
+            f"--missed-after must be longer than the {HEARTBEAT_SECONDS} s heartbeat,"
+            f" got {missed_after_s:g}"
+        )
     return AutomationCore(
         name=CRASH_DETECTION,
         description="Flow runs send a heartbeat every 30 s; one silent for longer than this window"
-                    " is dead (its process and its worker gone) and is marked Crashed, which"
-                    " starts the Workers recovery (workers-recover/on-crash).",
+        " is dead (its process and its worker gone) and is marked Crashed, which"
+        " starts the Workers recovery (workers-recover/on-crash).",
         trigger=EventTrigger(
             after={"prefect.flow-run.heartbeat"},
             expect={"prefect.flow-run.*"},  # a heartbeat or any state change: still accounted for
@@ -48,15 +50,18 @@ def crash_detection(missed_after_s: float = DEFAULT_MISSED_AFTER) -> AutomationC
             threshold=1,
             within=timedelta(seconds=missed_after_s),
         ),
-        actions=[ChangeFlowRunState(
-            state=StateType.CRASHED,
-            message=f"no heartbeat for {missed_after_s:g} s: the run's process is gone",
-        )],
+        actions=[
+            ChangeFlowRunState(
+                state=StateType.CRASHED,
+                message=f"no heartbeat for {missed_after_s:g} s: the run's process is gone",
+            )
+        ],
     )
 
 
-async def apply_automations(client: PrefectClient, missed_after_s: float = DEFAULT_MISSED_AFTER
-                            ) -> list[str]:
+async def apply_automations(
+    client: PrefectClient, missed_after_s: float = DEFAULT_MISSED_AFTER
+) -> list[str]:
     """Create or update each automation by name (a re-run changes nothing); returns the names."""
     wanted = [crash_detection(missed_after_s)]
     for automation in wanted:

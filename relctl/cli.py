@@ -1,14 +1,14 @@
 """`relctl`: a thin console over the Prefect API and the core.
 
-  relctl policy check [--policy FILE] [--profile NAME]
-  relctl limits ensure
-  relctl deployments refuse-unknown-parameters      (after every `prefect deploy`)
-  relctl automations apply [--missed-after SECONDS]  (after every `prefect deploy`: crash detection)
-  relctl release workers --service S --sha SHA --pr N --version ENV=ID ... [--[no-]significant
-                         [--significant-reason WHY]] [--ci-run-id ID (default $GITHUB_RUN_ID)]
-                         [--watch] [--resume (replace a crashed/cancelled run under the key)]
-  relctl freeze [--at INSTANT] [--json] [--sources calendar]   (exit 0 clear, 1 frozen, 2 bad input)
-  relctl freeze --calendar [--from DATE] [--days N] [--sources calendar] [--json]
+relctl policy check [--policy FILE] [--profile NAME]
+relctl limits ensure
+relctl deployments refuse-unknown-parameters      (after every `prefect deploy`)
+relctl automations apply [--missed-after SECONDS]  (after every `prefect deploy`: crash detection)
+relctl release workers --service S --sha SHA --pr N --version ENV=ID ... [--[no-]significant
+                       [--significant-reason WHY]] [--ci-run-id ID (default $GITHUB_RUN_ID)]
+                       [--watch] [--resume (replace a crashed/cancelled run under the key)]
+relctl freeze [--at INSTANT] [--json] [--sources calendar]   (exit 0 clear, 1 frozen, 2 bad input)
+relctl freeze --calendar [--from DATE] [--days N] [--sources calendar] [--json]
 """
 
 from __future__ import annotations
@@ -32,8 +32,10 @@ def _policy_args(parser: argparse.ArgumentParser) -> None:
 
 def cmd_policy_check(args: argparse.Namespace) -> int:
     policy = load_policy(Path(args.policy), args.profile)
-    print(f"{args.policy}: valid — {len(policy.services)} services, owner {policy.metadata.owner},"
-          f" next review {policy.metadata.next_review}")
+    print(
+        f"{args.policy}: valid — {len(policy.services)} services, owner {policy.metadata.owner},"
+        f" next review {policy.metadata.next_review}"
+    )
     from datetime import date
 
     warning = policy.metadata.review_warning(date.today())
@@ -81,8 +83,12 @@ def cmd_release_workers(args: argparse.Namespace) -> int:
     from relctl.trigger import DeadRun, PrefectApi, start_release, workers_idempotency_key
 
     versions = dict(pair.split("=", 1) for pair in args.version)
-    params = {"service": args.service, "git_sha": args.sha, "pr_number": args.pr,
-              "version_ids": versions}
+    params = {
+        "service": args.service,
+        "git_sha": args.sha,
+        "pr_number": args.pr,
+        "version_ids": versions,
+    }
     if args.significant is not None:
         params["significant"] = args.significant
     if args.ci_run_id:
@@ -132,31 +138,46 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="relctl", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    policy = sub.add_parser("policy", help="the policy file").add_subparsers(dest="action", required=True)
+    policy = sub.add_parser("policy", help="the policy file").add_subparsers(
+        dest="action", required=True
+    )
     check = policy.add_parser("check", help="validate the policy file and show what it says")
     _policy_args(check)
     check.set_defaults(func=cmd_policy_check)
 
-    limits = sub.add_parser("limits", help="Prefect concurrency limits").add_subparsers(dest="action", required=True)
+    limits = sub.add_parser("limits", help="Prefect concurrency limits").add_subparsers(
+        dest="action", required=True
+    )
     ensure = limits.add_parser("ensure", help="create the per-service production limits")
     _policy_args(ensure)
     ensure.set_defaults(func=cmd_limits_ensure)
 
     deployments = sub.add_parser("deployments", help="Prefect deployments").add_subparsers(
-        dest="action", required=True)
+        dest="action", required=True
+    )
     strict = deployments.add_parser(
-        "refuse-unknown-parameters", help="make the API refuse parameters a flow does not take")
+        "refuse-unknown-parameters", help="make the API refuse parameters a flow does not take"
+    )
     strict.set_defaults(func=cmd_refuse_unknown_parameters)
 
     automations = sub.add_parser("automations", help="Prefect automations").add_subparsers(
-        dest="action", required=True)
+        dest="action", required=True
+    )
     apply = automations.add_parser(
-        "apply", help="create or update crash detection (a run whose heartbeat stops is Crashed)")
-    apply.add_argument("--missed-after", type=float, default=90.0, metavar="SECONDS",
-                       help="silence after which a run is dead (> the 30 s heartbeat; default 90)")
+        "apply", help="create or update crash detection (a run whose heartbeat stops is Crashed)"
+    )
+    apply.add_argument(
+        "--missed-after",
+        type=float,
+        default=90.0,
+        metavar="SECONDS",
+        help="silence after which a run is dead (> the 30 s heartbeat; default 90)",
+    )
     apply.set_defaults(func=cmd_automations_apply)
 
-    release = sub.add_parser("release", help="start a release as CI does").add_subparsers(dest="path", required=True)
+    release = sub.add_parser("release", help="start a release as CI does").add_subparsers(
+        dest="path", required=True
+    )
     workers = release.add_parser("workers", help="a Cloudflare Workers release")
     workers.add_argument("--service", required=True)
     workers.add_argument("--sha", required=True)
@@ -164,17 +185,23 @@ def build_parser() -> argparse.ArgumentParser:
     workers.add_argument("--version", action="append", default=[], metavar="ENV=ID", required=True)
     workers.add_argument("--significant", action=argparse.BooleanOptionalAction, default=None)
     workers.add_argument(
-        "--ci-run-id", type=_run_id, default=os.environ.get("GITHUB_RUN_ID") or None,
+        "--ci-run-id",
+        type=_run_id,
+        default=os.environ.get("GITHUB_RUN_ID") or None,
         help="the GitHub Actions run triggering this release (default: $GITHUB_RUN_ID)",
     )
-    workers.add_argument("--significant-reason", default=None,
-                         help="why --no-significant overrides the PR's significant-change label")
+    workers.add_argument(
+        "--significant-reason",
+        default=None,
+        help="why --no-significant overrides the PR's significant-change label",
+    )
     workers.add_argument("--deployment", default="standard")
     workers.add_argument("--watch", action="store_true")
     workers.add_argument(
-        "--resume", action="store_true",
+        "--resume",
+        action="store_true",
         help="if the run under this key crashed or was cancelled, start its replacement "
-             "(default: exit 4 naming the dead run)",
+        "(default: exit 4 naming the dead run)",
     )
     workers.add_argument("--timeout", type=float, default=3 * 3600)
     workers.set_defaults(func=cmd_release_workers)
@@ -185,7 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     freeze.add_argument("--from", dest="from_date", help="first day of the calendar (YYYY-MM-DD)")
     freeze.add_argument("--days", type=int, default=14)
     freeze.add_argument(
-        "--sources", default="all",
+        "--sources",
+        default="all",
         help="calendar = holidays + declared freezes (reads no provider); all = every source",
     )
     _policy_args(freeze)

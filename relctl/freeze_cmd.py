@@ -40,8 +40,12 @@ def calendar_json(
     needs_live = "maintenance" in wanted
     observed = asyncio.run(observe_freeze_sources(policy)) if needs_live else FreezeObservations()
     return [
-        {"source": w.source, "name": w.name, "start": w.start.isoformat(),
-         "end": w.end.isoformat() if w.end else None}
+        {
+            "source": w.source,
+            "name": w.name,
+            "start": w.start.isoformat(),
+            "end": w.end.isoformat() if w.end else None,
+        }
         for w in freeze_windows(start, end, policy.freeze, observed, wanted)
     ]
 
@@ -59,12 +63,18 @@ def print_verdict(data: dict[str, Any]) -> None:
 def run(args: argparse.Namespace, policy: Policy) -> int:
     sources = parse_sources(args.sources)
     if args.calendar:
-        start_day = date.fromisoformat(args.from_date) if args.from_date else datetime.now(policy.freeze.zone).date()
+        start_day = (
+            date.fromisoformat(args.from_date)
+            if args.from_date
+            else datetime.now(policy.freeze.zone).date()
+        )
         windows = calendar_json(policy, start_day, args.days, sources)
         if args.json:
             print(json.dumps(windows, indent=2))
         else:
-            print(f"freeze windows from {start_day} for {args.days} days ({policy.freeze.timezone}):")
+            print(
+                f"freeze windows from {start_day} for {args.days} days ({policy.freeze.timezone}):"
+            )
             for w in windows:
                 print(f"  {w['start']} → {w['end']}  {w['source']:<11} {w['name']}")
             if not windows:

@@ -23,8 +23,10 @@ def workers_idempotency_key(params: Mapping[str, Any], ci_attempt: str | None = 
     failed run returned again would release nothing."""
     versions = ",".join(f"{env}={vid}" for env, vid in sorted(dict(params["version_ids"]).items()))
     significant = params.get("significant")
-    key = (f"{params['service']}@{params['git_sha']}#{params['pr_number']}@{versions}"
-           f"@significant={'label' if significant is None else str(bool(significant)).lower()}")
+    key = (
+        f"{params['service']}@{params['git_sha']}#{params['pr_number']}@{versions}"
+        f"@significant={'label' if significant is None else str(bool(significant)).lower()}"
+    )
     reason = params.get("significant_reason")
     if reason:
         key += f"@reason={hashlib.sha256(str(reason).encode()).hexdigest()[:12]}"
@@ -71,7 +73,10 @@ class PrefectApi:
         return str(answer.json()["id"])
 
     def create_flow_run(
-        self, deployment_id: str, parameters: dict[str, Any], idempotency_key: str | None = None,
+        self,
+        deployment_id: str,
+        parameters: dict[str, Any],
+        idempotency_key: str | None = None,
         tags: list[str] | None = None,
     ) -> tuple[dict[str, Any], bool]:
         body: dict[str, Any] = {"parameters": parameters}
@@ -135,7 +140,10 @@ class PrefectApi:
     def runs_of(self, deployment_id: str) -> list[dict[str, Any]]:
         answer = self._http.post(
             "flow_runs/filter",
-            json={"deployments": {"id": {"any_": [deployment_id]}}, "sort": "EXPECTED_START_TIME_ASC"},
+            json={
+                "deployments": {"id": {"any_": [deployment_id]}},
+                "sort": "EXPECTED_START_TIME_ASC",
+            },
         )
         answer.raise_for_status()
         return list(answer.json())

@@ -24,11 +24,18 @@ def main() -> int:
     started = time.monotonic()
     print("starting Prefect server, sandbox providers and worker…", flush=True)
     with running_stack(port=free_port(), sandbox_port=free_port(), quiet=True) as stack:
-        print(f"  UI {stack.ui_url}  sandbox {stack.sandbox.url}  ({time.monotonic() - started:.0f}s)")
+        print(
+            f"  UI {stack.ui_url}  sandbox {stack.sandbox.url}  ({time.monotonic() - started:.0f}s)"
+        )
         policy = current_policy()
         # CI: the PR is merged and green; `wrangler versions upload` per environment.
-        release = prepare_release(stack.control, policy, "verifier",
-                                  cloudflare_token=stack.env["CLOUDFLARE_API_TOKEN"], pr_number=101)
+        release = prepare_release(
+            stack.control,
+            policy,
+            "verifier",
+            cloudflare_token=stack.env["CLOUDFLARE_API_TOKEN"],
+            pr_number=101,
+        )
         params = release.parameters
         print(f"CI uploaded versions {params['version_ids']} for {params['git_sha'][:12]}")
         api = PrefectApi(stack.api_url)
@@ -48,7 +55,9 @@ def main() -> int:
         summary = next((a for a in artifacts if a["key"].endswith("-summary")), None)
         if summary:
             print("\n" + str(summary["data"]))
-        live = stack.control.cf_deployments(policy.service("verifier").account_id, "verifier-production")
+        live = stack.control.cf_deployments(
+            policy.service("verifier").account_id, "verifier-production"
+        )
         print(f"\nlive on verifier-production: {live[0]['versions'][0]['version_id']}")
         print(f"demo took {time.monotonic() - started:.0f}s")
         return 0 if state["type"] == "COMPLETED" else 1

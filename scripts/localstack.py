@@ -24,8 +24,14 @@ def seed_document(policy: Policy) -> dict[str, Any]:
     return {
         "github": {
             "repos": [
-                {"repo": r, "default_branch": "main", "required_approvals": 1, "via": "protection",
-                 "thread_resolution": True, "required_checks": ["lint", "test", "build"]}
+                {
+                    "repo": r,
+                    "default_branch": "main",
+                    "required_approvals": 1,
+                    "via": "protection",
+                    "thread_resolution": True,
+                    "required_checks": ["lint", "test", "build"],
+                }
                 for r in repos
             ]
         },
@@ -70,11 +76,17 @@ def prepare_release(
             previous[env] = live[0]["versions"][0]["version_id"]
         # `wrangler versions upload --tag <sha> --message …`, as CI runs it
         version_ids[env] = control.cf_upload_version(
-            svc.account_id, script, message=f"{sha[:12]} PR #{pr_number}", token=cloudflare_token,
+            svc.account_id,
+            script,
+            message=f"{sha[:12]} PR #{pr_number}",
+            token=cloudflare_token,
             tag=sha,
         )
     params: dict[str, Any] = {
-        "service": service, "git_sha": sha, "pr_number": pr_number, "version_ids": version_ids,
+        "service": service,
+        "git_sha": sha,
+        "pr_number": pr_number,
+        "version_ids": version_ids,
     }
     if significant is not None:
         params["significant"] = significant

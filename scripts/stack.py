@@ -85,19 +85,34 @@ def _refuse_unknown_parameters(api_url: str) -> None:
 
 
 def _prefect(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "prefect", *args], env=env, cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "prefect", *args],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def _relctl(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "relctl.cli", *args], env=env, cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "relctl.cli", *args],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 @contextmanager
-def running_stack(port: int = 4200, sandbox_port: int = 8790, quiet: bool = False,
-                  backend: TeamBackend | None = None, workers: int = 1,
-                  home: Path | None = None) -> Iterator[Stack]:
+def running_stack(
+    port: int = 4200,
+    sandbox_port: int = 8790,
+    quiet: bool = False,
+    backend: TeamBackend | None = None,
+    workers: int = 1,
+    home: Path | None = None,
+) -> Iterator[Stack]:
     """`backend` None: SQLite in `home`; a TeamBackend: its PostgreSQL database and Redis."""
     home = home or STATE / ("prefect" if backend is None else "prefect-pg")
     home.mkdir(parents=True, exist_ok=True)
@@ -111,18 +126,36 @@ def running_stack(port: int = 4200, sandbox_port: int = 8790, quiet: bool = Fals
     control = SandboxControl(sandbox.url)
     # a Google service account whose key the sandbox's token endpoint trusts
     account = control.play_service_account()
-    env = {**os.environ, **stack_env(api_url, sandbox.url, home),
-           "GOOGLE_SERVICE_ACCOUNT_JSON": json.dumps(account)}
+    env = {
+        **os.environ,
+        **stack_env(api_url, sandbox.url, home),
+        "GOOGLE_SERVICE_ACCOUNT_JSON": json.dumps(account),
+    }
     server_env = {**env, **(backend.server_settings() if backend else {})}
     out = subprocess.DEVNULL if quiet else None
     try:
         server = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-            env=server_env, cwd=ROOT, stdout=out, stderr=out,
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            env=server_env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=out,
         )
         procs.append(server)
         wait_healthy(api_url, server)
-        os.environ.update({k: v for k, v in env.items() if k.startswith(("RELORCH_", "PREFECT_", "GOOGLE_"))})
+        os.environ.update(
+            {k: v for k, v in env.items() if k.startswith(("RELORCH_", "PREFECT_", "GOOGLE_"))}
+        )
         from tasks.limits import ensure_limits
         from tasks.settings import current_policy
 
@@ -137,10 +170,27 @@ def running_stack(port: int = 4200, sandbox_port: int = 8790, quiet: bool = Fals
         _relctl(env, "automations", "apply")  # crash detection: a silent run is marked Crashed
         for n in range(1, workers + 1):
             name = ["--name", f"release-worker-{n}"] if workers > 1 else []
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL, "--limit", "8", *name],
-                env=env, cwd=ROOT, stdout=out, stderr=out, start_new_session=True,
-            ))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "prefect",
+                        "worker",
+                        "start",
+                        "--pool",
+                        POOL,
+                        "--limit",
+                        "8",
+                        *name,
+                    ],
+                    env=env,
+                    cwd=ROOT,
+                    stdout=out,
+                    stderr=out,
+                    start_new_session=True,
+                )
+            )
         yield Stack(api_url, f"http://127.0.0.1:{port}", sandbox, control, env)
     finally:
         for proc in reversed(procs):
@@ -163,19 +213,28 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.stack")
-    parser.add_argument("--backend", choices=["sqlite", "pg"], default="sqlite",
-                        help="pg: PostgreSQL + Redis (RELORCH_PG_* / RELORCH_REDIS_* select them), two workers")
+    parser.add_argument(
+        "--backend",
+        choices=["sqlite", "pg"],
+        default="sqlite",
+        help="pg: PostgreSQL + Redis (RELORCH_PG_* / RELORCH_REDIS_* select them), two workers",
+    )
     parser.add_argument("--port", type=int, help="Prefect server port (4200; pg: 4201)")
     parser.add_argument("--sandbox-port", type=int, help="sandbox port (8790; pg: 8791)")
-    parser.add_argument("--home", type=Path, help="PREFECT_HOME (.state/prefect or .state/prefect-pg)")
+    parser.add_argument(
+        "--home", type=Path, help="PREFECT_HOME (.state/prefect or .state/prefect-pg)"
+    )
     args = parser.parse_args(argv)
     pg = args.backend == "pg"
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
-        with running_stack(port=args.port or (4201 if pg else 4200),
-                           sandbox_port=args.sandbox_port or (8791 if pg else 8790),
-                           backend=TeamBackend.from_env() if pg else None, workers=2 if pg else 1,
-                           home=args.home) as stack:
+        with running_stack(
+            port=args.port or (4201 if pg else 4200),
+            sandbox_port=args.sandbox_port or (8791 if pg else 8790),
+            backend=TeamBackend.from_env() if pg else None,
+            workers=2 if pg else 1,
+            home=args.home,
+        ) as stack:
             _serve(stack, pg)  # until Ctrl-C / SIGTERM; the with-block then stops every process
     except KeyboardInterrupt:
         print("stopped", flush=True)
@@ -183,11 +242,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(stack: Stack, pg: bool) -> None:
-    shape = ("PostgreSQL + Redis (leases survive a restart), two workers" if pg
-             else "SQLite (leases in the server's memory: see README), one worker")
-    print(f"\nRelease orchestrator is up: {shape}.\n  Prefect UI:   {stack.ui_url}\n"
-          f"  Prefect API:  {stack.api_url}\n  Sandbox:      {stack.sandbox.url}"
-          f"  (admin: {stack.sandbox.url}/_sandbox)\nCtrl-C stops everything.\n", flush=True)
+    shape = (
+        "PostgreSQL + Redis (leases survive a restart), two workers"
+        if pg
+        else "SQLite (leases in the server's memory: see README), one worker"
+    )
+    print(
+        f"\nRelease orchestrator is up: {shape}.\n  Prefect UI:   {stack.ui_url}\n"
+        f"  Prefect API:  {stack.api_url}\n  Sandbox:      {stack.sandbox.url}"
+        f"  (admin: {stack.sandbox.url}/_sandbox)\nCtrl-C stops everything.\n",
+        flush=True,
+    )
     while True:
         time.sleep(1)
 

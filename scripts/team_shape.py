@@ -74,8 +74,10 @@ class TeamBackend:
 
     def unreachable(self) -> str | None:
         """Why this shape cannot start here (None when both services answer on their ports)."""
-        for what, host, port in (("PostgreSQL", self.pg_host, self.pg_port),
-                                 ("Redis", self.redis_host, self.redis_port)):
+        for what, host, port in (
+            ("PostgreSQL", self.pg_host, self.pg_port),
+            ("Redis", self.redis_host, self.redis_port),
+        ):
             try:
                 socket.create_connection((host, port), timeout=2).close()
             except OSError as exc:
@@ -85,8 +87,13 @@ class TeamBackend:
     async def _admin(self, *statements: str, database: str = "postgres") -> None:
         import asyncpg
 
-        conn = await asyncpg.connect(host=self.pg_host, port=self.pg_port, user=self.pg_user,
-                                     password=os.environ.get("PGPASSWORD"), database=database)
+        conn = await asyncpg.connect(
+            host=self.pg_host,
+            port=self.pg_port,
+            user=self.pg_user,
+            password=os.environ.get("PGPASSWORD"),
+            database=database,
+        )
         try:
             for statement in statements:
                 await conn.execute(statement)

@@ -56,7 +56,9 @@ async def _code_owner_facts(
     return owned, teams_of
 
 
-async def read_pull_request_facts(request: WorkersDeployRequest, policy: Policy) -> PullRequestFacts:
+async def read_pull_request_facts(
+    request: WorkersDeployRequest, policy: Policy
+) -> PullRequestFacts:
     service = policy.service(request.service)
     repo, sha = service.repo, request.git_sha
     async with providers.github() as gh:
@@ -65,7 +67,6 @@ async def read_pull_request_facts(request: WorkersDeployRequest, policy: Policy)
         branch = service.release_branch or pull.default_branch
         if branch is None:
             raise ProviderError("github", "get_pull", detail="no default branch in the answer")
-
 
         async def triggering_suite_id() -> int | None:
             if request.ci_run_id is None:
@@ -165,7 +166,8 @@ async def checklist_until_settled(
             log.warning(f"gave up waiting after {format_duration(rules.ci_wait)}: {waiting_for}")
             failed = tuple(
                 replace(i, detail=f"{i.detail} after waiting {format_duration(rules.ci_wait)}")
-                if i.waiting else i
+                if i.waiting
+                else i
                 for i in verdict.items
             )
             return ChecklistVerdict(failed), facts
@@ -181,7 +183,11 @@ async def pre_deploy_checklist(
 ) -> tuple[ChecklistVerdict, PullRequestFacts]:
     verdict, facts = await checklist_until_settled(request, policy)
     rows = [
-        (item.name, "pass" if item.passed else "FAIL", item.detail if item.applicable else f"n/a — {item.detail}")
+        (
+            item.name,
+            "pass" if item.passed else "FAIL",
+            item.detail if item.applicable else f"n/a — {item.detail}",
+        )
         for item in verdict.items
     ]
     await publish(

@@ -44,8 +44,9 @@ class DeployRecord:
 
 def _views(history: list[CfDeployment]) -> list[DeploymentView]:
     return [
-        DeploymentView(d.id, d.created_on, tuple((s.version_id, s.percentage) for s in d.versions),
-                       d.message)
+        DeploymentView(
+            d.id, d.created_on, tuple((s.version_id, s.percentage) for s in d.versions), d.message
+        )
         for d in history
     ]
 
@@ -96,16 +97,31 @@ async def deploy_version(
     if outcome.created:
         log.info("%s: version %s is live on %s (was %s)", environment, version_id, script, previous)
     else:
-        log.info("%s: version %s was already live on %s; not deploying again", environment, version_id, script)
+        log.info(
+            "%s: version %s was already live on %s; not deploying again",
+            environment,
+            version_id,
+            script,
+        )
     return DeployRecord(
-        environment, script, version_id, previous, outcome.deployment.id, since, outcome.created,
+        environment,
+        script,
+        version_id,
+        previous,
+        outcome.deployment.id,
+        since,
+        outcome.created,
         message,
     )
 
 
 @task(name="roll back", retries=0, cache_policy=NO_CACHE)
 async def roll_back(
-    service: str, environment: EnvironmentName, to_version_id: str, reason: str, policy: Policy,
+    service: str,
+    environment: EnvironmentName,
+    to_version_id: str,
+    reason: str,
+    policy: Policy,
     release: str | None = None,
 ) -> DeployRecord:
     svc = policy.service(service)
@@ -119,11 +135,18 @@ async def roll_back(
                 raise
             # 10220: secrets changed since that version. Going back to known-good code wins.
             get_run_logger().warning("rollback needs force: %s", error.detail)
-            outcome = await cf.deploy(svc.account_id, script, to_version_id, message=message, force=True)
+            outcome = await cf.deploy(
+                svc.account_id, script, to_version_id, message=message, force=True
+            )
     get_run_logger().warning("%s rolled back to %s: %s", script, to_version_id, reason)
     return DeployRecord(
-        environment, script, to_version_id, None, outcome.deployment.id,
-        outcome.deployment.created_on, outcome.created,
+        environment,
+        script,
+        to_version_id,
+        None,
+        outcome.deployment.id,
+        outcome.deployment.created_on,
+        outcome.created,
     )
 
 
@@ -142,8 +165,14 @@ async def read_live(
     version = views[0].sole_version or views[0].main_version or ""
     before = previous if previous and previous != version else rollback_target(views, version)
     return DeployRecord(
-        environment, script, version, before, history[0].id,
-        live_since(views, version) or history[0].created_on, False, history[0].message,
+        environment,
+        script,
+        version,
+        before,
+        history[0].id,
+        live_since(views, version) or history[0].created_on,
+        False,
+        history[0].message,
     )
 
 
@@ -156,8 +185,7 @@ async def check_production_order(service: str, git_sha: str, policy: Policy) -> 
     async with providers.cloudflare() as cf:
         live = await cf.live_deployment(svc.account_id, script)
         tags = [
-            (share.version_id,
-             (await cf.get_version(svc.account_id, script, share.version_id)).tag)
+            (share.version_id, (await cf.get_version(svc.account_id, script, share.version_id)).tag)
             for share in (live.versions if live else ())
         ]
     statuses: dict[str, str] = {}

@@ -45,8 +45,15 @@ async def read_incident(incident_id: str, policy: Policy) -> IncidentFact | None
         return None
     except (ProviderError, OSError) as error:
         raise EmergencyRefused(f"cannot confirm incident {incident_id}: {error}") from None
-    return IncidentFact(found.id, found.status, found.priority, found.title, "PagerDuty",
-                        urgency=found.urgency, observed_at=now)
+    return IncidentFact(
+        found.id,
+        found.status,
+        found.priority,
+        found.title,
+        "PagerDuty",
+        urgency=found.urgency,
+        observed_at=now,
+    )
 
 
 @task(name="read CI status", retries=0, cache_policy=NO_CACHE)
@@ -112,8 +119,14 @@ async def checkout_commit(checkout: Path) -> str | None:
     it lets a later release see, through GitHub's compare, that it does not contain the fix."""
     try:
         proc = await asyncio.create_subprocess_exec(
-            "git", "-C", str(checkout), "rev-parse", "--show-toplevel", "HEAD",
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+            "git",
+            "-C",
+            str(checkout),
+            "rev-parse",
+            "--show-toplevel",
+            "HEAD",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
         )
         out, _ = await asyncio.wait_for(proc.communicate(), 10)
     except (OSError, TimeoutError):
@@ -142,15 +155,25 @@ async def wrangler_deploy(service: str, message: str, policy: Policy) -> Wrangle
     with tempfile.TemporaryDirectory() as tmp:
         output_file = Path(tmp) / "wrangler-output.ndjson"
         proc = await asyncio.create_subprocess_exec(
-            binary, "deploy", "--env", "production", "--message", message, *tag,
-            cwd=checkout, env=wrangler_env(svc.account_id, output_file),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            binary,
+            "deploy",
+            "--env",
+            "production",
+            "--message",
+            message,
+            *tag,
+            cwd=checkout,
+            env=wrangler_env(svc.account_id, output_file),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
         try:
             out, _ = await asyncio.wait_for(proc.communicate(), WRANGLER_TIMEOUT_S)
         except TimeoutError:
             proc.kill()
-            raise RuntimeError(f"wrangler deploy did not finish in {WRANGLER_TIMEOUT_S} s") from None
+            raise RuntimeError(
+                f"wrangler deploy did not finish in {WRANGLER_TIMEOUT_S} s"
+            ) from None
         text = redact(out.decode(errors="replace"))
         tail = "\n".join(text.strip().splitlines()[-15:])
         get_run_logger().info("wrangler deploy exited %s:\n%s", proc.returncode, tail)

@@ -40,9 +40,19 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 
 
 def gate_markdown(
-    title: str, verdict: str, inputs: dict[str, object], body: str = "", thresholds: dict[str, object] | None = None
+    title: str,
+    verdict: str,
+    inputs: dict[str, object],
+    body: str = "",
+    thresholds: dict[str, object] | None = None,
 ) -> str:
-    parts = [f"# {title}", f"**Verdict: {verdict}**", "", "## Inputs", table(("input", "value"), inputs.items())]
+    parts = [
+        f"# {title}",
+        f"**Verdict: {verdict}**",
+        "",
+        "## Inputs",
+        table(("input", "value"), inputs.items()),
+    ]
     if thresholds:
         parts += ["", "## Thresholds", table(("rule", "value"), thresholds.items())]
     if body:
@@ -51,7 +61,9 @@ def gate_markdown(
 
 
 async def publish(key: str, markdown: str, description: str) -> None:
-    await acreate_markdown_artifact(key=key, markdown=redact(markdown), description=redact(description))
+    await acreate_markdown_artifact(
+        key=key, markdown=redact(markdown), description=redact(description)
+    )
 
 
 async def publish_table(key: str, rows: list[dict[str, object]], description: str) -> None:

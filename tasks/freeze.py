@@ -60,8 +60,15 @@ async def read_incidents(policy: Policy) -> tuple[list[Incident], list[SourceFai
     except (ProviderError, OSError) as error:
         return [], [SourceFailure(source="incidents", detail=f"PagerDuty: {error}")]
     return [
-        Incident(id=i.id, title=i.title, priority=i.priority, status=i.status, url=i.html_url,
-                 source="pagerduty", urgency=i.urgency)
+        Incident(
+            id=i.id,
+            title=i.title,
+            priority=i.priority,
+            status=i.status,
+            url=i.html_url,
+            source="pagerduty",
+            urgency=i.urgency,
+        )
         for i in found
     ], []
 
@@ -76,9 +83,16 @@ async def read_maintenance(policy: Policy) -> tuple[list[Maintenance], list[Sour
     except (ProviderError, OSError) as error:
         return [], [SourceFailure(source="maintenance", detail=f"Cloudflare status: {error}")]
     return [
-        Maintenance(id=m.id, name=m.name, status=m.status, scheduled_for=m.scheduled_for,
-                    scheduled_until=m.scheduled_until, components=m.components,
-                    component_groups=m.component_groups, url=m.shortlink)
+        Maintenance(
+            id=m.id,
+            name=m.name,
+            status=m.status,
+            scheduled_for=m.scheduled_for,
+            scheduled_until=m.scheduled_until,
+            components=m.components,
+            component_groups=m.component_groups,
+            url=m.shortlink,
+        )
         for m in found
     ], []
 
@@ -88,7 +102,8 @@ async def observe_freeze_sources(policy: Policy) -> FreezeObservations:
         read_incidents(policy), read_maintenance(policy)
     )
     return FreezeObservations(
-        incidents=tuple(incidents), maintenances=tuple(maintenances),
+        incidents=tuple(incidents),
+        maintenances=tuple(maintenances),
         failures=tuple(failed_i + failed_m),
     )
 
@@ -98,15 +113,21 @@ async def freeze_verdict(
 ) -> FreezeVerdict:
     """The verdict at `at` (now by default); `sources={"calendar"}` reads no provider."""
     at = at or clock.now()
-    observed = FreezeObservations() if sources == CALENDAR_ONLY else await observe_freeze_sources(policy)
+    observed = (
+        FreezeObservations() if sources == CALENDAR_ONLY else await observe_freeze_sources(policy)
+    )
     return evaluate_freeze(at, policy.freeze, observed)
 
 
 @task(name="freeze gate", retries=0, cache_policy=NO_CACHE)
 async def freeze_gate(step: str, subject: str, policy: Policy) -> FreezeVerdict:
     verdict = await freeze_verdict(policy)
-    rows = [(r.source, r.name, r.start or "—", r.end or "open", r.link or "") for r in verdict.reasons]
-    body = table(("source", "reason", "from", "until", "link"), rows) if rows else "No freeze holds."
+    rows = [
+        (r.source, r.name, r.start or "—", r.end or "open", r.link or "") for r in verdict.reasons
+    ]
+    body = (
+        table(("source", "reason", "from", "until", "link"), rows) if rows else "No freeze holds."
+    )
     if verdict.notes:
         body += "\n\nNotes:\n" + "\n".join(f"- {n}" for n in verdict.notes)
     await publish(
@@ -114,12 +135,17 @@ async def freeze_gate(step: str, subject: str, policy: Policy) -> FreezeVerdict:
         gate_markdown(
             f"Freeze gate before {step} — {subject}",
             "FROZEN" if verdict.frozen else "clear",
-            {"instant": verdict.at.isoformat(), "time zone": policy.freeze.timezone,
-             "next allowed": next_look(verdict) if verdict.frozen else "now"},
+            {
+                "instant": verdict.at.isoformat(),
+                "time zone": policy.freeze.timezone,
+                "next allowed": next_look(verdict) if verdict.frozen else "now",
+            },
             body,
-            thresholds={"on freeze": policy.freeze.on_freeze,
-                        "holiday states": ", ".join(policy.freeze.holidays.states),
-                        "maintenance components": ", ".join(policy.freeze.maintenance.components) or "none"},
+            thresholds={
+                "on freeze": policy.freeze.on_freeze,
+                "holiday states": ", ".join(policy.freeze.holidays.states),
+                "maintenance components": ", ".join(policy.freeze.maintenance.components) or "none",
+            },
         ),
         f"freeze gate before {step}: {'FROZEN — ' + describe(verdict) if verdict.frozen else 'clear'}",
     )
@@ -127,5 +153,7 @@ async def freeze_gate(step: str, subject: str, policy: Policy) -> FreezeVerdict:
     for note in verdict.notes:
         log.info("freeze note: %s", note)
     if verdict.frozen:
-        log.warning("frozen before %s: %s; next allowed %s", step, describe(verdict), next_look(verdict))
+        log.warning(
+            "frozen before %s: %s; next allowed %s", step, describe(verdict), next_look(verdict)
+        )
     return verdict

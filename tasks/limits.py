@@ -21,7 +21,9 @@ def app_limit(app: str) -> str:
 
 
 async def ensure_limits(policy: Policy) -> list[str]:
-    names = [release_limit(s) for s in policy.services] + [app_limit(a) for a in policy.android_apps]
+    names = [release_limit(s) for s in policy.services] + [
+        app_limit(a) for a in policy.android_apps
+    ]
     async with get_client() as client:
         for name in names:
             try:

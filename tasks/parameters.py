@@ -40,8 +40,7 @@ def refuse_unknown_parameters() -> dict[str, str]:
         names = ", ".join(repr(name) for name in unknown)
         where = f"{client.read_flow(deployment.flow_id).name}/{deployment.name}"
         message = (
-            f"unknown parameter {names}: {where} takes {', '.join(sorted(known))}; "
-            "nothing was run"
+            f"unknown parameter {names}: {where} takes {', '.join(sorted(known))}; nothing was run"
         )
         # Failed, not the worker's generic Crashed: a terminal state the crash report cannot replace.
         client.set_flow_run_state(run.id, Failed(message=message), force=True)

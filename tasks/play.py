@@ -25,8 +25,14 @@ from procedure.policy import AndroidApp
 from tasks.bundles import checked_bundle
 from tasks.providers import play_publisher, play_reporting
 
-__all__ = ["ChangesInReviewError", "is_play_outage", "read_play", "read_vitals", "set_production_release",
-           "upload_bundle"]
+__all__ = [
+    "ChangesInReviewError",
+    "is_play_outage",
+    "read_play",
+    "read_vitals",
+    "set_production_release",
+    "upload_bundle",
+]
 
 PLAY_PROVIDERS = frozenset({"google-play", "google-play-reporting", "google-oauth"})
 
@@ -35,8 +41,11 @@ def is_play_outage(error: BaseException) -> bool:
     """Google (Play, its reporting API, its token endpoint) failed to answer — 5xx, 429, a timeout
     or a dropped connection, after the client's own retries: a later attempt may well succeed.
     A 4xx (bad request, not found, a refused edit) is an answer, not an outage."""
-    return (isinstance(error, ProviderError) and error.provider in PLAY_PROVIDERS
-            and (error.status is None or error.status == 429 or error.status >= 500))
+    return (
+        isinstance(error, ProviderError)
+        and error.provider in PLAY_PROVIDERS
+        and (error.status is None or error.status == 429 or error.status >= 500)
+    )
 
 
 @task(name="read Google Play", retries=0, cache_policy=NO_CACHE)
@@ -60,7 +69,9 @@ async def read_play(app: AndroidApp) -> PlayState:
             status=r.status,
             fraction=r.user_fraction,
             name=r.name,
-            lifecycle=next((lifecycle[int(c)] for c in r.version_codes if int(c) in lifecycle), None),
+            lifecycle=next(
+                (lifecycle[int(c)] for c in r.version_codes if int(c) in lifecycle), None
+            ),
         )
         for r in production.releases
     )
@@ -74,8 +85,12 @@ async def upload_bundle(app: AndroidApp, path: str, version_name: str, notes: st
     data = checked_bundle(path, app).read_bytes()  # checked again: the file may have changed
     async with play_publisher() as play:
         return await play.upload_to_track(
-            app.package_name, app.internal_track, data, release_name=version_name,
-            release_notes=_notes(notes), status="completed",
+            app.package_name,
+            app.internal_track,
+            data,
+            release_name=version_name,
+            release_notes=_notes(notes),
+            status="completed",
         )
 
 
@@ -85,12 +100,19 @@ def _notes(text: str) -> tuple[LocalizedText, ...]:
 
 @task(name="set production release", retries=0, cache_policy=NO_CACHE)
 async def set_production_release(
-    app: AndroidApp, version_code: int, status: ReleaseStatus, fraction: float | None, name: str, notes: str
+    app: AndroidApp,
+    version_code: int,
+    status: ReleaseStatus,
+    fraction: float | None,
+    name: str,
+    notes: str,
 ) -> None:
     # No name or notes given (a continuation, advance-rollouts, a halt): Play keeps the release's
     # own; Play names a new release after the bundle's versionName.
     release = Release(
-        name=name or None, version_codes=(str(version_code),), status=status,
+        name=name or None,
+        version_codes=(str(version_code),),
+        status=status,
         user_fraction=fraction if status in ("inProgress", "halted") else None,
         release_notes=_notes(notes),
     )
@@ -99,7 +121,11 @@ async def set_production_release(
 
 
 @task(name="read vitals", retries=0, cache_policy=NO_CACHE)
-async def read_vitals(app: AndroidApp, version_code: int, start: datetime, end: datetime) -> VitalsSample:
+async def read_vitals(
+    app: AndroidApp, version_code: int, start: datetime, end: datetime
+) -> VitalsSample:
     async with play_reporting() as vitals:
         got = await vitals.vitals(app.package_name, version_code, start=start, end=end)
-    return VitalsSample(got.user_perceived_crash_rate, got.user_perceived_anr_rate, got.distinct_users)
+    return VitalsSample(
+        got.user_perceived_crash_rate, got.user_perceived_anr_rate, got.distinct_users
+    )

@@ -24,7 +24,12 @@ def _run_url() -> str | None:
 
 @task(name="record GitHub deployment", retries=0, cache_policy=NO_CACHE)
 async def start_deployment_record(
-    service: str, environment: EnvironmentName, git_sha: str, version_id: str, pr_number: int, policy: Policy,
+    service: str,
+    environment: EnvironmentName,
+    git_sha: str,
+    version_id: str,
+    pr_number: int,
+    policy: Policy,
     window: timedelta | None = None,
 ) -> int:
     """`window` (production) goes in the payload: a recovery resumes the watch for its rest."""
@@ -38,8 +43,12 @@ async def start_deployment_record(
             environment,
             task=task_name,
             description=f"{service} version {version_id} (PR #{pr_number})",
-            payload={"service": service, "version_id": version_id, "pr": pr_number,
-                     **({"window_s": window.total_seconds()} if window else {})},
+            payload={
+                "service": service,
+                "version_id": version_id,
+                "pr": pr_number,
+                **({"window_s": window.total_seconds()} if window else {}),
+            },
             production_environment=environment == "production",
         )
         await gh.create_deployment_status(
@@ -50,7 +59,12 @@ async def start_deployment_record(
 
 @task(name="update GitHub deployment", retries=0, cache_policy=NO_CACHE)
 async def finish_deployment_record(
-    service: str, environment: EnvironmentName, deployment_id: int, state: str, description: str, policy: Policy
+    service: str,
+    environment: EnvironmentName,
+    deployment_id: int,
+    state: str,
+    description: str,
+    policy: Policy,
 ) -> None:
     svc = policy.service(service)
     async with providers.github() as gh:
@@ -65,7 +79,9 @@ async def finish_deployment_record(
 
 
 @task(name="read GitHub deployment records", retries=0, cache_policy=NO_CACHE)
-async def read_deployment_records(service: str, environment: EnvironmentName, policy: Policy) -> list[RecordView]:
+async def read_deployment_records(
+    service: str, environment: EnvironmentName, policy: Policy
+) -> list[RecordView]:
     """The environment's records of this service (task `deploy:<service>`) with their latest
     state, newest first, down to the newest finished one: every release and recovery finishes all
     the records before its own, so nothing older is unfinished (one status read per record
@@ -77,11 +93,14 @@ async def read_deployment_records(service: str, environment: EnvironmentName, po
             latest = await gh.latest_deployment_status(svc.repo, record.id)
             window = record.payload.get("window_s")
             version = record.payload.get("version_id")
-            views.append(RecordView(
-                record.id, str(version) if version else None,
-                float(window) if isinstance(window, (int, float)) else None,
-                latest.state if latest else None,
-            ))
+            views.append(
+                RecordView(
+                    record.id,
+                    str(version) if version else None,
+                    float(window) if isinstance(window, (int, float)) else None,
+                    latest.state if latest else None,
+                )
+            )
             if views[-1].latest_state not in UNFINISHED:
                 break
     return views

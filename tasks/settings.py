@@ -45,14 +45,16 @@ class ProviderSettings:
             cloudflare_token=SecretStr(env.get("CLOUDFLARE_API_TOKEN", "")),
             pagerduty_token=SecretStr(env.get("PAGERDUTY_API_TOKEN", "")),
             play_url=env.get(
-                "RELORCH_PLAY_API_URL", "https://androidpublisher.googleapis.com/androidpublisher/v3"
+                "RELORCH_PLAY_API_URL",
+                "https://androidpublisher.googleapis.com/androidpublisher/v3",
             ),
             play_upload_url=env.get(
                 "RELORCH_PLAY_UPLOAD_URL",
                 "https://androidpublisher.googleapis.com/upload/androidpublisher/v3",
             ),
             play_reporting_url=env.get(
-                "RELORCH_PLAY_REPORTING_URL", "https://playdeveloperreporting.googleapis.com/v1beta1"
+                "RELORCH_PLAY_REPORTING_URL",
+                "https://playdeveloperreporting.googleapis.com/v1beta1",
             ),
             google_service_account=SecretStr(_service_account_text(env)),
         )

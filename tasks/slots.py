@@ -30,7 +30,9 @@ from procedure.policy import Policy
 from tasks.clock import SYSTEM
 from tasks.evidence import publish
 
-LEASE_S = 60.0  # Prefect's floor, renewed every `slots.poll`: a killed holder's lease lapses in a minute
+LEASE_S = (
+    60.0  # Prefect's floor, renewed every `slots.poll`: a killed holder's lease lapses in a minute
+)
 
 
 class SlotBusy(TimeoutError):
@@ -147,10 +149,13 @@ async def hold_slot(limit: str, wait: timedelta, policy: Policy) -> AsyncIterato
         while True:
             try:
                 response = await client.increment_concurrency_slots_with_lease(
-                    [limit], 1, "concurrency", LEASE_S, holder)
+                    [limit], 1, "concurrency", LEASE_S, holder
+                )
                 body = response.json()
                 if not body.get("limits"):
-                    raise RuntimeError(f"concurrency limit {limit} does not exist; ensure_limits creates it")
+                    raise RuntimeError(
+                        f"concurrency limit {limit} does not exist; ensure_limits creates it"
+                    )
                 lease = UUID(body["lease_id"])
                 break
             except httpx.HTTPStatusError as exc:
@@ -167,8 +172,12 @@ async def hold_slot(limit: str, wait: timedelta, policy: Policy) -> AsyncIterato
             if SYSTEM.monotonic() >= deadline:
                 raise SlotBusy(limit, f"{who} ({state})", wait)
             await SYSTEM.sleep(min(poll, max(deadline - SYSTEM.monotonic(), 0.0)))
-        record = {"run_id": str(run.id) if run else "", "run_name": run.name if run else "",
-                  "lease_id": str(lease), "beat": SYSTEM.now().timestamp()}
+        record = {
+            "run_id": str(run.id) if run else "",
+            "run_name": run.name if run else "",
+            "lease_id": str(lease),
+            "beat": SYSTEM.now().timestamp(),
+        }
         await _write(client, limit, record)
         if said:
             await _say_waiting(f"holds {limit}")

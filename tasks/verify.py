@@ -29,7 +29,9 @@ async def _totals(svc: WorkerService, script: str, start: datetime, end: datetim
 
 
 @task(name="measure error-rate baseline", retries=0, cache_policy=NO_CACHE)
-async def measure_baseline(service: str, environment: EnvironmentName, before: datetime, policy: Policy) -> Totals:
+async def measure_baseline(
+    service: str, environment: EnvironmentName, before: datetime, policy: Policy
+) -> Totals:
     svc = policy.service(service)
     script = svc.environments[environment].script
     return await _totals(svc, script, before - policy.monitor.baseline_window, before)
@@ -69,21 +71,25 @@ async def verification_round(
     with_error_rate: bool = True,
 ) -> list[ProbeOutcome]:
     svc = policy.service(service)
-    outcomes = [o for o in (await probe_health(svc, environment), await probe_key_flow(svc, environment)) if o]
+    outcomes = [
+        o
+        for o in (await probe_health(svc, environment), await probe_key_flow(svc, environment))
+        if o
+    ]
     if with_error_rate:
         script = svc.environments[environment].script
         # Analytics filters are whole seconds: widen to the seconds that hold the live period
         # (the sandbox, like Cloudflare, has nothing to report beyond its own now).
         start = live_since.replace(microsecond=0)
         end = clock.now() - policy.monitor.analytics_lag
-        end = end.replace(microsecond=0) + (timedelta(seconds=1) if end.microsecond else timedelta())
+        end = end.replace(microsecond=0) + (
+            timedelta(seconds=1) if end.microsecond else timedelta()
+        )
         current = await _totals(svc, script, start, end)
         # and the last sliding window (whole seconds too): a late spike is not diluted
         window = policy.monitor.sliding_window
         recent_start = max(start, (end - window).replace(microsecond=0))
         recent = await _totals(svc, script, recent_start, end)
-        check = sliding_error_rate_verdict(
-            current, recent, baseline, svc.error_rate, _span(window)
-        )
+        check = sliding_error_rate_verdict(current, recent, baseline, svc.error_rate, _span(window))
         outcomes.append(ProbeOutcome("error-rate", check.verdict, check.detail))
     return outcomes

@@ -28,8 +28,16 @@ SANDBOX_ONLY = {"uvicorn", "starlette", "python-multipart", "graphql-core"}
 UNBOUNDED_OK = {"cryptography"}
 # A build copies the tree without what is not source (and what a build writes into it).
 NOT_SOURCE = shutil.ignore_patterns(
-    ".git", ".venv", "node_modules", ".state", "build", "*.egg-info", "__pycache__",
-    ".*_cache", ".hypothesis", ".wrangler",
+    ".git",
+    ".venv",
+    "node_modules",
+    ".state",
+    "build",
+    "*.egg-info",
+    "__pycache__",
+    ".*_cache",
+    ".hypothesis",
+    ".wrangler",
 )
 
 
@@ -42,7 +50,9 @@ def name_of(requirement: str) -> str:
 def build_wheel(project: Path, out: Path) -> zipfile.ZipFile:
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(project), "-w", str(out)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     (wheel,) = out.glob("*.whl")
     return zipfile.ZipFile(wheel)
@@ -51,8 +61,9 @@ def build_wheel(project: Path, out: Path) -> zipfile.ZipFile:
 def requires_dist(wheel: zipfile.ZipFile) -> list[str]:
     (metadata,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
     lines = wheel.read(metadata).decode().splitlines()
-    return [line.removeprefix("Requires-Dist: ") for line in lines
-            if line.startswith("Requires-Dist: ")]
+    return [
+        line.removeprefix("Requires-Dist: ") for line in lines if line.startswith("Requires-Dist: ")
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +95,11 @@ def test_sandbox_wheel_ships_the_sample_worker(tmp_path: Path) -> None:
     shutil.copytree(SANDBOX, source, ignore=NOT_SOURCE)
     wheel = build_wheel(source, tmp_path / "wheel")
     names = set(wheel.namelist())
-    assert {"sandbox/server.py", "sandbox/sample-worker/wrangler.toml",
-            "sandbox/sample-worker/src/index.js"} <= names
+    assert {
+        "sandbox/server.py",
+        "sandbox/sample-worker/wrangler.toml",
+        "sandbox/sample-worker/src/index.js",
+    } <= names
     assert {name_of(r) for r in requires_dist(wheel)} >= SANDBOX_ONLY
 
 
@@ -131,7 +145,9 @@ def test_every_import_is_declared_where_it_is_made() -> None:
             # a namespace (`google`) is shared by several distributions: one declared is enough
             names = {name_of(d) for d in distributions.get(module, [module])}
             if not names & allowed:
-                undeclared.append(f"{path.relative_to(ROOT)}: {module} ({', '.join(sorted(names))})")
+                undeclared.append(
+                    f"{path.relative_to(ROOT)}: {module} ({', '.join(sorted(names))})"
+                )
     assert undeclared == []
 
 

@@ -39,8 +39,15 @@ def _incident_reasons(
 ) -> list[FreezeReason]:
     reasons = []
     for incident in incidents:
-        fact = IncidentFact(incident.id, incident.status, incident.priority, incident.title,
-                            incident.source, urgency=incident.urgency, observed_at=at)
+        fact = IncidentFact(
+            incident.id,
+            incident.status,
+            incident.priority,
+            incident.title,
+            incident.source,
+            urgency=incident.urgency,
+            observed_at=at,
+        )
         found = assess(fact, rules)
         notes.extend(f"incident {incident.id} ({incident.title}): {n}" for n in found.notes)
         if not found.counts:

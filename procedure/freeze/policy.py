@@ -90,8 +90,16 @@ class DeclaredIncident(_Rules):
 
     def fact(self, at: datetime) -> IncidentFact:
         """As an incident source would report it at `at`; `incidents.assess` decides if it holds."""
-        return IncidentFact(self.id, "declared", self.priority, self.title, DECLARED,
-                            observed_at=at, start=self.start, end=self.end)
+        return IncidentFact(
+            self.id,
+            "declared",
+            self.priority,
+            self.title,
+            DECLARED,
+            observed_at=at,
+            start=self.start,
+            end=self.end,
+        )
 
 
 class SourceErrorRules(_Rules):

@@ -321,9 +321,16 @@ async def test_repositories_must_be_owner_slash_name(github, repo):
 async def test_compare_reads_status_and_counts(github, provider):
     base, head = "a" * 40, "b" * 40
     commit = {"sha": base, "commit": {"message": "m"}, "parents": []}
-    body = {"status": "diverged", "ahead_by": 2, "behind_by": 1, "total_commits": 2,
-            "base_commit": commit, "merge_base_commit": {**commit, "sha": "c" * 40},
-            "commits": [], "files": []}
+    body = {
+        "status": "diverged",
+        "ahead_by": 2,
+        "behind_by": 1,
+        "total_commits": 2,
+        "base_commit": commit,
+        "merge_base_commit": {**commit, "sha": "c" * 40},
+        "commits": [],
+        "files": [],
+    }
     provider.on("GET", BASE + f"/compare/{base}...{head}", Reply(200, body))
     found = await github.compare(REPO, base, head)
     assert (found.status, found.ahead_by, found.behind_by) == ("diverged", 2, 1)

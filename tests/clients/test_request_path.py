@@ -40,7 +40,12 @@ pytestmark = pytest.mark.anyio
 RELEASES = APP + "/tracks/production/releases"
 CONFLICT = Reply(
     409,
-    g_error(409, "ABORTED", "the app was changed by a concurrent update", legacy_reason="concurrentUpdate"),
+    g_error(
+        409,
+        "ABORTED",
+        "the app was changed by a concurrent update",
+        legacy_reason="concurrentUpdate",
+    ),
 )
 
 

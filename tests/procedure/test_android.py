@@ -28,8 +28,14 @@ S = timedelta(seconds=1)
 EMPTY = Timeline()
 
 
-def at(view: PlayView, timeline: Timeline = EMPTY, *, significant: bool = False,
-       has_bundle: bool = False, now: datetime = NOW):
+def at(
+    view: PlayView,
+    timeline: Timeline = EMPTY,
+    *,
+    significant: bool = False,
+    has_bundle: bool = False,
+    now: datetime = NOW,
+):
     return decide(view, timeline, APP, significant=significant, now=now, has_bundle=has_bundle)
 
 
@@ -58,7 +64,9 @@ def test_sign_off_when_policy_asks() -> None:
     old = Timeline(internal_since=NOW - 48 * H)
     assert decide(view, old, app, significant=True, now=NOW, has_bundle=False).step is Step.SIGN_OFF
     signed = Timeline(internal_since=NOW - 48 * H, signed_off_by="ana")
-    assert decide(view, signed, app, significant=True, now=NOW, has_bundle=False).step is Step.PROMOTE
+    assert (
+        decide(view, signed, app, significant=True, now=NOW, has_bundle=False).step is Step.PROMOTE
+    )
 
 
 def test_review_states() -> None:
@@ -91,9 +99,14 @@ def test_lost_stage_record_never_hurries_an_advance() -> None:
 
 
 def test_halted_and_done() -> None:
-    assert at(PlayView(True, "halted", 0.2, "RELEASE_LIFECYCLE_STATE_PUBLISHED")).step is Step.HALTED
+    assert (
+        at(PlayView(True, "halted", 0.2, "RELEASE_LIFECYCLE_STATE_PUBLISHED")).step is Step.HALTED
+    )
     done = Timeline(stage_since={stage_key(1.0): NOW - 25 * H})
-    assert at(PlayView(True, "completed", None, "RELEASE_LIFECYCLE_STATE_PUBLISHED"), done).step is Step.DONE
+    assert (
+        at(PlayView(True, "completed", None, "RELEASE_LIFECYCLE_STATE_PUBLISHED"), done).step
+        is Step.DONE
+    )
     # a completed release halted after the fact (Play allows it): halted at 100 %
     full_halt = PlayView(True, "halted", None, "RELEASE_LIFECYCLE_STATE_PUBLISHED")
     assert at(full_halt).step is Step.HALTED and full_halt.fraction == 1.0
@@ -111,13 +124,18 @@ def test_vitals_are_watched_for_a_window_after_100_percent() -> None:
 
 def test_vitals_are_checked_on_the_interval_through_a_stage_not_only_at_its_end() -> None:
     live = PlayView(True, "inProgress", 0.05, "RELEASE_LIFECYCLE_STATE_PUBLISHED")
-    checked = Timeline(stage_since={stage_key(0.05): NOW - 3 * H}, vitals_checked_at=NOW - 20 * 60 * S)
+    checked = Timeline(
+        stage_since={stage_key(0.05): NOW - 3 * H}, vitals_checked_at=NOW - 20 * 60 * S
+    )
     assert at(live, checked).step is Step.STAGE  # the 24 h soak is far from over…
     assert vitals_due(live, checked, APP, NOW) == NOW + 40 * 60 * S  # …but vitals are read hourly
     assert vitals_due(live, Timeline(stage_since={stage_key(0.05): NOW - H}), APP, NOW) == NOW
     # not live: in review, halted, approved but unpublished — nothing to watch
-    for status, lifecycle in (("inProgress", "RELEASE_LIFECYCLE_STATE_IN_REVIEW"), ("halted", "RELEASE_LIFECYCLE_STATE_PUBLISHED"),
-                              ("inProgress", "RELEASE_LIFECYCLE_STATE_APPROVED_NOT_PUBLISHED")):
+    for status, lifecycle in (
+        ("inProgress", "RELEASE_LIFECYCLE_STATE_IN_REVIEW"),
+        ("halted", "RELEASE_LIFECYCLE_STATE_PUBLISHED"),
+        ("inProgress", "RELEASE_LIFECYCLE_STATE_APPROVED_NOT_PUBLISHED"),
+    ):
         assert vitals_due(PlayView(True, status, 0.05, lifecycle), checked, APP, NOW) is None
 
 
@@ -154,14 +172,23 @@ def test_advance_is_only_ever_one_stage_up(fraction: float, hours: int) -> None:
 def test_vitals_verdicts() -> None:
     healthy = VitalsSample(0.004, 0.002, 5000)
     assert vitals_verdict(healthy, None, APP)[0] is Verdict.PASS
-    assert vitals_verdict(VitalsSample(0.012, 0.002, 5000), None, APP)[0] is Verdict.FAIL  # > 1.09 %
-    assert vitals_verdict(VitalsSample(0.004, 0.005, 5000), None, APP)[0] is Verdict.FAIL  # > 0.47 %
+    assert (
+        vitals_verdict(VitalsSample(0.012, 0.002, 5000), None, APP)[0] is Verdict.FAIL
+    )  # > 1.09 %
+    assert (
+        vitals_verdict(VitalsSample(0.004, 0.005, 5000), None, APP)[0] is Verdict.FAIL
+    )  # > 0.47 %
     assert vitals_verdict(VitalsSample(0.004, 0.002, 20), None, APP)[0] is Verdict.NO_DATA
     assert vitals_verdict(VitalsSample(None, None, None), None, APP)[0] is Verdict.NO_DATA
     # against the previous release: 0.2 % → 0.8 % is a regression even under Google's line
-    verdict, why = vitals_verdict(VitalsSample(0.008, 0.001, 5000), VitalsSample(0.002, 0.001, 9000), APP)
+    verdict, why = vitals_verdict(
+        VitalsSample(0.008, 0.001, 5000), VitalsSample(0.002, 0.001, 9000), APP
+    )
     assert verdict is Verdict.FAIL and "previous release" in why
-    assert vitals_verdict(VitalsSample(0.0025, 0.001, 5000), VitalsSample(0.002, 0.001, 9000), APP)[0] is Verdict.PASS
+    assert (
+        vitals_verdict(VitalsSample(0.0025, 0.001, 5000), VitalsSample(0.002, 0.001, 9000), APP)[0]
+        is Verdict.PASS
+    )
 
 
 @given(st.integers(min_value=0, max_value=20 * 24 * 3600))

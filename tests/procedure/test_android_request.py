@@ -30,21 +30,35 @@ def test_the_pr_label_decides_when_the_caller_does_not_say() -> None:
     assert resolve_significance(request(pr_number=7), frozenset({LABEL}), LABEL)[0] is True
     assert resolve_significance(request(pr_number=7), frozenset({"docs"}), LABEL)[0] is False
     # raising it is always allowed
-    assert resolve_significance(request(pr_number=7, significant=True), frozenset(), LABEL)[0] is True
+    assert (
+        resolve_significance(request(pr_number=7, significant=True), frozenset(), LABEL)[0] is True
+    )
 
 
 def test_a_labelled_significant_change_is_not_downgraded_without_a_recorded_reason() -> None:
     with pytest.raises(RequestError, match="significant_reason"):
         resolve_significance(request(pr_number=7, significant=False), frozenset({LABEL}), LABEL)
     ok, why = resolve_significance(
-        request(pr_number=7, significant=False, significant_reason="Copy change only, no code",
-                operator="ana.release"), frozenset({LABEL}), LABEL)
+        request(
+            pr_number=7,
+            significant=False,
+            significant_reason="Copy change only, no code",
+            operator="ana.release",
+        ),
+        frozenset({LABEL}),
+        LABEL,
+    )
     assert ok is False and "Copy change only" in why and "ana.release" in why
 
 
 def test_pr_number_needs_the_apps_repo_in_the_policy() -> None:
-    policy = POLICY.model_copy(update={"android_apps": {
-        "wallet": POLICY.android_app("wallet").model_copy(update={"repo": None})}})
+    policy = POLICY.model_copy(
+        update={
+            "android_apps": {
+                "wallet": POLICY.android_app("wallet").model_copy(update={"repo": None})
+            }
+        }
+    )
     with pytest.raises(RequestError, match="pr_number: the policy gives no `repo`"):
         validate_android_request({"app": "wallet", "version_code": 101, "pr_number": 7}, policy)
 
@@ -54,33 +68,47 @@ def test_an_emergency_release_needs_reason_and_operator() -> None:
         request(significant=False, incident_id="P123", operator="oncall.ana")
     with pytest.raises(RequestError, match="emergency_reason needs incident_id"):
         request(significant=False, emergency_reason="Hotfix that cannot wait")
-    ok = request(significant=False, incident_id="P123", emergency_reason="Hotfix that cannot wait",
-                 operator="oncall.ana")
+    ok = request(
+        significant=False,
+        incident_id="P123",
+        emergency_reason="Hotfix that cannot wait",
+        operator="oncall.ana",
+    )
     assert ok.incident_id == "P123"
 
 
-def test_the_policy_names_the_android_watch_builds_dir_and_repo(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_policy_names_the_android_watch_builds_dir_and_repo(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from datetime import timedelta
 
     from procedure.policy import PolicyError, parse_policy
 
     monkeypatch.setenv("RELORCH_SANDBOX_URL", "http://127.0.0.1:9")
-    sandbox = load_policy(Path(__file__).resolve().parents[2] / "policy" / "release-policy.yaml", "sandbox")
+    sandbox = load_policy(
+        Path(__file__).resolve().parents[2] / "policy" / "release-policy.yaml", "sandbox"
+    )
     wallet = sandbox.android_app("wallet")
     assert wallet.vitals.check_interval == timedelta(seconds=1)
     assert wallet.vitals.watch_after_complete == timedelta(seconds=2)
     assert wallet.builds_dir and wallet.repo == "MaelstromAI/provii-wallet"
-    doc = {"metadata": {"owner": "x", "last_updated": "2026-01-01", "next_review": "2027-01-01"},
-           "services": POLICY.model_dump(mode="json")["services"],
-           "android_apps": {"wallet": {"package_name": "app.provii.wallet", "repo": "not a repo"}}}
+    doc = {
+        "metadata": {"owner": "x", "last_updated": "2026-01-01", "next_review": "2027-01-01"},
+        "services": POLICY.model_dump(mode="json")["services"],
+        "android_apps": {"wallet": {"package_name": "app.provii.wallet", "repo": "not a repo"}},
+    }
     with pytest.raises(PolicyError, match="android_apps.wallet.repo"):
         parse_policy(doc)
 
 
 @pytest.mark.parametrize(
     ("reason", "operator", "expected"),
-    [(None, None, None), (None, "ana", None), ("Crash fixed server-side", None, "operator"),
-     ("Crash fixed server-side", "ana", Resume("Crash fixed server-side", "ana"))],
+    [
+        (None, None, None),
+        (None, "ana", None),
+        ("Crash fixed server-side", None, "operator"),
+        ("Crash fixed server-side", "ana", Resume("Crash fixed server-side", "ana")),
+    ],
 )
 def test_resuming_a_halted_rollout_needs_its_operator_one_rule(
     reason: str | None, operator: str | None, expected: Resume | str | None

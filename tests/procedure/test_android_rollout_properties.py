@@ -60,16 +60,25 @@ moments = st.builds(
 @settings(max_examples=300, deadline=None)
 @given(st.lists(moments, min_size=1, max_size=40), st.sampled_from(APP.stages[:-1]))
 def test_a_rollout_moves_only_forward_one_stage_at_a_time_through_its_gates(
-        history: list[Moment], start: float) -> None:
-    view = PlayView(on_internal=True, production_status="inProgress", production_fraction=start,
-                    lifecycle=PUBLISHED)
+    history: list[Moment], start: float
+) -> None:
+    view = PlayView(
+        on_internal=True,
+        production_status="inProgress",
+        production_fraction=start,
+        lifecycle=PUBLISHED,
+    )
     timeline = Timeline(promoted_at=T0, stage_since={stage_key(start): T0})
     now, halted = T0, False
     for moment in history:
         now += moment.after
         decision = decide(view, timeline, APP, significant=False, now=now, has_bundle=False)
-        verdict = vitals_verdict(moment.vitals, None, APP)[0] if decision.step is Step.ADVANCE else None
-        gate = production_gate(decision.step, verdict, frozen=moment.frozen, emergency=moment.emergency)
+        verdict = (
+            vitals_verdict(moment.vitals, None, APP)[0] if decision.step is Step.ADVANCE else None
+        )
+        gate = production_gate(
+            decision.step, verdict, frozen=moment.frozen, emergency=moment.emergency
+        )
         if halted:
             assert decision.step is Step.HALTED and gate is not Gate.CHANGE
             continue
@@ -87,8 +96,11 @@ def test_a_rollout_moves_only_forward_one_stage_at_a_time_through_its_gates(
         target = decision.target
         assert target is not None and target > view.fraction
         assert target == (next_stage(APP, view.fraction) or 1.0)
-        view = (replace(view, production_status="completed", production_fraction=None)
-                if target >= 1.0 else replace(view, production_fraction=target))
+        view = (
+            replace(view, production_status="completed", production_fraction=None)
+            if target >= 1.0
+            else replace(view, production_fraction=target)
+        )
         timeline = replace(timeline, stage_since={**timeline.stage_since, stage_key(target): now})
     reached = [float(k) for k in timeline.stage_since]
     assert reached == sorted(reached)
@@ -97,7 +109,8 @@ def test_a_rollout_moves_only_forward_one_stage_at_a_time_through_its_gates(
 
 @given(st.sampled_from(list(Step)), st.sampled_from([*Verdict, None]), st.booleans(), st.booleans())
 def test_the_gate_order_halts_first_and_never_lets_a_change_through_a_freeze(
-        step: Step, verdict: Verdict | None, frozen: bool, emergency: bool) -> None:
+    step: Step, verdict: Verdict | None, frozen: bool, emergency: bool
+) -> None:
     gate = production_gate(step, verdict, frozen=frozen, emergency=emergency)
     if verdict is Verdict.FAIL:
         assert gate is Gate.HALT  # a safety action: never blocked by a freeze
@@ -112,24 +125,41 @@ def test_the_gate_order_halts_first_and_never_lets_a_change_through_a_freeze(
 
 
 @given(samples, st.one_of(st.none(), samples))
-def test_the_vitals_verdict_against_an_oracle(current: VitalsSample, previous: VitalsSample | None) -> None:
+def test_the_vitals_verdict_against_an_oracle(
+    current: VitalsSample, previous: VitalsSample | None
+) -> None:
     rules = APP.vitals
     verdict, why = vitals_verdict(current, previous, APP)
-    if ((current.distinct_users or 0) < rules.min_distinct_users
-            or current.user_perceived_crash_rate is None or current.user_perceived_anr_rate is None):
+    if (
+        (current.distinct_users or 0) < rules.min_distinct_users
+        or current.user_perceived_crash_rate is None
+        or current.user_perceived_anr_rate is None
+    ):
         assert verdict is Verdict.NO_DATA  # no data is never a pass
         return
-    judged = previous if previous and (previous.distinct_users or 0) >= rules.min_distinct_users else None
+    judged = (
+        previous
+        if previous and (previous.distinct_users or 0) >= rules.min_distinct_users
+        else None
+    )
 
     def healthy(rate: float, before: float | None, ceiling: float) -> bool:
         if rate > ceiling:
             return False
         if before is None:
             return True
-        return rate <= before * rules.max_regression_factor or rate <= before + rules.regression_min_delta
+        return (
+            rate <= before * rules.max_regression_factor
+            or rate <= before + rules.regression_min_delta
+        )
 
-    ok = (healthy(current.user_perceived_crash_rate,
-                  judged.user_perceived_crash_rate if judged else None, rules.max_user_perceived_crash_rate)
-          and healthy(current.user_perceived_anr_rate,
-                      judged.user_perceived_anr_rate if judged else None, rules.max_user_perceived_anr_rate))
+    ok = healthy(
+        current.user_perceived_crash_rate,
+        judged.user_perceived_crash_rate if judged else None,
+        rules.max_user_perceived_crash_rate,
+    ) and healthy(
+        current.user_perceived_anr_rate,
+        judged.user_perceived_anr_rate if judged else None,
+        rules.max_user_perceived_anr_rate,
+    )
     assert verdict is (Verdict.PASS if ok else Verdict.FAIL), why

@@ -23,13 +23,19 @@ EARLIER = NOW - timedelta(hours=5)
 IN_REVIEW = "RELEASE_LIFECYCLE_STATE_IN_REVIEW"
 
 
-def release(codes: tuple[int, ...], status: str, fraction: float | None = None,
-            lifecycle: str | None = PUBLISHED) -> ProductionRelease:
+def release(
+    codes: tuple[int, ...],
+    status: str,
+    fraction: float | None = None,
+    lifecycle: str | None = PUBLISHED,
+) -> ProductionRelease:
     return ProductionRelease(codes, status, fraction, None, lifecycle)
 
 
 def test_view_of_a_staged_version_and_of_the_one_it_replaces() -> None:
-    state = PlayState(frozenset({100, 101}), (release((101,), "inProgress", 0.2), release((100,), "completed")))
+    state = PlayState(
+        frozenset({100, 101}), (release((101,), "inProgress", 0.2), release((100,), "completed"))
+    )
     assert state.view(101) == PlayView(True, "inProgress", 0.2, PUBLISHED)
     assert state.view(100).fraction == 1.0
     assert state.previous_release(101) == 100
@@ -53,7 +59,9 @@ def test_awaiting_promotion_is_newer_than_all_of_production() -> None:
 
 
 def test_reconcile_starts_a_stage_clock_only_once_published() -> None:
-    approved_only = PlayView(True, "inProgress", 0.05, "RELEASE_LIFECYCLE_STATE_APPROVED_NOT_PUBLISHED")
+    approved_only = PlayView(
+        True, "inProgress", 0.05, "RELEASE_LIFECYCLE_STATE_APPROVED_NOT_PUBLISHED"
+    )
     assert reconcile(Timeline(), approved_only, NOW).stage_since == {}
     live = PlayView(True, "inProgress", 0.05, PUBLISHED)
     assert reconcile(Timeline(), live, NOW).stage_since == {stage_key(0.05): NOW}
@@ -66,19 +74,32 @@ TIMES = st.one_of(st.none(), st.just(EARLIER))
 
 @settings(max_examples=300, deadline=None, database=None)
 @given(
-    view=st.builds(PlayView, st.booleans(), STATUSES, st.sampled_from([None, 0.05, 0.2, 1.0]), LIFECYCLES),
-    internal=TIMES, promoted=TIMES, staged=st.booleans(),
-    was_significant=st.booleans(), significant=st.booleans(),
+    view=st.builds(
+        PlayView, st.booleans(), STATUSES, st.sampled_from([None, 0.05, 0.2, 1.0]), LIFECYCLES
+    ),
+    internal=TIMES,
+    promoted=TIMES,
+    staged=st.booleans(),
+    was_significant=st.booleans(),
+    significant=st.booleans(),
 )
 def test_reconcile_only_fills_in_never_rewrites(
-    view: PlayView, internal: datetime | None, promoted: datetime | None, staged: bool,
-    was_significant: bool, significant: bool,
+    view: PlayView,
+    internal: datetime | None,
+    promoted: datetime | None,
+    staged: bool,
+    was_significant: bool,
+    significant: bool,
 ) -> None:
     """A recorded time is never moved (a lost record delays a step, never hurries one: what is
     filled in is "now"), and a significant rollout stays significant."""
     stages = {stage_key(view.fraction): EARLIER} if staged else {}
-    before = Timeline(internal_since=internal, promoted_at=promoted, stage_since=stages,
-                      significant=was_significant)
+    before = Timeline(
+        internal_since=internal,
+        promoted_at=promoted,
+        stage_since=stages,
+        significant=was_significant,
+    )
     after = reconcile(before, view, NOW, significant=significant)
     assert after.internal_since == (internal or (NOW if view.on_internal else None))
     assert after.promoted_at == (promoted or (NOW if view.production_status else None))

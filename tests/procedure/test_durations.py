@@ -25,7 +25,12 @@ def test_what_is_written_reads_back(value: timedelta) -> None:
 @given(DURATIONS.filter(lambda v: v >= timedelta(seconds=1)))
 def test_coarse_is_the_two_largest_units_in_whole_seconds(value: timedelta) -> None:
     seconds = int(value.total_seconds())
-    days, hours, minutes, rest = seconds // 86400, seconds // 3600 % 24, seconds // 60 % 60, seconds % 60
+    days, hours, minutes, rest = (
+        seconds // 86400,
+        seconds // 3600 % 24,
+        seconds // 60 % 60,
+        seconds % 60,
+    )
     parts = [f"{n}{u}" for n, u in ((days, "d"), (hours, "h"), (minutes, "m"), (rest, "s")) if n]
     assert format_duration(value, coarse=True) == "".join(parts[:2])
     assert parse_duration(format_duration(value, coarse=True)) <= value

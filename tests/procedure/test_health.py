@@ -34,7 +34,10 @@ def test_round_decisions() -> None:
     assert decide_round([ok, bad], window_over=False, rules=rules).action == "rollback"
     final = decide_round([ok, none], window_over=True, rules=rules)
     assert final.verdict is Verdict.NO_DATA and final.action == "rollback"
-    assert decide_round([ok, none], window_over=True, rules=MonitorRules(on_no_data="fail")).action == "fail"
+    assert (
+        decide_round([ok, none], window_over=True, rules=MonitorRules(on_no_data="fail")).action
+        == "fail"
+    )
     assert decide_round([ok], window_over=True, rules=rules).action == "promote"
 
 
@@ -53,8 +56,17 @@ def test_a_quiet_window_is_not_a_failure_and_the_overall_rate_still_counts() -> 
     from procedure.health import sliding_error_rate_verdict
 
     few = Totals(10, 0)  # fewer than min_requests in the window
-    assert sliding_error_rate_verdict(Totals(1_000, 0), few, None, RULE, "1 min").verdict is Verdict.PASS
-    assert sliding_error_rate_verdict(Totals(1_000, 60), few, None, RULE, "1 min").verdict is Verdict.FAIL
-    assert sliding_error_rate_verdict(Totals(10, 0), few, None, RULE, "1 min").verdict is Verdict.NO_DATA
+    assert (
+        sliding_error_rate_verdict(Totals(1_000, 0), few, None, RULE, "1 min").verdict
+        is Verdict.PASS
+    )
+    assert (
+        sliding_error_rate_verdict(Totals(1_000, 60), few, None, RULE, "1 min").verdict
+        is Verdict.FAIL
+    )
+    assert (
+        sliding_error_rate_verdict(Totals(10, 0), few, None, RULE, "1 min").verdict
+        is Verdict.NO_DATA
+    )
     passed = sliding_error_rate_verdict(Totals(1_000, 0), Totals(100, 0), None, RULE, "1 min")
     assert passed.verdict is Verdict.PASS and "last 1 min" in passed.detail

@@ -21,7 +21,9 @@ from procedure.incidents import IncidentFact, IncidentRules, Standing, assess
 AT = datetime(2026, 6, 10, 0, 0, tzinfo=UTC)
 
 
-def fact(priority: str | None, urgency: str | None = "high", status: str = "triggered") -> IncidentFact:
+def fact(
+    priority: str | None, urgency: str | None = "high", status: str = "triggered"
+) -> IncidentFact:
     return IncidentFact("PD1", status, priority, "checkout down", "PagerDuty", urgency=urgency)
 
 
@@ -56,8 +58,9 @@ def test_declared_incident_counts_whatever_the_account_calls_its_priorities() ->
 
 
 def test_declared_incident_outside_its_window_is_refused() -> None:
-    declared = DeclaredIncident(id="INC-1", title="ledger", priority="P1", start=AT,
-                                end=AT + timedelta(hours=1))
+    declared = DeclaredIncident(
+        id="INC-1", title="ledger", priority="P1", start=AT, end=AT + timedelta(hours=1)
+    )
     with pytest.raises(EmergencyRefused, match="outside its declared window, not active"):
         check_incident(declared.fact(AT + timedelta(hours=1)), "INC-1")
     with pytest.raises(EmergencyRefused, match="not active"):
@@ -83,7 +86,9 @@ def test_blank_priority_name_in_policy_is_refused() -> None:
 
 @settings(max_examples=300, deadline=None, database=None)
 @given(
-    priority=st.sampled_from([None, "P1", "p2", "P3", "SEV1", "SEV2 - Major", "P1 - Critical", " "]),
+    priority=st.sampled_from(
+        [None, "P1", "p2", "P3", "SEV1", "SEV2 - Major", "P1 - Critical", " "]
+    ),
     urgency=st.sampled_from([None, "high", "low", "HIGH"]),
     status=st.sampled_from(["triggered", "acknowledged", "resolved", "snoozed", "investigating"]),
     rules=st.builds(
@@ -98,7 +103,9 @@ def test_freeze_and_emergency_agree_on_every_incident(
     """Whatever freezes the standard release allows the emergency fix, and nothing else does."""
     policy = FreezePolicy(incidents=rules)
     observed = FreezeObservations(
-        incidents=(Incident(id="PD1", title="t", priority=priority, status=status, urgency=urgency),)
+        incidents=(
+            Incident(id="PD1", title="t", priority=priority, status=status, urgency=urgency),
+        )
     )
     frozen = any(r.source == "incident" for r in evaluate_freeze(AT, policy, observed).reasons)
     try:
@@ -113,8 +120,9 @@ MINUTES = st.integers(min_value=-600, max_value=600)
 
 
 @settings(max_examples=300, deadline=None, database=None)
-@given(start=MINUTES, length=st.one_of(st.none(), st.integers(min_value=1, max_value=600)),
-       at=MINUTES)
+@given(
+    start=MINUTES, length=st.one_of(st.none(), st.integers(min_value=1, max_value=600)), at=MINUTES
+)
 def test_freeze_and_emergency_agree_on_a_declared_incident(
     start: int, length: int | None, at: int
 ) -> None:

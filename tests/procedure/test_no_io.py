@@ -13,15 +13,46 @@ MODULES = sorted(CORE.rglob("*.py"))
 
 # modules whose import alone means I/O (or a layer the core must not know)
 FORBIDDEN_MODULES = {
-    "os", "io", "pathlib", "shutil", "subprocess", "socket", "tempfile", "glob", "sqlite3",
-    "httpx", "requests", "urllib", "http", "asyncio", "time", "yaml", "prefect",
-    "clients", "tasks", "flows", "relctl", "sandbox", "scripts",
+    "os",
+    "io",
+    "pathlib",
+    "shutil",
+    "subprocess",
+    "socket",
+    "tempfile",
+    "glob",
+    "sqlite3",
+    "httpx",
+    "requests",
+    "urllib",
+    "http",
+    "asyncio",
+    "time",
+    "yaml",
+    "prefect",
+    "clients",
+    "tasks",
+    "flows",
+    "relctl",
+    "sandbox",
+    "scripts",
 }
 FORBIDDEN_CALLS = {"open", "input", "print", "exec", "eval", "__import__"}
 # attribute calls that read a file, the environment or the clock on any object
 FORBIDDEN_METHODS = {
-    "read_text", "read_bytes", "write_text", "write_bytes", "exists", "is_file", "is_dir",
-    "stat", "iterdir", "getenv", "now", "utcnow", "today",
+    "read_text",
+    "read_bytes",
+    "write_text",
+    "write_bytes",
+    "exists",
+    "is_file",
+    "is_dir",
+    "stat",
+    "iterdir",
+    "getenv",
+    "now",
+    "utcnow",
+    "today",
 }
 
 
@@ -35,7 +66,9 @@ def problems(path: Path) -> list[str]:
             names = [node.module]
         else:
             names = []
-        found += [f"line {node.lineno}: import {n}" for n in names if n.split(".")[0] in FORBIDDEN_MODULES]
+        found += [
+            f"line {node.lineno}: import {n}" for n in names if n.split(".")[0] in FORBIDDEN_MODULES
+        ]
         if isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Name) and func.id in FORBIDDEN_CALLS:

@@ -32,7 +32,9 @@ def test_sandbox_profile_shrinks_durations_and_points_at_the_sandbox(monkeypatch
     monkeypatch.setenv("RELORCH_SANDBOX_URL", "http://127.0.0.1:9999")
     policy = load_policy(POLICY, "sandbox")
     assert policy.monitor.standard == timedelta(seconds=6)
-    assert policy.slots.wait == timedelta(seconds=60) and load_policy(POLICY).slots.wait == timedelta(minutes=30)
+    assert policy.slots.wait == timedelta(seconds=60) and load_policy(
+        POLICY
+    ).slots.wait == timedelta(minutes=30)
     assert policy.service("verifier").environments["production"].url == (
         "http://127.0.0.1:9999/workers/verifier-production"
     )
@@ -52,8 +54,12 @@ def test_profile_needing_an_unset_variable_names_it(monkeypatch) -> None:
     monkeypatch.setenv("RELORCH_SANDBOX_URL", "http://127.0.0.1:9999")
     with pytest.raises(PolicyError, match="RELORCH_SANDBOX_URL is not set"):
         parse_policy(document(), profile="sandbox")
-    assert load_policy(POLICY, "sandbox", env={"RELORCH_SANDBOX_URL": "http://x:1"}).service(
-        "verifier").environments["production"].url.startswith("http://x:1/")
+    assert (
+        load_policy(POLICY, "sandbox", env={"RELORCH_SANDBOX_URL": "http://x:1"})
+        .service("verifier")
+        .environments["production"]
+        .url.startswith("http://x:1/")
+    )
 
 
 def test_unknown_profile_is_named() -> None:
@@ -65,13 +71,31 @@ def test_unknown_profile_is_named() -> None:
     ("mutate", "expected"),
     [
         (lambda d: d["monitor"].update(standard="thirty"), "monitor.standard"),
-        (lambda d: d["services"]["verifier"].update(repo="no-slash"), "services.verifier.repo: Value error, must look like owner/name"),
-        (lambda d: d["services"]["verifier"]["error_rate"].update(max_error_rate=2), "services.verifier.error_rate.max_error_rate"),
-        (lambda d: d["services"]["verifier"].update(colour="blue"), "services.verifier.colour: Extra inputs are not permitted"),
+        (
+            lambda d: d["services"]["verifier"].update(repo="no-slash"),
+            "services.verifier.repo: Value error, must look like owner/name",
+        ),
+        (
+            lambda d: d["services"]["verifier"]["error_rate"].update(max_error_rate=2),
+            "services.verifier.error_rate.max_error_rate",
+        ),
+        (
+            lambda d: d["services"]["verifier"].update(colour="blue"),
+            "services.verifier.colour: Extra inputs are not permitted",
+        ),
         (lambda d: d["metadata"].pop("owner"), "metadata.owner: Field required"),
-        (lambda d: d["services"]["verifier"]["environments"].pop("production"), "environments must include production"),
-        (lambda d: d["services"].update({"Bad Name": copy.deepcopy(d["services"]["verifier"])}), "'Bad Name' must be lowercase"),
-        (lambda d: d["slots"].update(poll="1m", stale="1m"), "slots.stale must be more than twice slots.poll"),
+        (
+            lambda d: d["services"]["verifier"]["environments"].pop("production"),
+            "environments must include production",
+        ),
+        (
+            lambda d: d["services"].update({"Bad Name": copy.deepcopy(d["services"]["verifier"])}),
+            "'Bad Name' must be lowercase",
+        ),
+        (
+            lambda d: d["slots"].update(poll="1m", stale="1m"),
+            "slots.stale must be more than twice slots.poll",
+        ),
         (lambda d: d["slots"].update(wait="forever"), "slots.wait"),
     ],
 )
@@ -103,7 +127,9 @@ def test_review_overdue_warning() -> None:
 
 
 def test_unknown_service_lists_known_ones() -> None:
-    with pytest.raises(PolicyError, match="unknown service 'nope'; the policy knows: edge-router, verifier"):
+    with pytest.raises(
+        PolicyError, match="unknown service 'nope'; the policy knows: edge-router, verifier"
+    ):
         parse_policy(document()).service("nope")
 
 
@@ -135,24 +161,80 @@ def _load_mutated(tmp_path: Path, mutate) -> str:
 @pytest.mark.parametrize(
     ("mutate", "key", "says"),
     [
-        (lambda d: d["android_apps"]["wallet"].update(stage_soak=-5), "android_apps.wallet.stage_soak", "must not be negative"),
+        (
+            lambda d: d["android_apps"]["wallet"].update(stage_soak=-5),
+            "android_apps.wallet.stage_soak",
+            "must not be negative",
+        ),
         (lambda d: d["monitor"].update(standard=-30), "monitor.standard", "must not be negative"),
-        (lambda d: d["monitor"].update(baseline_window="0s"), "monitor.baseline_window", "longer than zero"),
-        (lambda d: d["monitor"].update(check_interval=0), "monitor.check_interval", "longer than zero"),
-        (lambda d: d["monitor"].update(check_interval=-1), "monitor.check_interval", "must not be negative"),
-        (lambda d: d["monitor"].update(check_interval="-PT5S"), "monitor.check_interval", "must not be negative"),
-        (lambda d: d["monitor"].update(check_interval="10ms"), "monitor.check_interval", "at least 0.1s"),
-        (lambda d: d["monitor"].update(check_interval="2d"), "monitor.check_interval", "at most 1d"),
-        (lambda d: d["monitor"].update(check_interval=True), "monitor.check_interval", "not true/false"),
-        (lambda d: d["monitor"].update(standard="99999999999d"), "monitor.standard", "far too long"),
+        (
+            lambda d: d["monitor"].update(baseline_window="0s"),
+            "monitor.baseline_window",
+            "longer than zero",
+        ),
+        (
+            lambda d: d["monitor"].update(check_interval=0),
+            "monitor.check_interval",
+            "longer than zero",
+        ),
+        (
+            lambda d: d["monitor"].update(check_interval=-1),
+            "monitor.check_interval",
+            "must not be negative",
+        ),
+        (
+            lambda d: d["monitor"].update(check_interval="-PT5S"),
+            "monitor.check_interval",
+            "must not be negative",
+        ),
+        (
+            lambda d: d["monitor"].update(check_interval="10ms"),
+            "monitor.check_interval",
+            "at least 0.1s",
+        ),
+        (
+            lambda d: d["monitor"].update(check_interval="2d"),
+            "monitor.check_interval",
+            "at most 1d",
+        ),
+        (
+            lambda d: d["monitor"].update(check_interval=True),
+            "monitor.check_interval",
+            "not true/false",
+        ),
+        (
+            lambda d: d["monitor"].update(standard="99999999999d"),
+            "monitor.standard",
+            "far too long",
+        ),
         (lambda d: d["monitor"].update(standard=float("inf")), "monitor.standard", "far too long"),
         (lambda d: d["monitor"].update(standard=float("nan")), "monitor.standard", "not NaN"),
         (lambda d: d["monitor"].update(significant="31d"), "monitor.significant", "at most 30d"),
-        (lambda d: d["freeze"].update(recheck_interval="0s"), "freeze.recheck_interval", "longer than zero"),
-        (lambda d: d["freeze"]["maintenance"].update(margin_after=-60), "freeze.maintenance.margin_after", "must not be negative"),
-        (lambda d: d["emergency"].update(monitor_window=-1), "emergency.monitor_window", "must not be negative"),
-        (lambda d: d["android_apps"]["wallet"].update(review_check_interval=0), "android_apps.wallet.review_check_interval", "longer than zero"),
-        (lambda d: d["android_apps"]["wallet"]["vitals"].update(recheck_after="0s"), "android_apps.wallet.vitals.recheck_after", "longer than zero"),
+        (
+            lambda d: d["freeze"].update(recheck_interval="0s"),
+            "freeze.recheck_interval",
+            "longer than zero",
+        ),
+        (
+            lambda d: d["freeze"]["maintenance"].update(margin_after=-60),
+            "freeze.maintenance.margin_after",
+            "must not be negative",
+        ),
+        (
+            lambda d: d["emergency"].update(monitor_window=-1),
+            "emergency.monitor_window",
+            "must not be negative",
+        ),
+        (
+            lambda d: d["android_apps"]["wallet"].update(review_check_interval=0),
+            "android_apps.wallet.review_check_interval",
+            "longer than zero",
+        ),
+        (
+            lambda d: d["android_apps"]["wallet"]["vitals"].update(recheck_after="0s"),
+            "android_apps.wallet.vitals.recheck_after",
+            "longer than zero",
+        ),
         (lambda d: d.update(profiles=["sandbox"]), "profiles", "expected a mapping"),
     ],
 )
@@ -167,7 +249,9 @@ def test_sandbox_profile_and_test_values_stay_valid() -> None:
     doc = document()
     doc["profiles"]["sandbox"]["monitor"].update(check_interval="0.5s", analytics_lag="0s")
     # the core reads no environment: the caller passes the values `${NAME}` refers to
-    policy = parse_policy(doc, profile="sandbox", env={"RELORCH_SANDBOX_URL": "http://127.0.0.1:9999"})
+    policy = parse_policy(
+        doc, profile="sandbox", env={"RELORCH_SANDBOX_URL": "http://127.0.0.1:9999"}
+    )
     assert policy.monitor.check_interval == timedelta(seconds=0.5)
     assert policy.freeze.recheck_interval == timedelta(seconds=3)
     assert policy.android_apps["wallet"].internal_soak_standard == timedelta(seconds=1)
@@ -187,7 +271,9 @@ def test_yaml_alias_bomb_is_refused_at_once(tmp_path: Path) -> None:
     path = tmp_path / "bomb.yaml"
     path.write_text(_bomb(7))  # 9**7 strings once expanded: today the loader walks them all
     started = time.monotonic()
-    with pytest.raises(PolicyError, match=r"bomb.yaml: not valid YAML: anchors \(&l0\) are not allowed"):
+    with pytest.raises(
+        PolicyError, match=r"bomb.yaml: not valid YAML: anchors \(&l0\) are not allowed"
+    ):
         load_policy(path)
     assert time.monotonic() - started < 1
 
@@ -195,7 +281,10 @@ def test_yaml_alias_bomb_is_refused_at_once(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "says"),
     [
-        ("metadata: &meta\n  owner: x\nother: *meta\n", "anchors (&meta) are not allowed in the policy (under key 'metadata')"),
+        (
+            "metadata: &meta\n  owner: x\nother: *meta\n",
+            "anchors (&meta) are not allowed in the policy (under key 'metadata')",
+        ),
         ("}}}{{{ :::: - - [", "not valid YAML"),
         ("[" * 5000 + "]" * 5000, "nested too deeply"),
         ("just words", "expected a mapping at the top level"),

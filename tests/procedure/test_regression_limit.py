@@ -50,12 +50,18 @@ def test_workers_and_android_judge_the_same_numbers_alike(
     regression (the ANR rate kept far below its line, so only the crash rate decides)."""
     requests = users = 10_000
     current, baseline = Totals(requests, errors), Totals(requests, base_errors)
-    rule = ErrorRateRule(max_error_rate=0.1, spike_factor=factor, spike_min_delta=delta, min_requests=50)
+    rule = ErrorRateRule(
+        max_error_rate=0.1, spike_factor=factor, spike_min_delta=delta, min_requests=50
+    )
     app = AndroidApp(
         package_name="app.example.wallet",
-        vitals=VitalsRules(max_user_perceived_crash_rate=0.1, max_user_perceived_anr_rate=1.0,
-                           max_regression_factor=factor, regression_min_delta=delta,
-                           min_distinct_users=50),
+        vitals=VitalsRules(
+            max_user_perceived_crash_rate=0.1,
+            max_user_perceived_anr_rate=1.0,
+            max_regression_factor=factor,
+            regression_min_delta=delta,
+            min_distinct_users=50,
+        ),
     )
     workers = error_rate_verdict(current, baseline, rule).verdict
     android, _ = vitals_verdict(

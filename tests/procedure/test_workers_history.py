@@ -29,7 +29,9 @@ def test_live_since_spans_repeated_deployments_of_the_same_version() -> None:
 def test_a_rolled_back_version_is_recognised() -> None:
     from procedure.workers import rolled_back_from
 
-    rolled = DeploymentView("d3", T0 + timedelta(minutes=3), (("old", 100),), "rollback: health 503")
+    rolled = DeploymentView(
+        "d3", T0 + timedelta(minutes=3), (("old", 100),), "rollback: health 503"
+    )
     history = [rolled, dep(2, ("new", 100)), dep(1, ("old", 100))]
     assert rolled_back_from(history, "new") == rolled
     assert rolled_back_from(history, "old") is None

@@ -24,7 +24,8 @@ def test_crash_detection_is_a_proactive_heartbeat_trigger_that_marks_crashed() -
 
 
 @pytest.mark.parametrize("window", [0, 30, -5])
-def test_a_window_not_longer_than_the_heartbeat_is_refused_by_name(window: float,
-                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_window_not_longer_than_the_heartbeat_is_refused_by_name(
+    window: float, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["automations", "apply", "--missed-after", str(window)]) == 2
     assert "--missed-after" in capsys.readouterr().err

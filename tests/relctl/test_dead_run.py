@@ -14,7 +14,9 @@ class FakeApi:
         self.existing = existing  # key -> run
         self.calls: list[tuple[str, list[str] | None]] = []
 
-    def create_flow_run(self, dep: str, params: dict[str, Any], idempotency_key: str, tags: Any = None):
+    def create_flow_run(
+        self, dep: str, params: dict[str, Any], idempotency_key: str, tags: Any = None
+    ):
         self.calls.append((idempotency_key, tags))
         if idempotency_key in self.existing:
             return self.existing[idempotency_key], False

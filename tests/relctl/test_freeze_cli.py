@@ -14,8 +14,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def relctl(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RELORCH_")}
     env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-    return subprocess.run([sys.executable, "-m", "relctl.cli", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "relctl.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_verdict_json_at_the_sydney_edge_of_christmas() -> None:
@@ -34,8 +40,17 @@ def test_verdict_json_at_the_sydney_edge_of_christmas() -> None:
 
 
 def test_calendar_lists_the_substitute_day() -> None:
-    result = relctl("freeze", "--calendar", "--from", "2026-12-20", "--days", "14",
-                    "--sources", "calendar", "--json")
+    result = relctl(
+        "freeze",
+        "--calendar",
+        "--from",
+        "2026-12-20",
+        "--days",
+        "14",
+        "--sources",
+        "calendar",
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     windows = json.loads(result.stdout)
     starts = [w["start"][:10] for w in windows]

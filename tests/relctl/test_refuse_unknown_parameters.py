@@ -15,7 +15,11 @@ def test_closes_every_open_schema_once() -> None:
     patched: list[tuple[str, dict]] = []
     deployments = [
         {"id": "d1", "name": "daily", "parameter_openapi_schema": OPEN},
-        {"id": "d2", "name": "standard", "parameter_openapi_schema": {**OPEN, "additionalProperties": False}},
+        {
+            "id": "d2",
+            "name": "standard",
+            "parameter_openapi_schema": {**OPEN, "additionalProperties": False},
+        },
         {"id": "d3", "name": "no-schema", "parameter_openapi_schema": None},
     ]
 
@@ -29,5 +33,8 @@ def test_closes_every_open_schema_once() -> None:
     http = httpx.Client(base_url="http://prefect.test/api/", transport=httpx.MockTransport(handler))
     assert PrefectApi("http://prefect.test/api", http=http).refuse_unknown_parameters() == ["daily"]
     assert patched == [
-        ("/api/deployments/d1", {"parameter_openapi_schema": {**OPEN, "additionalProperties": False}})
+        (
+            "/api/deployments/d1",
+            {"parameter_openapi_schema": {**OPEN, "additionalProperties": False}},
+        )
     ]

@@ -34,8 +34,18 @@ def api(monkeypatch: pytest.MonkeyPatch) -> type[FakeApi]:
     return FakeApi
 
 
-ARGS = ["release", "workers", "--service", "edge-router", "--sha", SHA, "--pr", "4",
-        "--version", "production=0b9f7c3e-6a2d-4c1e-9f10-2a3b4c5d6e7f"]
+ARGS = [
+    "release",
+    "workers",
+    "--service",
+    "edge-router",
+    "--sha",
+    SHA,
+    "--pr",
+    "4",
+    "--version",
+    "production=0b9f7c3e-6a2d-4c1e-9f10-2a3b4c5d6e7f",
+]
 
 
 def test_ci_run_id_defaults_to_github_run_id(api, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,8 +10,12 @@ from relctl.trigger import workers_idempotency_key
 
 V1 = "11111111-1111-4111-8111-111111111111"
 V2 = "22222222-2222-4222-8222-222222222222"
-BASE: dict[str, Any] = {"service": "edge-router", "git_sha": "a" * 40, "pr_number": 42,
-                        "version_ids": {"production": V1}}
+BASE: dict[str, Any] = {
+    "service": "edge-router",
+    "git_sha": "a" * 40,
+    "pr_number": 42,
+    "version_ids": {"production": V1},
+}
 
 
 def test_the_key_changes_with_everything_that_makes_a_release_different() -> None:
@@ -32,12 +36,18 @@ def test_the_key_changes_with_everything_that_makes_a_release_different() -> Non
     # the environment order CI passes does not matter
     both = {**BASE, "version_ids": {"sandbox": V2, "production": V1}}
     assert workers_idempotency_key(both) == workers_idempotency_key(
-        {**BASE, "version_ids": {"production": V1, "sandbox": V2}})
+        {**BASE, "version_ids": {"production": V1, "sandbox": V2}}
+    )
 
 
-@pytest.mark.parametrize(("name", "kind", "code"), [
-    ("Completed", "COMPLETED", 0), ("Superseded", "COMPLETED", 3), ("Failed", "FAILED", 1),
-])
+@pytest.mark.parametrize(
+    ("name", "kind", "code"),
+    [
+        ("Completed", "COMPLETED", 0),
+        ("Superseded", "COMPLETED", 3),
+        ("Failed", "FAILED", 1),
+    ],
+)
 def test_watch_exits_non_zero_unless_released(
     monkeypatch: pytest.MonkeyPatch, name: str, kind: str, code: int
 ) -> None:
@@ -59,7 +69,20 @@ def test_watch_exits_non_zero_unless_released(
             return {"name": "r", "state": {"type": kind, "name": name, "message": "m"}}
 
     monkeypatch.setattr(relctl.trigger, "PrefectApi", FakeApi)
-    args = ["release", "workers", "--service", "edge-router", "--sha", "a" * 40, "--pr", "42",
-            "--version", f"production={V1}", "--no-significant", "--significant-reason",
-            "docs only", "--watch"]
+    args = [
+        "release",
+        "workers",
+        "--service",
+        "edge-router",
+        "--sha",
+        "a" * 40,
+        "--pr",
+        "42",
+        "--version",
+        f"production={V1}",
+        "--no-significant",
+        "--significant-reason",
+        "docs only",
+        "--watch",
+    ]
     assert main(args) == code

@@ -201,5 +201,7 @@ def test_version_tag_is_kept_and_returned_as_an_annotation(
     assert detail["annotations"]["workers/tag"] == sha
     listed = cf.get(script_path("/versions")).json()["result"]["items"][0]
     assert listed["annotations"] == {
-        "workers/tag": sha, "workers/message": "ci", "workers/triggered_by": "version_upload",
+        "workers/tag": sha,
+        "workers/message": "ci",
+        "workers/triggered_by": "version_upload",
     }

@@ -33,8 +33,14 @@ def test_required_status_checks_from_protection_and_rulesets(
         RequiredStatusCheck(context="lint", app_id=None),
         RequiredStatusCheck(context="build", app_id=7),
     )
-    assert found.sources == {"protection": ("protection",), "rulesets": ("rulesets",),
-                             "both": ("protection", "rulesets")}[via]
+    assert (
+        found.sources
+        == {
+            "protection": ("protection",),
+            "rulesets": ("rulesets",),
+            "both": ("protection", "rulesets"),
+        }[via]
+    )
     other = run(sandbox_url, lambda gh: gh.required_status_checks(REPO, "feature/x"))
     assert (other.checks, other.sources) == ((), ())
 
@@ -60,9 +66,14 @@ def test_the_triggering_run_names_the_check_suite_of_its_jobs(
 
 
 def test_permissions_files_codeowners_and_teams(sandbox_url: str, control: SandboxControl) -> None:
-    control.github_repo(REPO, collaborators={"boss": "admin", "lead": "maintain", "bot": "triage"},
-                        codeowners="* @boss\n", teams={"acme/security": ["lead"]},
-                        dismiss_stale_reviews=True, require_code_owner_reviews=True)
+    control.github_repo(
+        REPO,
+        collaborators={"boss": "admin", "lead": "maintain", "bot": "triage"},
+        codeowners="* @boss\n",
+        teams={"acme/security": ["lead"]},
+        dismiss_stale_reviews=True,
+        require_code_owner_reviews=True,
+    )
     control.github_pull(REPO, 5, head_sha=SHA, files=["a.ts", "src/b.ts"])
     permissions = {
         login: run(sandbox_url, lambda gh, login=login: gh.collaborator_permission(REPO, login))
@@ -91,8 +102,9 @@ def test_review_decision_counts_as_github_does(sandbox_url: str, control: Sandbo
     assert decision() == "APPROVED"
     control.github_pull(REPO, 6, head_sha=SHA, reviews=[{**approve, "permission": "read"}])
     assert decision() == "REVIEW_REQUIRED"
-    control.github_pull(REPO, 6, head_sha=SHA, reviews=[{**approve, "permission": "write",
-                                                         "commit_id": "f" * 40}])
+    control.github_pull(
+        REPO, 6, head_sha=SHA, reviews=[{**approve, "permission": "write", "commit_id": "f" * 40}]
+    )
     assert decision() == "REVIEW_REQUIRED"  # stale, and the branch dismisses stale reviews
     control.github_repo(REPO, require_code_owner_reviews=True, codeowners="/src/ @sec\n")
     control.github_pull(REPO, 6, head_sha=SHA, files=["src/a.ts"], reviews=[approve])

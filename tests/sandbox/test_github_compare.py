@@ -17,7 +17,9 @@ def compare(gh: httpx.Client, base: str, head: str) -> httpx.Response:
     return gh.get(f"/repos/{REPO}/compare/{base}...{head}")
 
 
-def test_merged_pulls_line_up_on_the_default_branch(control: SandboxControl, gh: httpx.Client) -> None:
+def test_merged_pulls_line_up_on_the_default_branch(
+    control: SandboxControl, gh: httpx.Client
+) -> None:
     control.github_repo(REPO)
     for number in (1, 2, 3):
         control.ready_pull(REPO, number, sha(number))
@@ -35,7 +37,9 @@ def test_merged_pulls_line_up_on_the_default_branch(control: SandboxControl, gh:
     assert compare(gh, sha(1), "main").json()["status"] == "ahead"
 
 
-def test_a_fix_pushed_beside_a_release_has_diverged(control: SandboxControl, gh: httpx.Client) -> None:
+def test_a_fix_pushed_beside_a_release_has_diverged(
+    control: SandboxControl, gh: httpx.Client
+) -> None:
     control.github_repo(REPO)
     control.ready_pull(REPO, 1, sha(1))
     control.github_commit(REPO, sha(90), parents=[sha(1)], branch="hotfix")
@@ -45,7 +49,9 @@ def test_a_fix_pushed_beside_a_release_has_diverged(control: SandboxControl, gh:
     assert answer["merge_base_commit"]["sha"] == sha(1)
 
 
-def test_unknown_commit_and_unrelated_histories_are_404(control: SandboxControl, gh: httpx.Client) -> None:
+def test_unknown_commit_and_unrelated_histories_are_404(
+    control: SandboxControl, gh: httpx.Client
+) -> None:
     control.github_repo(REPO)
     control.ready_pull(REPO, 1, sha(1))
     missing = compare(gh, sha(77), sha(1))

@@ -44,13 +44,21 @@ def world(control: SandboxControl) -> dict[str, object]:
         collaborators={"maintainer": "maintain", "reader": "read"},
     )
     control.github_pull(
-        REPO, 7, head_sha=SHA, merge_commit_sha=SHA, labels=["api-change", "secret-change"],
-        files=["src/index.ts", "src/crypto/sign.ts"], body="Secrets: SIGNING_KEY",
-        reviews=[{"user": "reviewer-1", "state": "APPROVED", "commit_id": SHA},
-                 {"user": "reader", "state": "COMMENTED", "commit_id": SHA, "permission": "read"}],
+        REPO,
+        7,
+        head_sha=SHA,
+        merge_commit_sha=SHA,
+        labels=["api-change", "secret-change"],
+        files=["src/index.ts", "src/crypto/sign.ts"],
+        body="Secrets: SIGNING_KEY",
+        reviews=[
+            {"user": "reviewer-1", "state": "APPROVED", "commit_id": SHA},
+            {"user": "reader", "state": "COMMENTED", "commit_id": SHA, "permission": "read"},
+        ],
     )
     control.github_checks(
-        REPO, SHA,
+        REPO,
+        SHA,
         check_runs=[{"name": "lint"}, {"name": "test", "status": "in_progress"}, {"name": "build"}],
         statuses=[{"context": "ci/legacy", "state": "success", "target_url": "https://ci.example"}],
     )
@@ -65,20 +73,24 @@ def test_pull_request_reviews_files_and_labels_parse(kit, world) -> None:
     assert [label.name for label in pull.labels] == ["api-change", "secret-change"]
     reviews = kit.pulls.list_reviews(OWNER, NAME, 7).parsed_data
     assert [(r.user.login, r.state, r.commit_id) for r in reviews] == [
-        ("reviewer-1", "APPROVED", SHA), ("reader", "COMMENTED", SHA)
+        ("reviewer-1", "APPROVED", SHA),
+        ("reader", "COMMENTED", SHA),
     ]
     files = kit.pulls.list_files(OWNER, NAME, 7).parsed_data
     assert [f.filename for f in files] == ["src/index.ts", "src/crypto/sign.ts"]
     labels = kit.issues.list_labels_on_issue(OWNER, NAME, 7).parsed_data
     assert [(label.name, label.archived_at) for label in labels] == [
-        ("api-change", None), ("secret-change", None)
+        ("api-change", None),
+        ("secret-change", None),
     ]
 
 
 def test_check_runs_combined_status_and_the_triggering_workflow_run_parse(kit, world) -> None:
     runs = kit.checks.list_for_ref(OWNER, NAME, SHA, filter_="latest").parsed_data
     assert {(r.name, r.status) for r in runs.check_runs} == {
-        ("lint", "completed"), ("test", "in_progress"), ("build", "completed"),
+        ("lint", "completed"),
+        ("test", "in_progress"),
+        ("build", "completed"),
         ("deploy", "in_progress"),
     }
     deploy = next(r for r in runs.check_runs if r.name == "deploy")
@@ -94,7 +106,9 @@ def test_branch_protection_and_rulesets_parse(kit, world) -> None:
     assert protection.required_pull_request_reviews.dismiss_stale_reviews is True
     checks = kit.repos.get_status_checks_protection(OWNER, NAME, "main").parsed_data
     assert [(c.context, c.app_id) for c in checks.checks] == [
-        ("lint", None), ("test", None), ("build", 15368)
+        ("lint", None),
+        ("test", None),
+        ("build", 15368),
     ]
     reviews = kit.repos.get_pull_request_review_protection(OWNER, NAME, "main").parsed_data
     assert reviews.require_code_owner_reviews is True
@@ -103,9 +117,12 @@ def test_branch_protection_and_rulesets_parse(kit, world) -> None:
 
 
 def test_permissions_codeowners_and_team_membership_parse(kit, world) -> None:
-    for login, permission, role in (("reviewer-1", "write", "write"),
-                                    ("maintainer", "write", "maintain"),
-                                    ("reader", "read", "read"), ("stranger", "none", "none")):
+    for login, permission, role in (
+        ("reviewer-1", "write", "write"),
+        ("maintainer", "write", "maintain"),
+        ("reader", "read", "read"),
+        ("stranger", "none", "none"),
+    ):
         answer = kit.repos.get_collaborator_permission_level(OWNER, NAME, login).parsed_data
         assert (answer.permission, answer.role_name) == (permission, role)
     content = kit.repos.get_content(OWNER, NAME, ".github/CODEOWNERS", ref="main").parsed_data
@@ -118,8 +135,15 @@ def test_permissions_codeowners_and_team_membership_parse(kit, world) -> None:
 
 def test_deployments_and_statuses_parse(kit, world) -> None:
     created = kit.repos.create_deployment(
-        OWNER, NAME, ref=SHA, environment="production", auto_merge=False, required_contexts=[],
-        payload={"version_id": "v1"}, description="edge", production_environment=True,
+        OWNER,
+        NAME,
+        ref=SHA,
+        environment="production",
+        auto_merge=False,
+        required_contexts=[],
+        payload={"version_id": "v1"},
+        description="edge",
+        production_environment=True,
     ).parsed_data
     listed = kit.repos.list_deployments(OWNER, NAME, sha=SHA).parsed_data
     assert [d.id for d in listed] == [created.id]
@@ -134,8 +158,10 @@ def test_review_state_query_through_githubkit_graphql(sandbox_url: str, world) -
     from clients._queries import GITHUB_REVIEW_STATE_QUERY
 
     with GitHub(TokenAuthStrategy(GH_TOKEN), base_url=f"{sandbox_url}/github/") as gh:
-        data = gh.graphql(GITHUB_REVIEW_STATE_QUERY,
-                          variables={"owner": OWNER, "name": NAME, "number": 7, "cursor": None})
+        data = gh.graphql(
+            GITHUB_REVIEW_STATE_QUERY,
+            variables={"owner": OWNER, "name": NAME, "number": 7, "cursor": None},
+        )
         pull = data["repository"]["pullRequest"]
         # reviewer-1 owns src/index.ts, but no one of @acme/security approved src/crypto/sign.ts
         assert pull["reviewDecision"] == "REVIEW_REQUIRED"
@@ -143,5 +169,7 @@ def test_review_state_query_through_githubkit_graphql(sandbox_url: str, world) -
         from githubkit.exception import GraphQLFailed
 
         with pytest.raises(GraphQLFailed, match="isStale"):
-            gh.graphql(GITHUB_REVIEW_STATE_QUERY.replace("isOutdated", "isStale"),
-                       variables={"owner": OWNER, "name": NAME, "number": 7})
+            gh.graphql(
+                GITHUB_REVIEW_STATE_QUERY.replace("isOutdated", "isStale"),
+                variables={"owner": OWNER, "name": NAME, "number": 7},
+            )

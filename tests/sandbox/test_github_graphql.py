@@ -145,8 +145,9 @@ def test_documents_are_validated_against_githubs_schema(
     variables = {"owner": owner, "name": name, "number": 3, "cursor": None}
     good = gh.post("/graphql", json={"query": QUERY, "variables": variables}).json()
     assert "errors" not in good, good
-    unknown = gh.post("/graphql", json={"query": QUERY.replace("isOutdated", "isStale"),
-                                        "variables": variables}).json()
+    unknown = gh.post(
+        "/graphql", json={"query": QUERY.replace("isOutdated", "isStale"), "variables": variables}
+    ).json()
     assert unknown["errors"][0]["message"] == (
         "Cannot query field 'isStale' on type 'PullRequestReviewThread'."
     )

@@ -456,21 +456,36 @@ def _aab(entries: dict[str, bytes | str]) -> bytes:
 def test_a_zip_bundle_is_read_from_its_manifest_and_needs_bundle_config(play: Play) -> None:
     edit_id = play.edit()
     manifest = '<manifest android:versionCode="131" android:versionName="1.3.1"/>'
-    good = play.http.post(play.upload_path(edit_id), params={"uploadType": "media"},
-                          headers={"Content-Type": "application/octet-stream"},
-                          content=_aab({"BundleConfig.pb": b"\x0a", "base/manifest/AndroidManifest.xml": manifest}))
+    good = play.http.post(
+        play.upload_path(edit_id),
+        params={"uploadType": "media"},
+        headers={"Content-Type": "application/octet-stream"},
+        content=_aab({"BundleConfig.pb": b"\x0a", "base/manifest/AndroidManifest.xml": manifest}),
+    )
     assert good.status_code == 200 and good.json()["versionCode"] == 131, good.text
-    bad = play.http.post(play.upload_path(edit_id), params={"uploadType": "media"},
-                         headers={"Content-Type": "application/octet-stream"},
-                         content=_aab({"base/manifest/AndroidManifest.xml": manifest}))
+    bad = play.http.post(
+        play.upload_path(edit_id),
+        params={"uploadType": "media"},
+        headers={"Content-Type": "application/octet-stream"},
+        content=_aab({"base/manifest/AndroidManifest.xml": manifest}),
+    )
     assert bad.status_code == 400 and "BundleConfig.pb" in error(bad)["message"]
 
 
-def test_a_console_change_in_review_refuses_commits_that_ask_for_an_error(play: Play, clock: ManualClock) -> None:
+def test_a_console_change_in_review_refuses_commits_that_ask_for_an_error(
+    play: Play, clock: ManualClock
+) -> None:
     play.ship(101)
     play.ctl.play_console_change(PKG, "Store listing")
-    refused = play.change("production", staged(101, 0.05), changesInReviewBehavior="ERROR_IF_IN_REVIEW")
+    refused = play.change(
+        "production", staged(101, 0.05), changesInReviewBehavior="ERROR_IF_IN_REVIEW"
+    )
     assert refused.status_code == 400
     assert "CHANGES_ALREADY_IN_REVIEW" in json.dumps(error(refused)), refused.text
     clock.advance(2.0)  # the Console change's review ends
-    assert play.change("production", staged(101, 0.05), changesInReviewBehavior="ERROR_IF_IN_REVIEW").status_code == 200
+    assert (
+        play.change(
+            "production", staged(101, 0.05), changesInReviewBehavior="ERROR_IF_IN_REVIEW"
+        ).status_code
+        == 200
+    )

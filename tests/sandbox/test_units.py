@@ -29,8 +29,25 @@ def reviews(*pairs: tuple[str, str]) -> list[Review]:
 
 def repo_and_pull(via: str, required: int, given: list[Review]) -> tuple[Repo, Pull]:
     repo = Repo("o", "r", 1, "main", required, via, True, T0, collaborators={"a": "write"})
-    pull = Pull(1, 2, "t", "", "u", "sha", "f", "main", True, "sha", False, [], T0, T0, T0, True,
-                reviews=given)
+    pull = Pull(
+        1,
+        2,
+        "t",
+        "",
+        "u",
+        "sha",
+        "f",
+        "main",
+        True,
+        "sha",
+        False,
+        [],
+        T0,
+        T0,
+        T0,
+        True,
+        reviews=given,
+    )
     return repo, pull
 
 

@@ -288,7 +288,9 @@ def test_ci_versions_upload_with_tag_and_message_keeps_both_annotations(
     live_before = control.cf_script(ACCOUNT, SCRIPT)
     sha = "89abcdef0123456789abcdef0123456789abcdef"
     message = f"{sha[:12]} PR #42 " + "x" * 120  # longer than Cloudflare keeps
-    run = wrangler.ok("versions", "upload", "--env", "production", "--tag", sha, "--message", message)
+    run = wrangler.ok(
+        "versions", "upload", "--env", "production", "--tag", sha, "--message", message
+    )
     uploaded = run.entry("version-upload")["version_id"]
     assert live(control) == {live_before: 100.0}  # uploaded, not deployed
     newest = control.cf_versions(ACCOUNT, SCRIPT)[0]

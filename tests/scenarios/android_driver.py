@@ -16,7 +16,9 @@ import time
 def run_once() -> dict[str, object]:
     from flows.android_release import android_release
 
-    state = asyncio.run(android_release(app="wallet", version_code=101, significant=False, return_state=True))  # type: ignore[call-overload]
+    state = asyncio.run(
+        android_release(app="wallet", version_code=101, significant=False, return_state=True)
+    )  # type: ignore[call-overload]
     return {"type": state.type.value, "name": state.name, "message": state.message}
 
 

@@ -24,8 +24,14 @@ GITHUB_TOKEN = "ghp_scenarioSECRETgithub0123456789"
 CLOUDFLARE_TOKEN = "cf-scenario-SECRET-cloudflare-9876543210"
 PAGERDUTY_TOKEN = "pd-scenario-SECRET-pagerduty-5555"
 TOKENS = {"github": GITHUB_TOKEN, "cloudflare": CLOUDFLARE_TOKEN, "pagerduty": PAGERDUTY_TOKEN}
-TEST_MONITOR = {"standard": "2s", "significant": "3s", "check_interval": "0.5s",
-                "analytics_lag": "0s", "baseline_window": "30s", "error_rate_window": "1s"}
+TEST_MONITOR = {
+    "standard": "2s",
+    "significant": "3s",
+    "check_interval": "0.5s",
+    "analytics_lag": "0s",
+    "baseline_window": "30s",
+    "error_rate_window": "1s",
+}
 
 
 @pytest.fixture(scope="session")
@@ -51,8 +57,9 @@ def policy_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     doc["profiles"]["sandbox"]["checklist"] = {"ci_wait": "3s", "ci_recheck_interval": "0.5s"}
     # wrangler writes .wrangler/ into the checkout: each test process gets its own copy
     checkout = tmp_path_factory.mktemp("checkout") / "verifier"
-    shutil.copytree(SAMPLE_WORKER_DIR, checkout,
-                    ignore=shutil.ignore_patterns(".wrangler", "node_modules"))
+    shutil.copytree(
+        SAMPLE_WORKER_DIR, checkout, ignore=shutil.ignore_patterns(".wrangler", "node_modules")
+    )
     doc["profiles"]["sandbox"]["services"]["verifier"]["checkout"] = str(checkout)
     builds = tmp_path_factory.mktemp("android-builds")
     doc["profiles"]["sandbox"]["android_apps"]["wallet"]["builds_dir"] = str(builds)
@@ -68,7 +75,9 @@ class Stack:
     url: str
 
     def prepare(self, service: str = "verifier", **kwargs: Any) -> PreparedRelease:
-        return prepare_release(self.control, self.policy, service, cloudflare_token=CLOUDFLARE_TOKEN, **kwargs)
+        return prepare_release(
+            self.control, self.policy, service, cloudflare_token=CLOUDFLARE_TOKEN, **kwargs
+        )
 
     def live_version(self, service: str, env: str = "production") -> str:
         svc = self.policy.service(service)
@@ -84,8 +93,12 @@ class Stack:
 
 
 @pytest.fixture
-def stack(prefect_server: None, sandbox_server: RunningSandbox, policy_file: Path,
-          monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+def stack(
+    prefect_server: None,
+    sandbox_server: RunningSandbox,
+    policy_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Stack]:
     url = sandbox_server.url
     for key, value in {
         "RELORCH_POLICY": str(policy_file),
@@ -138,7 +151,9 @@ class Android:
     def builds_dir(self) -> Path:
         return Path(str(self.stack.policy.android_app("wallet").builds_dir))
 
-    def bundle(self, version_code: int, version_name: str = "", name: str = "app-release.aab") -> Path:
+    def bundle(
+        self, version_code: int, version_name: str = "", name: str = "app-release.aab"
+    ) -> Path:
         """A built .aab in the policy's builds_dir: a zip with BundleConfig.pb and a manifest the
         sandbox reads the version from."""
         import zipfile
@@ -146,8 +161,10 @@ class Android:
         path = self.builds_dir / name
         with zipfile.ZipFile(path, "w") as aab:
             aab.writestr("BundleConfig.pb", b"\x0a\x05\x0a\x031.0")
-            aab.writestr("base/manifest/AndroidManifest.xml",
-                         f'<manifest android:versionCode="{version_code}" android:versionName="{version_name}"/>')
+            aab.writestr(
+                "base/manifest/AndroidManifest.xml",
+                f'<manifest android:versionCode="{version_code}" android:versionName="{version_name}"/>',
+            )
             aab.writestr("base/dex/classes.dex", b"dex\n035\x00")
         return path
 
@@ -188,9 +205,20 @@ def play_store(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Android:
     monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_JSON", json.dumps(account))
     monkeypatch.setenv("RELORCH_PLAY_API_URL", f"{stack.url}/google/androidpublisher/v3")
     monkeypatch.setenv("RELORCH_PLAY_UPLOAD_URL", f"{stack.url}/google/upload/androidpublisher/v3")
-    monkeypatch.setenv("RELORCH_PLAY_REPORTING_URL", f"{stack.url}/google/playdeveloperreporting/v1beta1")
-    control.play_app(PACKAGE, review_seconds=1.0, production_version_code=PREVIOUS_CODE,
-                     production_release_name="1.4.0")
-    control.play_set_vitals(PACKAGE, PREVIOUS_CODE, user_perceived_crash_rate=0.003,
-                            user_perceived_anr_rate=0.001, distinct_users=90000)
+    monkeypatch.setenv(
+        "RELORCH_PLAY_REPORTING_URL", f"{stack.url}/google/playdeveloperreporting/v1beta1"
+    )
+    control.play_app(
+        PACKAGE,
+        review_seconds=1.0,
+        production_version_code=PREVIOUS_CODE,
+        production_release_name="1.4.0",
+    )
+    control.play_set_vitals(
+        PACKAGE,
+        PREVIOUS_CODE,
+        user_perceived_crash_rate=0.003,
+        user_perceived_anr_rate=0.001,
+        distinct_users=90000,
+    )
     return Android(stack)

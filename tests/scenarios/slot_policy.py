@@ -9,8 +9,12 @@ from procedure.policy import Policy, SlotRules
 from tasks.policy_file import load_policy
 
 POLICY = Path(__file__).resolve().parents[2] / "policy" / "release-policy.yaml"
-SLOTS = SlotRules(wait=timedelta(seconds=4), emergency_wait=timedelta(seconds=2),
-                  poll=timedelta(seconds=0.5), stale=timedelta(seconds=3))
+SLOTS = SlotRules(
+    wait=timedelta(seconds=4),
+    emergency_wait=timedelta(seconds=2),
+    poll=timedelta(seconds=0.5),
+    stale=timedelta(seconds=3),
+)
 
 
 def slot_policy() -> Policy:

@@ -31,8 +31,9 @@ def is_deferred(state: State) -> bool:
     return state.is_completed() and state.name == "Deferred"
 
 
-def drive(params: dict[str, Any], between: Callable[[list[State]], None] | None = None,
-          max_runs: int = 40) -> list[State]:
+def drive(
+    params: dict[str, Any], between: Callable[[list[State]], None] | None = None, max_runs: int = 40
+) -> list[State]:
     """Run again when the previous run said its next step is due, carrying what hand_over would:
     not the bundle, the resume or the PR (settled by the first run); an emergency keeps its operator."""
     states: list[State] = []
@@ -43,9 +44,13 @@ def drive(params: dict[str, Any], between: Callable[[list[State]], None] | None 
             return states
         found = DUE.search(state.message or "")
         assert found, state.message
-        wait = (datetime.fromisoformat(found.group(1)) - datetime.now().astimezone()).total_seconds()
+        wait = (
+            datetime.fromisoformat(found.group(1)) - datetime.now().astimezone()
+        ).total_seconds()
         time.sleep(max(0.0, wait) + 0.05)
-        dropped = {"aab_path", "resume_reason", "pr_number"} | ({"operator"} if "incident_id" not in params else set())
+        dropped = {"aab_path", "resume_reason", "pr_number"} | (
+            {"operator"} if "incident_id" not in params else set()
+        )
         params = {k: v for k, v in params.items() if k not in dropped}
         if between:
             between(states)
@@ -65,29 +70,48 @@ def fractions_set(android: Android) -> list[str]:
 
 def test_happy_path_to_100_percent(android: Android) -> None:
     android.ci_upload(101)
-    android.stack.control.play_set_vitals(PACKAGE, 101, user_perceived_crash_rate=0.003, distinct_users=4000)
+    android.stack.control.play_set_vitals(
+        PACKAGE, 101, user_perceived_crash_rate=0.003, distinct_users=4000
+    )
     ci_requests = len(android.stack.control.requests("googleplay"))
-    states = drive({"app": "wallet", "version_code": 101, "significant": False, "version_name": "1.5.0",
-                    "release_notes": "Faster proofs"})
+    states = drive(
+        {
+            "app": "wallet",
+            "version_code": 101,
+            "significant": False,
+            "version_name": "1.5.0",
+            "release_notes": "Faster proofs",
+        }
+    )
     assert states[-1].is_completed() and not is_deferred(states[-1]), states[-1].message
     assert "100 %" in (states[-1].message or "")
-    assert fractions_set(android) == ["inProgress:0.05", "inProgress:0.2", "inProgress:0.5", "completed:"]
+    assert fractions_set(android) == [
+        "inProgress:0.05",
+        "inProgress:0.2",
+        "inProgress:0.5",
+        "completed:",
+    ]
     # every commit asked Play not to cancel a review in progress
     ours = android.stack.control.requests("googleplay")[ci_requests:]
     commits = [r for r in ours if r["path"].endswith(":commit")]
-    assert commits and all(r["query"].get("changesInReviewBehavior") == "ERROR_IF_IN_REVIEW" for r in commits)
+    assert commits and all(
+        r["query"].get("changesInReviewBehavior") == "ERROR_IF_IN_REVIEW" for r in commits
+    )
     assert android.release_of(101)["status"] == "completed"
 
 
 def test_crash_rate_jump_at_20_percent_halts_and_never_reaches_50(android: Android) -> None:
     android.ci_upload(101)
-    android.stack.control.play_set_vitals(PACKAGE, 101, user_perceived_crash_rate=0.003, distinct_users=4000)
+    android.stack.control.play_set_vitals(
+        PACKAGE, 101, user_perceived_crash_rate=0.003, distinct_users=4000
+    )
 
     def jump_at_20(_: list[State]) -> None:
         release = android.release_of(101)
         if release and release.get("userFraction") == 0.2:
-            android.stack.control.play_set_vitals(PACKAGE, 101, user_perceived_crash_rate=0.025,
-                                                  distinct_users=4000)
+            android.stack.control.play_set_vitals(
+                PACKAGE, 101, user_perceived_crash_rate=0.025, distinct_users=4000
+            )
 
     states = drive({"app": "wallet", "version_code": 101, "significant": False}, between=jump_at_20)
     final = states[-1]
@@ -99,17 +123,28 @@ def test_crash_rate_jump_at_20_percent_halts_and_never_reaches_50(android: Andro
     # a halted rollout does not move by itself; an operator's run with a reason resumes it
     again = run_android(app="wallet", version_code=101, significant=False)
     assert again.is_failed() and "halted" in (again.message or "")
-    android.stack.control.play_set_vitals(PACKAGE, 101, user_perceived_crash_rate=0.003, distinct_users=4000)
-    resumed = run_android(app="wallet", version_code=101, significant=False, resume_reason="Crash fixed server-side",
-                          operator="ana.release")
+    android.stack.control.play_set_vitals(
+        PACKAGE, 101, user_perceived_crash_rate=0.003, distinct_users=4000
+    )
+    resumed = run_android(
+        app="wallet",
+        version_code=101,
+        significant=False,
+        resume_reason="Crash fixed server-side",
+        operator="ana.release",
+    )
     assert is_deferred(resumed), resumed.message
     assert android.release_of(101)["status"] == "inProgress"
     assert android.release_of(101)["userFraction"] == 0.2  # resumed where it was, not higher
 
 
 def test_review_rejected_is_a_clear_failure(android: Android) -> None:
-    android.stack.control.play_app(PACKAGE, review_seconds=1.0, review_outcome="reject",
-                                   rejection_reason="Policy: missing privacy disclosure")
+    android.stack.control.play_app(
+        PACKAGE,
+        review_seconds=1.0,
+        review_outcome="reject",
+        rejection_reason="Policy: missing privacy disclosure",
+    )
     android.ci_upload(101)
     states = drive({"app": "wallet", "version_code": 101, "significant": False})
     assert states[-1].is_failed()
@@ -130,18 +165,29 @@ def test_freeze_during_the_rollout_waits_and_continues_after_it_lifts(android: A
             if len(incident) == 4:
                 android.stack.control.pd_set_incident_status(incident[0], "resolved")
 
-    states = drive({"app": "wallet", "version_code": 101, "significant": False}, between=freeze_at_20)
+    states = drive(
+        {"app": "wallet", "version_code": 101, "significant": False}, between=freeze_at_20
+    )
     assert states[-1].is_completed() and not is_deferred(states[-1])
     frozen = [s for s in states if "change freeze" in (s.message or "")]
     assert frozen and all("Payments down" in (s.message or "") for s in frozen)
-    assert fractions_set(android) == ["inProgress:0.05", "inProgress:0.2", "inProgress:0.5", "completed:"]
+    assert fractions_set(android) == [
+        "inProgress:0.05",
+        "inProgress:0.2",
+        "inProgress:0.5",
+        "completed:",
+    ]
 
 
 def test_missing_version_and_bad_parameters_fail_before_play_is_called(android: Android) -> None:
     before = len(android.stack.control.requests("googleplay"))
-    for bad, field in (({"app": "ios-wallet"}, "app"), ({"version_code": -3}, "version_code"),
-                       ({"version_code": None}, "aab_path"), ({"release_notes": "x" * 501}, "release_notes"),
-                       ({"resume_reason": "because"}, "operator")):
+    for bad, field in (
+        ({"app": "ios-wallet"}, "app"),
+        ({"version_code": -3}, "version_code"),
+        ({"version_code": None}, "aab_path"),
+        ({"release_notes": "x" * 501}, "release_notes"),
+        ({"resume_reason": "because"}, "operator"),
+    ):
         state = run_android(**{"app": "wallet", "version_code": 101, "significant": False, **bad})
         assert state.is_failed() and field in (state.message or ""), state.message
     assert len(android.stack.control.requests("googleplay")) == before
@@ -209,9 +255,15 @@ def test_worker_killed_in_the_middle_of_an_advance_then_exactly_one_advance(
         env = {**os.environ, "PREFECT_API_URL": api_url}
 
         def driver(action: str, **kwargs: Any) -> Any:
-            return subprocess.Popen([sys.executable, "-m", "tests.scenarios.android_driver", action],
-                                    cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                    text=True, **kwargs)
+            return subprocess.Popen(
+                [sys.executable, "-m", "tests.scenarios.android_driver", action],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                **kwargs,
+            )
 
         first = driver("to-five-percent")
         assert first.wait(timeout=120) == 0
@@ -224,9 +276,13 @@ def test_worker_killed_in_the_middle_of_an_advance_then_exactly_one_advance(
         doomed = driver("once")
         try:
             deadline = time.monotonic() + 60
-            while not any(r["method"] == "PUT" and r["path"].endswith("/tracks/production")
-                          for r in control.requests("googleplay")[mark:]):
-                assert time.monotonic() < deadline and doomed.poll() is None, "the advance never started"
+            while not any(
+                r["method"] == "PUT" and r["path"].endswith("/tracks/production")
+                for r in control.requests("googleplay")[mark:]
+            ):
+                assert time.monotonic() < deadline and doomed.poll() is None, (
+                    "the advance never started"
+                )
                 time.sleep(0.05)
             time.sleep(0.3)  # the commit is on its way
             doomed.send_signal(signal.SIGKILL)
@@ -242,8 +298,11 @@ def test_worker_killed_in_the_middle_of_an_advance_then_exactly_one_advance(
         out, _ = restarted.communicate(timeout=240)
         result = json.loads(out.strip().splitlines()[-1])
         assert result["name"] == "Deferred" and "at 20%" in str(result["message"]), result
-    commits = [r for r in control.requests("googleplay")[mark:]
-               if r["path"].endswith(":commit") and r["status"] == 200]
+    commits = [
+        r
+        for r in control.requests("googleplay")[mark:]
+        if r["path"].endswith(":commit") and r["status"] == 200
+    ]
     assert len(commits) == 1, [c["path"] for c in commits]
     assert android.release_of(101)["userFraction"] == 0.2
 
@@ -253,9 +312,14 @@ def test_upload_from_a_bundle_path_goes_through_one_edit(android: Android, tmp_p
     state = run_android(app="wallet", aab_path=str(bundle), version_name="1.6.0", significant=True)
     assert is_deferred(state), state.message
     assert "internal testing until" in (state.message or "")
-    calls = [(r["method"], r["path"].split("/")[-1]) for r in android.stack.control.requests("googleplay")]
+    calls = [
+        (r["method"], r["path"].split("/")[-1])
+        for r in android.stack.control.requests("googleplay")
+    ]
     assert ("POST", "bundles") in calls
-    commit = next(r for r in android.stack.control.requests("googleplay") if r["path"].endswith(":commit"))
+    commit = next(
+        r for r in android.stack.control.requests("googleplay") if r["path"].endswith(":commit")
+    )
     assert commit["query"]["changesInReviewBehavior"] == "ERROR_IF_IN_REVIEW"
     internal = android.stack.control.play_state(PACKAGE)["tracks"]["internal"]["releases"]
     assert [r["versionCodes"] for r in internal] == [[102]]
@@ -275,12 +339,21 @@ def test_served_release_hands_over_to_its_scheduled_continuations(android: Andro
     keys = [k for k in os.environ if k.startswith(("RELORCH_", "GOOGLE_")) or k.endswith("_TOKEN")]
     with served_deployments({k: os.environ[k] for k in keys}) as api:
         deployment = api.deployment_id("android-release", "standard")
-        run, _ = api.create_flow_run(deployment, {"app": "wallet", "version_code": 101, "significant": False})
+        run, _ = api.create_flow_run(
+            deployment, {"app": "wallet", "version_code": 101, "significant": False}
+        )
         final = api.wait_chain(run["id"], timeout_s=150)
-        assert final["state"]["type"] == "COMPLETED" and final["state"]["name"] != "Deferred", final["state"]
+        assert final["state"]["type"] == "COMPLETED" and final["state"]["name"] != "Deferred", (
+            final["state"]
+        )
         chain = wait_for(lambda: api.runs_tagged(f"continues:{run['id']}"), 5)
         assert chain and chain[0]["parameters"]["version_code"] == 101
-    assert fractions_set(android) == ["inProgress:0.05", "inProgress:0.2", "inProgress:0.5", "completed:"]
+    assert fractions_set(android) == [
+        "inProgress:0.05",
+        "inProgress:0.2",
+        "inProgress:0.5",
+        "completed:",
+    ]
 
 
 def test_internal_sign_off_suspends_for_a_typed_answer_then_promotes(
@@ -302,7 +375,9 @@ def test_internal_sign_off_suspends_for_a_typed_answer_then_promotes(
     keys = [k for k in os.environ if k.startswith(("RELORCH_", "GOOGLE_")) or k.endswith("_TOKEN")]
     with served_deployments({k: os.environ[k] for k in keys}) as api:
         deployment = api.deployment_id("android-release", "standard")
-        run, _ = api.create_flow_run(deployment, {"app": "wallet", "version_code": 101, "significant": False})
+        run, _ = api.create_flow_run(
+            deployment, {"app": "wallet", "version_code": 101, "significant": False}
+        )
 
         def suspended() -> dict[str, Any] | None:
             current = api.follow(run["id"])
@@ -310,7 +385,9 @@ def test_internal_sign_off_suspends_for_a_typed_answer_then_promotes(
 
         waiting = wait_for(suspended, 90, poll=1.0)
         assert android.release_of(101) is None  # nothing promoted before the sign-off
-        api.resume(waiting["id"], {"approver": "ana.qa", "decision": True, "note": "internal testing ok"})
+        api.resume(
+            waiting["id"], {"approver": "ana.qa", "decision": True, "note": "internal testing ok"}
+        )
 
         def promoted() -> bool:
             return android.release_of(101) is not None
@@ -333,10 +410,20 @@ def test_play_outage_mid_rollout_retries_the_step_and_reaches_100_percent(androi
         release = android.release_of(101)
         if not outage and release and release.get("userFraction") == 0.2:
             # more failed commits than the client's attempts: the first run cannot ride it out
-            outage.append(control.add_fault("googleplay", "status", status=503, method="POST",
-                                            path_contains=":commit", count=8))
+            outage.append(
+                control.add_fault(
+                    "googleplay",
+                    "status",
+                    status=503,
+                    method="POST",
+                    path_contains=":commit",
+                    count=8,
+                )
+            )
 
-    states = drive({"app": "wallet", "version_code": 101, "significant": False}, between=outage_at_20)
+    states = drive(
+        {"app": "wallet", "version_code": 101, "significant": False}, between=outage_at_20
+    )
     assert outage, "the rollout never reached 20 %"
     assert states[-1].is_completed() and not is_deferred(states[-1]), states[-1].message
     assert "100 %" in (states[-1].message or "")
@@ -351,11 +438,17 @@ def test_play_outage_mid_rollout_retries_the_step_and_reaches_100_percent(androi
     assert len(committed) == 4, [(r["path"], r["status"]) for r in ours if ":commit" in r["path"]]
     sent = fractions_set(android)
     assert [f for i, f in enumerate(sent) if i == 0 or sent[i - 1] != f] == [
-        "inProgress:0.05", "inProgress:0.2", "inProgress:0.5", "completed:"]
+        "inProgress:0.05",
+        "inProgress:0.2",
+        "inProgress:0.5",
+        "completed:",
+    ]
     assert android.release_of(101)["status"] == "completed"
 
 
-def test_served_release_rides_out_a_play_outage_through_its_retry_continuation(android: Android) -> None:
+def test_served_release_rides_out_a_play_outage_through_its_retry_continuation(
+    android: Android,
+) -> None:
     """Through the real deployment and a worker, nobody driving: the run whose advance meets the
     outage schedules its own retry; that continuation (after the outage) advances, and the chain
     goes on by itself to 100 %."""
@@ -369,16 +462,22 @@ def test_served_release_rides_out_a_play_outage_through_its_retry_continuation(a
     keys = [k for k in os.environ if k.startswith(("RELORCH_", "GOOGLE_")) or k.endswith("_TOKEN")]
     with served_deployments({k: os.environ[k] for k in keys}) as api:
         deployment = api.deployment_id("android-release", "standard")
-        run, _ = api.create_flow_run(deployment, {"app": "wallet", "version_code": 101, "significant": False})
+        run, _ = api.create_flow_run(
+            deployment, {"app": "wallet", "version_code": 101, "significant": False}
+        )
 
         def at_20() -> bool:
             release = android.release_of(101)
             return bool(release and release.get("userFraction") == 0.2)
 
         wait_for(at_20, 120, poll=0.2)  # the 20 % soak (2 s) is long enough to start the outage in
-        control.add_fault("googleplay", "status", status=503, method="POST", path_contains=":commit", count=8)
+        control.add_fault(
+            "googleplay", "status", status=503, method="POST", path_contains=":commit", count=8
+        )
         final = api.wait_chain(run["id"], timeout_s=150)
-        assert final["state"]["type"] == "COMPLETED" and final["state"]["name"] != "Deferred", final["state"]
+        assert final["state"]["type"] == "COMPLETED" and final["state"]["name"] != "Deferred", (
+            final["state"]
+        )
         chain, current = [], api.flow_run(run["id"])
         while True:
             chain.append(current)
@@ -393,12 +492,22 @@ def test_served_release_rides_out_a_play_outage_through_its_retry_continuation(a
     assert fractions_set(android)[-1] == "completed:"
     sent = fractions_set(android)
     assert [f for i, f in enumerate(sent) if i == 0 or sent[i - 1] != f] == [
-        "inProgress:0.05", "inProgress:0.2", "inProgress:0.5", "completed:"]
-    commits = [r for r in control.requests("googleplay") if r["path"].endswith(":commit") and r["status"] < 300]
+        "inProgress:0.05",
+        "inProgress:0.2",
+        "inProgress:0.5",
+        "completed:",
+    ]
+    commits = [
+        r
+        for r in control.requests("googleplay")
+        if r["path"].endswith(":commit") and r["status"] < 300
+    ]
     assert len(commits) == 1 + 4  # CI's upload, then promote and three advances: each once
 
 
-def test_play_outage_retries_are_bounded_and_an_error_answer_still_ends_the_run(android: Android) -> None:
+def test_play_outage_retries_are_bounded_and_an_error_answer_still_ends_the_run(
+    android: Android,
+) -> None:
     from flows.android_release import OUTAGE_RETRIES
 
     control = android.stack.control
@@ -410,13 +519,17 @@ def test_play_outage_retries_are_bounded_and_an_error_answer_still_ends_the_run(
     soak = run_android(**params)
     assert is_deferred(soak) and "internal testing" in (soak.message or ""), soak.message
     time.sleep(1.1)  # promotion is due
-    control.add_fault("googleplay", "status", status=503, method="POST", path_contains=":commit", count=8)
+    control.add_fault(
+        "googleplay", "status", status=503, method="POST", path_contains=":commit", count=8
+    )
     last = run_android(**params, outage_attempt=OUTAGE_RETRIES)
     assert last.is_failed(), last.message
     assert f"still failing after {OUTAGE_RETRIES} retries" in (last.message or "")
     control.clear_faults()
     # a request Play refuses is an answer: the chain ends, no retry is scheduled
-    control.add_fault("googleplay", "status", status=400, method="POST", path_contains=":commit", count=1)
+    control.add_fault(
+        "googleplay", "status", status=400, method="POST", path_contains=":commit", count=1
+    )
     bad = run_android(**params)
     assert bad.is_failed() and "outage" not in (bad.message or ""), bad.message
     control.clear_faults()

@@ -63,21 +63,29 @@ def test_crash_spike_mid_stage_halts_before_the_stage_soak_ends(
         if timeline_of().since(0.05):  # published at 5 %: the stage's clock runs
             android.stack.control.play_set_vitals(PACKAGE, 101, **SPIKE)
 
-    states = drive({"app": "wallet", "version_code": 101, "significant": False}, between=spike_once_live)
+    states = drive(
+        {"app": "wallet", "version_code": 101, "significant": False}, between=spike_once_live
+    )
     halted_at = datetime.now().astimezone()
     final = states[-1]
-    assert final.is_failed() and "halted" in (final.message or "") and "crash" in (final.message or ""), final.message
+    assert (
+        final.is_failed() and "halted" in (final.message or "") and "crash" in (final.message or "")
+    ), final.message
     release = android.release_of(101)
     assert release["status"] == "halted" and release["userFraction"] == 0.05
     started = timeline_of().since(0.05)
-    assert started is not None and (halted_at - started).total_seconds() < 8, "halted only when the soak ended"
+    assert started is not None and (halted_at - started).total_seconds() < 8, (
+        "halted only when the soak ended"
+    )
     assert fractions_set(android) == ["inProgress:0.05", "halted:0.05"]
 
 
 def test_crash_spike_after_100_percent_halts_the_completed_release(
     android: Android, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    wallet_policy(tmp_path, monkeypatch, vitals={"check_interval": "1s", "watch_after_complete": "8s"})
+    wallet_policy(
+        tmp_path, monkeypatch, vitals={"check_interval": "1s", "watch_after_complete": "8s"}
+    )
     android.ci_upload(101)
     android.stack.control.play_set_vitals(PACKAGE, 101, **HEALTHY)
 
@@ -86,7 +94,9 @@ def test_crash_spike_after_100_percent_halts_the_completed_release(
         if release and release["status"] == "completed":
             android.stack.control.play_set_vitals(PACKAGE, 101, **SPIKE)
 
-    states = drive({"app": "wallet", "version_code": 101, "significant": False}, between=spike_at_100)
+    states = drive(
+        {"app": "wallet", "version_code": 101, "significant": False}, between=spike_at_100
+    )
     final = states[-1]
     assert final.is_failed() and "100% (completed)" in (final.message or ""), final.message
     assert android.release_of(101)["status"] == "halted"
@@ -100,7 +110,9 @@ def test_advance_rollouts_watches_a_completed_release_whose_continuation_was_los
 ) -> None:
     from flows.advance_rollouts import advance_rollouts
 
-    wallet_policy(tmp_path, monkeypatch, vitals={"check_interval": "1s", "watch_after_complete": "30s"})
+    wallet_policy(
+        tmp_path, monkeypatch, vitals={"check_interval": "1s", "watch_after_complete": "30s"}
+    )
     android.ci_upload(101)
     android.stack.control.play_set_vitals(PACKAGE, 101, **HEALTHY)
 
@@ -147,8 +159,11 @@ def test_crash_spike_during_a_freeze_halts_at_once(android: Android) -> None:
             android.stack.control.play_set_vitals(PACKAGE, 101, **SPIKE)
 
     try:
-        states = drive({"app": "wallet", "version_code": 101, "significant": False},
-                       between=freeze_then_spike_at_20, max_runs=20)
+        states = drive(
+            {"app": "wallet", "version_code": 101, "significant": False},
+            between=freeze_then_spike_at_20,
+            max_runs=20,
+        )
     finally:
         for ident in incident:
             android.stack.control.pd_set_incident_status(ident, "resolved")
@@ -175,10 +190,17 @@ def test_approved_but_unpublished_release_waits_for_a_person_to_publish(android:
             published.append(datetime.now().astimezone())
             android.stack.control.play_publish(PACKAGE)
 
-    states = drive({"app": "wallet", "version_code": 101, "significant": False}, between=publish_after_a_while)
+    states = drive(
+        {"app": "wallet", "version_code": 101, "significant": False}, between=publish_after_a_while
+    )
     assert states[-1].is_completed() and not is_deferred(states[-1]), states[-1].message
     assert published
-    assert fractions_set(android) == ["inProgress:0.05", "inProgress:0.2", "inProgress:0.5", "completed:"]
+    assert fractions_set(android) == [
+        "inProgress:0.05",
+        "inProgress:0.2",
+        "inProgress:0.5",
+        "completed:",
+    ]
     started = timeline_of().since(0.05)
     assert started is not None and started >= published[0]  # the 5 % clock started at publishing
 
@@ -193,14 +215,20 @@ def test_changes_already_in_review_schedules_a_retry_then_promotes(android: Andr
     control.play_app(PACKAGE, review_seconds=8.0)
     control.play_console_change(PACKAGE, "Store listing")
     control.play_app(PACKAGE, review_seconds=1.0)
-    time.sleep(1.1)  # the internal soak is over: promotion is due while the Console change is in review
+    time.sleep(
+        1.1
+    )  # the internal soak is over: promotion is due while the Console change is in review
     states = drive({"app": "wallet", "version_code": 101, "significant": False})
     assert states[-1].is_completed() and not is_deferred(states[-1]), states[-1].message
     assert any("CHANGES_ALREADY_IN_REVIEW" in (s.message or "") for s in states)
     # a refused attempt's track update was never committed; the retry sent the same again
     sent = fractions_set(android)
     assert [f for i, f in enumerate(sent) if i == 0 or sent[i - 1] != f] == [
-        "inProgress:0.05", "inProgress:0.2", "inProgress:0.5", "completed:"]
+        "inProgress:0.05",
+        "inProgress:0.2",
+        "inProgress:0.5",
+        "completed:",
+    ]
     assert android.release_of(101)["status"] == "completed"
 
 
@@ -216,7 +244,9 @@ def test_advance_rollouts_promotes_a_version_whose_continuation_was_lost(android
     control.play_app(PACKAGE, review_seconds=1.0)
     time.sleep(1.1)  # the internal soak is over: promotion is due
     refused = run_android(app="wallet", version_code=101, significant=False)
-    assert is_deferred(refused) and "CHANGES_ALREADY_IN_REVIEW" in (refused.message or ""), refused.message
+    assert is_deferred(refused) and "CHANGES_ALREADY_IN_REVIEW" in (refused.message or ""), (
+        refused.message
+    )
     assert android.release_of(101) is None
     # the Console change's review ends; the run's continuation never comes
     deadline = time.monotonic() + 15
@@ -235,8 +265,13 @@ def test_advance_rollouts_keeps_the_release_name_and_notes(android: Android) -> 
 
     android.ci_upload(101)
     android.stack.control.play_set_vitals(PACKAGE, 101, **HEALTHY)
-    params = {"app": "wallet", "version_code": 101, "significant": False, "version_name": "1.5.0",
-              "release_notes": "Faster proofs"}
+    params = {
+        "app": "wallet",
+        "version_code": 101,
+        "significant": False,
+        "version_name": "1.5.0",
+        "release_notes": "Faster proofs",
+    }
     for _ in range(20):
         run_android(**params)
         release = android.release_of(101)
@@ -255,7 +290,9 @@ def test_advance_rollouts_keeps_the_release_name_and_notes(android: Android) -> 
 # -- 14: significant from the PR's label --------------------------------------------------------
 
 
-def test_significant_comes_from_the_pr_label_and_a_downgrade_needs_a_reason(android: Android) -> None:
+def test_significant_comes_from_the_pr_label_and_a_downgrade_needs_a_reason(
+    android: Android,
+) -> None:
     control = android.stack.control
     repo = android.stack.policy.android_app("wallet").repo
     assert repo
@@ -268,7 +305,9 @@ def test_significant_comes_from_the_pr_label_and_a_downgrade_needs_a_reason(andr
     assert "significant_reason" in (refused.message or "")
     assert play_calls(android) == before
     labelled = run_android(app="wallet", version_code=101, pr_number=7)
-    assert is_deferred(labelled) and "internal testing (significant" in (labelled.message or ""), labelled.message
+    assert is_deferred(labelled) and "internal testing (significant" in (labelled.message or ""), (
+        labelled.message
+    )
     # without a PR the caller must say
     unsaid = run_android(app="wallet", version_code=101)
     assert unsaid.is_failed() and "significant" in (unsaid.message or "")
@@ -289,9 +328,17 @@ def test_hotfix_during_a_p1_goes_out_audited_and_keeps_the_health_gate(android: 
             if release and release.get("userFraction") == 0.2:
                 control.play_set_vitals(PACKAGE, 101, **SPIKE)
 
-        states = drive({"app": "wallet", "version_code": 101, "significant": False, "incident_id": incident,
-                        "emergency_reason": "Hotfix for the proof crash behind the P1",
-                        "operator": "oncall.ana"}, between=spike_at_20)
+        states = drive(
+            {
+                "app": "wallet",
+                "version_code": 101,
+                "significant": False,
+                "incident_id": incident,
+                "emergency_reason": "Hotfix for the proof crash behind the P1",
+                "operator": "oncall.ana",
+            },
+            between=spike_at_20,
+        )
     finally:
         control.pd_set_incident_status(incident, "resolved")
     assert not any("change freeze" in (s.message or "") for s in states)
@@ -300,7 +347,13 @@ def test_hotfix_during_a_p1_goes_out_audited_and_keeps_the_health_gate(android: 
     assert states[-1].is_failed() and "halted" in (states[-1].message or "")
     audits = [artifacts_of(s).get("emergency-android-wallet-audit", "") for s in states]
     promoted = next(a for a in audits if "promoted" in a)
-    for fact in ("oncall.ana", incident, "Hotfix for the proof crash", "freeze before promote", "Wallet proofs failing"):
+    for fact in (
+        "oncall.ana",
+        incident,
+        "Hotfix for the proof crash",
+        "freeze before promote",
+        "Wallet proofs failing",
+    ):
         assert fact in promoted, promoted
 
 
@@ -311,8 +364,14 @@ def test_hotfix_without_a_valid_incident_is_refused_before_play(android: Android
     try:
         before = play_calls(android)
         for incident_id, why in (("PNOSUCH1", "not known"), (minor, "not P1 or P2")):
-            state = run_android(app="wallet", version_code=101, significant=False, incident_id=incident_id,
-                                emergency_reason="Hotfix that cannot wait", operator="oncall.ana")
+            state = run_android(
+                app="wallet",
+                version_code=101,
+                significant=False,
+                incident_id=incident_id,
+                emergency_reason="Hotfix that cannot wait",
+                operator="oncall.ana",
+            )
             assert state.is_failed() and incident_id in (state.message or ""), state.message
             assert why in (state.message or ""), state.message
         missing = run_android(app="wallet", version_code=101, significant=False, incident_id=minor)
@@ -325,7 +384,9 @@ def test_hotfix_without_a_valid_incident_is_refused_before_play(android: Android
 # -- 19: only real bundles from the builds directory --------------------------------------------
 
 
-def test_bad_bundle_paths_are_refused_before_any_play_call(android: Android, tmp_path: Path) -> None:
+def test_bad_bundle_paths_are_refused_before_any_play_call(
+    android: Android, tmp_path: Path
+) -> None:
     import zipfile
 
     outside = tmp_path / "outside.aab"
@@ -342,14 +403,21 @@ def test_bad_bundle_paths_are_refused_before_any_play_call(android: Android, tmp
     with zipfile.ZipFile(no_config, "w") as aab:
         aab.writestr("classes.dex", b"dex")
     before = play_calls(android)
-    for path, why in (("/proc/self/environ", "not under the policy's builds_dir"),
-                      (str(outside), "not under the policy's builds_dir"),
-                      (str(escape), "not under the policy's builds_dir"),
-                      (str(android.builds_dir / ".." / dotdot.name), "not under"),
-                      (str(not_zip), "not a zip"), (str(no_config), "no BundleConfig.pb"),
-                      (str(android.builds_dir / "absent.aab"), "no such file")):
+    for path, why in (
+        ("/proc/self/environ", "not under the policy's builds_dir"),
+        (str(outside), "not under the policy's builds_dir"),
+        (str(escape), "not under the policy's builds_dir"),
+        (str(android.builds_dir / ".." / dotdot.name), "not under"),
+        (str(not_zip), "not a zip"),
+        (str(no_config), "no BundleConfig.pb"),
+        (str(android.builds_dir / "absent.aab"), "no such file"),
+    ):
         state = run_android(app="wallet", aab_path=path, significant=False)
-        assert state.is_failed() and "aab_path" in (state.message or "") and why in (state.message or ""), (path, state.message)
+        assert (
+            state.is_failed()
+            and "aab_path" in (state.message or "")
+            and why in (state.message or "")
+        ), (path, state.message)
     assert play_calls(android) == before
     # a real bundle in the builds directory still goes
     good = run_android(app="wallet", aab_path=str(android.bundle(102, "1.6.0")), significant=False)

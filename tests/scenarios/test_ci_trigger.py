@@ -32,13 +32,28 @@ def deployment(prefect_server: None, monkeypatch: pytest.MonkeyPatch) -> str:
     return name
 
 
-def trigger(deployment: str, capsys: pytest.CaptureFixture[str], *extra: str,
-            versions: tuple[str, ...] = ("production=" + "1" * 8 + "-1111-4111-8111-" + "1" * 12,),
-            pr: int = 42) -> dict[str, Any]:
+def trigger(
+    deployment: str,
+    capsys: pytest.CaptureFixture[str],
+    *extra: str,
+    versions: tuple[str, ...] = ("production=" + "1" * 8 + "-1111-4111-8111-" + "1" * 12,),
+    pr: int = 42,
+) -> dict[str, Any]:
     from relctl.cli import main
 
-    args = ["release", "workers", "--service", "edge-router", "--sha", "a" * 40, "--pr", str(pr),
-            "--deployment", deployment, *extra]
+    args = [
+        "release",
+        "workers",
+        "--service",
+        "edge-router",
+        "--sha",
+        "a" * 40,
+        "--pr",
+        str(pr),
+        "--deployment",
+        deployment,
+        *extra,
+    ]
     for version in versions:
         args += ["--version", version]
     assert main(args) == 0
@@ -51,14 +66,17 @@ def test_a_rerun_with_another_version_id_is_a_new_run(
     first = trigger(deployment, capsys)
     retried = trigger(deployment, capsys)
     assert retried["flow_run_id"] == first["flow_run_id"] and not retried["created"]
-    fixed = trigger(deployment, capsys,
-                    versions=("production=" + "2" * 8 + "-2222-4222-8222-" + "2" * 12,))
+    fixed = trigger(
+        deployment, capsys, versions=("production=" + "2" * 8 + "-2222-4222-8222-" + "2" * 12,)
+    )
     assert fixed["created"] and fixed["flow_run_id"] != first["flow_run_id"]
     other_pr = trigger(deployment, capsys, pr=43)
     assert other_pr["created"]
     significant = trigger(deployment, capsys, "--significant")
     assert significant["created"]
-    downgraded = trigger(deployment, capsys, "--no-significant", "--significant-reason", "docs only")
+    downgraded = trigger(
+        deployment, capsys, "--no-significant", "--significant-reason", "docs only"
+    )
     assert downgraded["created"] and downgraded["flow_run_id"] != significant["flow_run_id"]
     # GitHub's "Re-run failed jobs": same run id, next attempt — a new run, not the failed one
     monkeypatch.setenv("GITHUB_RUN_ID", "987654")
@@ -73,9 +91,11 @@ def _force_state(run_id: str, state_type: str) -> None:
     import httpx
     from prefect.settings import PREFECT_API_URL
 
-    answer = httpx.post(f"{PREFECT_API_URL.value()}/flow_runs/{run_id}/set_state",
-                        json={"state": {"type": state_type, "message": "process killed"},
-                              "force": True}, timeout=30)
+    answer = httpx.post(
+        f"{PREFECT_API_URL.value()}/flow_runs/{run_id}/set_state",
+        json={"state": {"type": state_type, "message": "process killed"}, "force": True},
+        timeout=30,
+    )
     answer.raise_for_status()
     assert answer.json()["status"] == "ACCEPT", answer.text
 
@@ -92,8 +112,20 @@ def test_a_dead_run_under_the_key_is_never_handed_back_as_the_release(
     pr = 50 + ["CRASHED", "CANCELLED"].index(death)  # the key is per flow, across deployments
     first = trigger(deployment, capsys, pr=pr)
     _force_state(first["flow_run_id"], death)
-    args = ["release", "workers", "--service", "edge-router", "--sha", "a" * 40, "--pr", str(pr),
-            "--deployment", deployment, "--version", "production=" + "1" * 8 + "-1111-4111-8111-" + "1" * 12]
+    args = [
+        "release",
+        "workers",
+        "--service",
+        "edge-router",
+        "--sha",
+        "a" * 40,
+        "--pr",
+        str(pr),
+        "--deployment",
+        deployment,
+        "--version",
+        "production=" + "1" * 8 + "-1111-4111-8111-" + "1" * 12,
+    ]
     # the same trigger again: refused, naming the dead run and the way out — not `created: false`
     assert main(args) == 4
     out = capsys.readouterr()

@@ -35,15 +35,27 @@ MISSED_AFTER_S = 35  # > Prefect's 30 s minimum heartbeat; production uses 90
 
 
 def _prefect(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "prefect", *args], env=env, cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "prefect", *args],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=120,
+    )
 
 
 @contextmanager
 def _worker(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen([sys.executable, "-m", "prefect", "worker", "start", "--pool", "release-local"],
-                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "worker", "start", "--pool", "release-local"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         yield proc
     finally:
@@ -66,27 +78,38 @@ def _records(stack: Stack, service: str) -> list[str]:
     repo = stack.policy.service(service).repo
     headers = {"Authorization": f"Bearer {GITHUB_TOKEN}"}
     states = []
-    for d in httpx.get(f"{stack.url}/github/repos/{repo}/deployments",
-                       params={"environment": "production"}, headers=headers).json():
-        statuses = httpx.get(f"{stack.url}/github/repos/{repo}/deployments/{d['id']}/statuses",
-                             headers=headers).json()
+    for d in httpx.get(
+        f"{stack.url}/github/repos/{repo}/deployments",
+        params={"environment": "production"},
+        headers=headers,
+    ).json():
+        statuses = httpx.get(
+            f"{stack.url}/github/repos/{repo}/deployments/{d['id']}/statuses", headers=headers
+        ).json()
         states.append(max(statuses, key=lambda s: s["id"])["state"] if statuses else "none")
     return states
 
 
 def _production_live(stack: Stack, service: str) -> bool:
     script = stack.script(service)
-    return any(r["method"] == "POST" and r["status"] in (200, 201)
-               and r["path"].endswith(f"/scripts/{script}/deployments")
-               for r in stack.control.requests("cloudflare"))
+    return any(
+        r["method"] == "POST"
+        and r["status"] in (200, 201)
+        and r["path"].endswith(f"/scripts/{script}/deployments")
+        for r in stack.control.requests("cloudflare")
+    )
 
 
 def test_a_release_dead_with_its_worker_is_marked_crashed_and_recovered(
-        stack: Stack, tmp_path: Path, policy_file: Path) -> None:
+    stack: Stack, tmp_path: Path, policy_file: Path
+) -> None:
     # a watch long enough to die in, and still short enough to be over when the recovery comes
     doc = yaml.safe_load(policy_file.read_text())
-    doc["profiles"]["sandbox"]["monitor"] = {**doc["profiles"]["sandbox"]["monitor"],
-                                             "standard": "20s", "significant": "20s"}
+    doc["profiles"]["sandbox"]["monitor"] = {
+        **doc["profiles"]["sandbox"]["monitor"],
+        "standard": "20s",
+        "significant": "20s",
+    }
     policy = tmp_path / "release-policy.yaml"
     policy.write_text(yaml.safe_dump(doc))
     release = stack.prepare("verifier")
@@ -94,16 +117,40 @@ def test_a_release_dead_with_its_worker_is_marked_crashed_and_recovered(
     (tmp_path / "prefect").mkdir()
     settings = {"PREFECT_SERVER_EVENTS_PROACTIVE_GRANULARITY": "PT1S"}
     with real_server(tmp_path / "prefect", settings) as server:
-        env = {**os.environ, "PREFECT_API_URL": server.url, "RELORCH_HOME": str(ROOT),
-               "RELORCH_POLICY": str(policy),
-               "PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_WORKER_PREFETCH_SECONDS": "2"}
+        env = {
+            **os.environ,
+            "PREFECT_API_URL": server.url,
+            "RELORCH_HOME": str(ROOT),
+            "RELORCH_POLICY": str(policy),
+            "PREFECT_WORKER_QUERY_SECONDS": "1",
+            "PREFECT_WORKER_PREFETCH_SECONDS": "2",
+        }
         _prefect(env, "work-pool", "create", "release-local", "--type", "process", "--overwrite")
         _prefect(env, "--no-prompt", "deploy", "--all")
-        subprocess.run([sys.executable, "-m", "relctl.cli", "automations", "apply",
-                        "--missed-after", str(MISSED_AFTER_S)], env=env, cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL, timeout=60)
-        subprocess.run([sys.executable, "-m", "relctl.cli", "limits", "ensure"], env=env, cwd=ROOT,
-                       check=True, stdout=subprocess.DEVNULL, timeout=60)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "relctl.cli",
+                "automations",
+                "apply",
+                "--missed-after",
+                str(MISSED_AFTER_S),
+            ],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            timeout=60,
+        )
+        subprocess.run(
+            [sys.executable, "-m", "relctl.cli", "limits", "ensure"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            timeout=60,
+        )
         api = PrefectApi(server.url)
         try:
             deployment = api.deployment_id("workers-deploy", "standard")
@@ -115,8 +162,10 @@ def test_a_release_dead_with_its_worker_is_marked_crashed_and_recovered(
             assert api.flow_run(run["id"])["state"]["type"] == "RUNNING"
 
             with _worker(env):
-                crashed = wait_for(lambda: (r := api.flow_run(run["id"]))["state"]["type"] == "CRASHED"
-                                   and r, MISSED_AFTER_S + 45)
+                crashed = wait_for(
+                    lambda: (r := api.flow_run(run["id"]))["state"]["type"] == "CRASHED" and r,
+                    MISSED_AFTER_S + 45,
+                )
                 assert "heartbeat" in crashed["state"]["message"], crashed["state"]
                 recover = api.deployment_id("workers-recover", "on-crash")
                 recovery: list[dict[str, Any]] = wait_for(lambda: api.runs_of(recover), 30)

@@ -17,7 +17,9 @@ from tests.scenarios.test_workers_deploy import artifacts_of
 
 pytestmark = [pytest.mark.scenario]
 WRANGLER = REPO_ROOT / "node_modules" / ".bin" / "wrangler"
-needs_wrangler = pytest.mark.skipif(not Path(WRANGLER).exists(), reason="run `make install`: wrangler missing")
+needs_wrangler = pytest.mark.skipif(
+    not Path(WRANGLER).exists(), reason="run `make install`: wrangler missing"
+)
 
 REASON = "Signing key rotation broke verification for every user"
 
@@ -30,8 +32,11 @@ def run_emergency(**params: Any) -> State:
 
 def production_writes(stack: Stack) -> list[dict[str, Any]]:
     script = stack.script("verifier")
-    return [r for r in stack.control.requests("cloudflare")
-            if r["method"] in ("POST", "PUT") and f"/scripts/{script}" in r["path"]]
+    return [
+        r
+        for r in stack.control.requests("cloudflare")
+        if r["method"] in ("POST", "PUT") and f"/scripts/{script}" in r["path"]
+    ]
 
 
 def ci_down(stack: Stack) -> None:
@@ -42,24 +47,48 @@ def ci_down(stack: Stack) -> None:
     ("setup", "params", "refusal"),
     [
         (lambda s: None, {"incident_id": "PNOSUCH"}, "not known to the incident source"),
-        (lambda s: s.control.pd_set_incident_status("PINC1", "resolved"), {}, "is resolved, not active"),
-        (lambda s: s.control.pd_open_incident("minor", priority="P3", incident_id="PINC3"),
-         {"incident_id": "PINC3"}, "P3, not P1 or P2"),
-        (lambda s: s.control.status_set_component("github", "Actions", "operational"), {},
-         "CI is available"),
-        (lambda s: s.control.add_fault("statuspage", "status", status=503, path_contains="/github/"),
-         {}, "no attestation was given"),
+        (
+            lambda s: s.control.pd_set_incident_status("PINC1", "resolved"),
+            {},
+            "is resolved, not active",
+        ),
+        (
+            lambda s: s.control.pd_open_incident("minor", priority="P3", incident_id="PINC3"),
+            {"incident_id": "PINC3"},
+            "P3, not P1 or P2",
+        ),
+        (
+            lambda s: s.control.status_set_component("github", "Actions", "operational"),
+            {},
+            "CI is available",
+        ),
+        (
+            lambda s: s.control.add_fault(
+                "statuspage", "status", status=503, path_contains="/github/"
+            ),
+            {},
+            "no attestation was given",
+        ),
         (lambda s: None, {"reason": "  "}, "reason"),
         (lambda s: None, {"acting_person": ""}, "acting_person"),
         (lambda s: None, {"service": "edge-router"}, "no `checkout`"),
     ],
 )
-def test_every_refusal_is_clear_and_deploys_nothing(stack: Stack, setup: Any, params: dict[str, Any], refusal: str) -> None:
+def test_every_refusal_is_clear_and_deploys_nothing(
+    stack: Stack, setup: Any, params: dict[str, Any], refusal: str
+) -> None:
     stack.control.pd_open_incident("Verification down", priority="P1", incident_id="PINC1")
     ci_down(stack)
     setup(stack)
-    state = run_emergency(**{"service": "verifier", "incident_id": "PINC1", "reason": REASON,
-                             "acting_person": "ana.oncall", **params})
+    state = run_emergency(
+        **{
+            "service": "verifier",
+            "incident_id": "PINC1",
+            "reason": REASON,
+            "acting_person": "ana.oncall",
+            **params,
+        }
+    )
     assert state.is_failed()
     assert refusal in (state.message or ""), state.message
     assert production_writes(stack) == []
@@ -67,29 +96,48 @@ def test_every_refusal_is_clear_and_deploys_nothing(stack: Stack, setup: Any, pa
 
 @needs_wrangler
 def test_emergency_deploy_during_a_freeze_succeeds_with_its_audit_record(stack: Stack) -> None:
-    stack.control.pd_open_incident("Verification down", priority="P1", incident_id="PINC1")  # also a freeze
+    stack.control.pd_open_incident(
+        "Verification down", priority="P1", incident_id="PINC1"
+    )  # also a freeze
     ci_down(stack)
     before = stack.live_version("verifier")
-    state = run_emergency(service="verifier", incident_id="PINC1", reason=REASON, acting_person="ana.oncall")
+    state = run_emergency(
+        service="verifier", incident_id="PINC1", reason=REASON, acting_person="ana.oncall"
+    )
     assert state.is_completed(), state.message
     after = stack.live_version("verifier")
     assert after != before
-    wrangler_calls = [r for r in stack.control.requests("cloudflare")
-                      if "wrangler" in str(r["headers"].get("user-agent", ""))]
+    wrangler_calls = [
+        r
+        for r in stack.control.requests("cloudflare")
+        if "wrangler" in str(r["headers"].get("user-agent", ""))
+    ]
     assert wrangler_calls, "the deploy went through wrangler"
     audit = artifacts_of(state)["emergency-verifier-audit"]
-    for expected in ("ana.oncall", REASON, "PINC1", after, before, "freeze gate, pre-deploy checklist",
-                     "GitHub Actions is major_outage", "deployed and verified"):
+    for expected in (
+        "ana.oncall",
+        REASON,
+        "PINC1",
+        after,
+        before,
+        "freeze gate, pre-deploy checklist",
+        "GitHub Actions is major_outage",
+        "deployed and verified",
+    ):
         assert expected in audit, expected
 
 
 @needs_wrangler
 def test_incident_without_priority_but_high_urgency_allows_the_emergency_path(stack: Stack) -> None:
     # the same rule as the freeze: what freezes the standard release allows the emergency fix
-    stack.control.pd_open_incident("Pager storm", priority=None, urgency="high", incident_id="PINC9")
+    stack.control.pd_open_incident(
+        "Pager storm", priority=None, urgency="high", incident_id="PINC9"
+    )
     ci_down(stack)
     before = stack.live_version("verifier")
-    state = run_emergency(service="verifier", incident_id="PINC9", reason=REASON, acting_person="ana.oncall")
+    state = run_emergency(
+        service="verifier", incident_id="PINC9", reason=REASON, acting_person="ana.oncall"
+    )
     assert state.is_completed(), state.message
     assert stack.live_version("verifier") != before
     audit = artifacts_of(state)["emergency-verifier-audit"]
@@ -99,7 +147,9 @@ def test_incident_without_priority_but_high_urgency_allows_the_emergency_path(st
 def test_incident_without_priority_and_low_urgency_is_refused(stack: Stack) -> None:
     stack.control.pd_open_incident("Noise", priority=None, urgency="low", incident_id="PINC8")
     ci_down(stack)
-    state = run_emergency(service="verifier", incident_id="PINC8", reason=REASON, acting_person="ana.oncall")
+    state = run_emergency(
+        service="verifier", incident_id="PINC8", reason=REASON, acting_person="ana.oncall"
+    )
     assert state.is_failed() and "no priority, urgency low, not P1 or P2" in (state.message or "")
     assert production_writes(stack) == []
 
@@ -108,8 +158,13 @@ def test_incident_without_priority_and_low_urgency_is_refused(stack: Stack) -> N
 def test_unreadable_ci_status_with_attestation_is_recorded_as_such(stack: Stack) -> None:
     stack.control.pd_open_incident("Verification down", priority="P2", incident_id="PINC2")
     stack.control.add_fault("statuspage", "status", status=503, path_contains="/github/")
-    state = run_emergency(service="verifier", incident_id="PINC2", reason=REASON, acting_person="bo.oncall",
-                          ci_unavailable_attestation="Actions runners stuck for 40 min, see #inc-42")
+    state = run_emergency(
+        service="verifier",
+        incident_id="PINC2",
+        reason=REASON,
+        acting_person="bo.oncall",
+        ci_unavailable_attestation="Actions runners stuck for 40 min, see #inc-42",
+    )
     assert state.is_completed(), state.message
     audit = artifacts_of(state)["emergency-verifier-audit"]
     assert "ATTESTED by bo.oncall" in audit and "runners stuck" in audit
@@ -131,26 +186,39 @@ def test_a_release_without_the_emergency_fix_does_not_overwrite_it(
     assert run_release(first.parameters).is_completed()
     # the on-call checkout is its own repository: the fix is a commit on top of the first release
     checkout = tmp_path / "verifier"
-    shutil.copytree(SAMPLE_WORKER_DIR, checkout,
-                    ignore=shutil.ignore_patterns(".wrangler", "node_modules"))
-    git = ["git", "-C", str(checkout), "-c", "user.email=oncall@example.com", "-c", "user.name=oncall"]
+    shutil.copytree(
+        SAMPLE_WORKER_DIR, checkout, ignore=shutil.ignore_patterns(".wrangler", "node_modules")
+    )
+    git = [
+        "git",
+        "-C",
+        str(checkout),
+        "-c",
+        "user.email=oncall@example.com",
+        "-c",
+        "user.name=oncall",
+    ]
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-qm", "hotfix"], check=True)
-    fix = subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True,
-                         text=True).stdout.strip()
+    fix = subprocess.run(
+        [*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+    ).stdout.strip()
     doc = yaml.safe_load(policy_file.read_text())
     doc["profiles"]["sandbox"]["services"]["verifier"]["checkout"] = str(checkout)
     moved = tmp_path / "release-policy.yaml"
     moved.write_text(yaml.safe_dump(doc))
     monkeypatch.setenv("RELORCH_POLICY", str(moved))
     svc = stack.policy.service("verifier")
-    stack.control.github_commit(svc.repo, fix, parents=[first.parameters["git_sha"]], branch="hotfix")
+    stack.control.github_commit(
+        svc.repo, fix, parents=[first.parameters["git_sha"]], branch="hotfix"
+    )
 
     stack.control.pd_open_incident("Verification down", priority="P1", incident_id="PINC1")
     ci_down(stack)
-    assert run_emergency(service="verifier", incident_id="PINC1", reason=REASON,
-                         acting_person="ana.oncall").is_completed()
+    assert run_emergency(
+        service="verifier", incident_id="PINC1", reason=REASON, acting_person="ana.oncall"
+    ).is_completed()
     tagged = stack.control.cf_versions(svc.account_id, stack.script("verifier"))[0]
     assert tagged["annotations"].get("workers/tag") == fix  # wrangler deploy --tag <checkout HEAD>
     stack.control.pd_set_incident_status("PINC1", "resolved")

@@ -66,7 +66,9 @@ def test_freeze_status_warns_about_an_overdue_policy(stack: Stack, review_due: N
     assert any(OVERDUE in m for m in warnings_of(state))
 
 
-def test_freeze_status_says_nothing_when_the_review_is_not_due(stack: Stack, review_not_due: None) -> None:
+def test_freeze_status_says_nothing_when_the_review_is_not_due(
+    stack: Stack, review_not_due: None
+) -> None:
     from flows.freeze_status import freeze_status
 
     state = run(freeze_status, days=2)
@@ -78,8 +80,9 @@ def test_android_release_warns_about_an_overdue_policy(android: Android, review_
     from flows.android_release import android_release
 
     android.ci_upload(101)
-    state = run(android_release, app="wallet", version_code=101, version_name="1.5.0",
-                significant=False)
+    state = run(
+        android_release, app="wallet", version_code=101, version_name="1.5.0", significant=False
+    )
     assert OVERDUE in artifacts_of(state)["android-wallet-release"], state.message
     assert any(OVERDUE in m for m in warnings_of(state))
 
@@ -93,8 +96,13 @@ def test_advance_rollouts_and_emergency_warn_about_an_overdue_policy(
     cron = run(advance_rollouts)
     assert any(OVERDUE in m for m in warnings_of(cron))
     # a refused emergency still leaves its audit, with the review status in it
-    refused = run(workers_emergency_deploy, service="verifier", incident_id="PNOSUCH",
-                  reason="a reason long enough", acting_person="ana.oncall")
+    refused = run(
+        workers_emergency_deploy,
+        service="verifier",
+        incident_id="PNOSUCH",
+        reason="a reason long enough",
+        acting_person="ana.oncall",
+    )
     assert refused.is_failed()
     assert OVERDUE in artifacts_of(refused)["emergency-verifier-audit"]
     assert any(OVERDUE in m for m in warnings_of(refused))

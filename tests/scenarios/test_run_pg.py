@@ -50,8 +50,12 @@ def _deployment_names_in(backend: TeamBackend) -> set[str]:
     import asyncpg
 
     async def read() -> set[str]:
-        conn = await asyncpg.connect(host=backend.pg_host, port=backend.pg_port,
-                                     user=backend.pg_user, database=backend.database)
+        conn = await asyncpg.connect(
+            host=backend.pg_host,
+            port=backend.pg_port,
+            user=backend.pg_user,
+            database=backend.database,
+        )
         try:
             return {row["name"] for row in await conn.fetch("SELECT name FROM deployment")}
         finally:
@@ -81,34 +85,62 @@ def _wait_for_line(proc: subprocess.Popen[str], marker: str, timeout: float) -> 
 
     threading.Thread(target=read, daemon=True).start()
     if not seen.wait(timeout):
-        raise AssertionError(f"no {marker!r} within {timeout} s; rc={proc.poll()}:\n{''.join(lines)}")
+        raise AssertionError(
+            f"no {marker!r} within {timeout} s; rc={proc.poll()}:\n{''.join(lines)}"
+        )
     return lines
 
 
 @pytest.mark.scenario
 def test_run_pg_serves_the_deployments_with_two_workers_and_stops_cleanly_on_sigterm(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     with private_team_backend() as backend:
         port = _free_port()
         api_url = f"http://127.0.0.1:{port}/api"
-        env = {**os.environ, "RELORCH_PG_DATABASE": backend.database,
-               "RELORCH_REDIS_DB": str(backend.redis_db), "PREFECT_WORKER_HEARTBEAT_SECONDS": "2",
-               "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            "RELORCH_PG_DATABASE": backend.database,
+            "RELORCH_REDIS_DB": str(backend.redis_db),
+            "PREFECT_WORKER_HEARTBEAT_SECONDS": "2",
+            "PYTHONUNBUFFERED": "1",
+        }
         env.pop("PREFECT_API_URL", None)
         processes: set[int] = set()
         stack = subprocess.Popen(
-            [sys.executable, "-m", "scripts.stack", "--backend", "pg", "--port", str(port),
-             "--sandbox-port", str(_free_port()), "--home", str(tmp_path / "home")],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                "-m",
+                "scripts.stack",
+                "--backend",
+                "pg",
+                "--port",
+                str(port),
+                "--sandbox-port",
+                str(_free_port()),
+                "--home",
+                str(tmp_path / "home"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         try:
             _wait_for_line(stack, "Release orchestrator is up", timeout=120)
             with httpx.Client(base_url=api_url, timeout=10) as api:
                 assert api.get("/health").status_code == 200
                 settings = api.get("/admin/settings").json()
-                assert settings["server"]["concurrency"]["lease_storage"] == "prefect_redis.lease_storage"
+                assert (
+                    settings["server"]["concurrency"]["lease_storage"]
+                    == "prefect_redis.lease_storage"
+                )
                 assert settings["server"]["events"]["messaging_broker"] == "prefect_redis.messaging"
-                expected = {d["name"] for d in yaml.safe_load((ROOT / "prefect.yaml").read_text())["deployments"]}
+                expected = {
+                    d["name"]
+                    for d in yaml.safe_load((ROOT / "prefect.yaml").read_text())["deployments"]
+                }
                 deployments = api.post("/deployments/filter", json={}).json()
                 assert {d["name"] for d in deployments} == expected
                 assert all(d["work_pool_name"] == "release-local" for d in deployments)
@@ -165,11 +197,17 @@ def _assert_team_server(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) ->
     assert server.database.connection_url is not None
     assert server.database.connection_url.get_secret_value().startswith("postgresql+asyncpg://")
     assert server.concurrency.lease_storage == "prefect_redis.lease_storage"
-    assert server.events.messaging_broker == server.events.messaging_cache == "prefect_redis.messaging"
+    assert (
+        server.events.messaging_broker == server.events.messaging_cache == "prefect_redis.messaging"
+    )
     assert server.events.causal_ordering == "prefect_redis.ordering"
     assert server.docket.url.startswith("redis://redis:6379/")
     redis = RedisMessagingSettings()
-    assert (redis.host, redis.port, redis.db) == ("redis", 6379, int(server.docket.url.rsplit("/", 1)[1]))
+    assert (redis.host, redis.port, redis.db) == (
+        "redis",
+        6379,
+        int(server.docket.url.rsplit("/", 1)[1]),
+    )
 
 
 def test_compose_file_describes_the_run_pg_server(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -185,13 +223,21 @@ def _docker_compose_available() -> str | None:
     if shutil.which("docker") is None:
         return "no docker client"
     probe = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True)
-    return None if probe.returncode == 0 else "the docker client here has no compose plugin (`docker compose version` fails)"
+    return (
+        None
+        if probe.returncode == 0
+        else "the docker client here has no compose plugin (`docker compose version` fails)"
+    )
 
 
 @pytest.mark.skipif(bool(_docker_compose_available()), reason=str(_docker_compose_available()))
 def test_compose_file_is_valid_for_docker_compose(monkeypatch: pytest.MonkeyPatch) -> None:
     """`docker compose config` parses and normalises the file (no engine needed)."""
-    done = subprocess.run(["docker", "compose", "-f", str(COMPOSE), "config", "--format", "json"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        ["docker", "compose", "-f", str(COMPOSE), "config", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     _assert_team_server(_server_env(json.loads(done.stdout)), monkeypatch)

@@ -45,12 +45,17 @@ def server(tmp_path: Path) -> Iterator[RealServer]:
         yield srv
 
 
-def start_holder(server: RealServer, tmp_path: Path, seconds: float) -> tuple[subprocess.Popen[bytes], str]:
+def start_holder(
+    server: RealServer, tmp_path: Path, seconds: float
+) -> tuple[subprocess.Popen[bytes], str]:
     """A release holding the slot in its own process; returns it and its run's name."""
     marker = tmp_path / f"holder-{time.monotonic_ns()}"
     env = {**os.environ, "PREFECT_API_URL": server.url}
-    proc = subprocess.Popen([sys.executable, "-m", "tests.scenarios.slot_holder", LIMIT, str(marker),
-                             str(seconds)], cwd=ROOT, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.scenarios.slot_holder", LIMIT, str(marker), str(seconds)],
+        cwd=ROOT,
+        env=env,
+    )
     deadline = time.monotonic() + 60
     while not marker.exists() or not marker.read_text():
         assert proc.poll() is None and time.monotonic() < deadline, "the holder never took the slot"
@@ -75,7 +80,8 @@ def logs_of(state: State[Any]) -> list[str]:
         await asyncio.sleep(1.5)  # logs are shipped in batches
         async with get_client() as client:
             logs = await client.read_logs(
-                LogFilter(flow_run_id=LogFilterFlowRunId(any_=[state.state_details.flow_run_id])))
+                LogFilter(flow_run_id=LogFilterFlowRunId(any_=[state.state_details.flow_run_id]))
+            )
         return [entry.message for entry in logs]
 
     return asyncio.run(read())
@@ -93,14 +99,16 @@ def freed_artifacts() -> list[str]:
     async def read() -> list[str]:
         async with get_client() as client:
             arts = await client.read_artifacts(
-                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[f"slot-freed-{LIMIT}"])))
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[f"slot-freed-{LIMIT}"]))
+            )
         return [str(a.data) for a in arts]
 
     return asyncio.run(read())
 
 
 def test_a_killed_releases_slot_is_freed_after_a_server_restart_instead_of_waited_on(
-        server: RealServer, tmp_path: Path) -> None:
+    server: RealServer, tmp_path: Path
+) -> None:
     holder, holder_name = start_holder(server, tmp_path, seconds=300)
     holder.send_signal(signal.SIGKILL)  # no cleanup: its run stays Running, its slot counted
     holder.wait()
@@ -117,7 +125,8 @@ def test_a_killed_releases_slot_is_freed_after_a_server_restart_instead_of_waite
 
 
 def test_a_run_waiting_behind_a_live_holder_names_it_and_fails_after_the_policy_bound(
-        server: RealServer, tmp_path: Path) -> None:
+    server: RealServer, tmp_path: Path
+) -> None:
     holder, holder_name = start_holder(server, tmp_path, seconds=60)
     try:
         started = time.monotonic()
@@ -137,7 +146,8 @@ def test_a_run_waiting_behind_a_live_holder_names_it_and_fails_after_the_policy_
 
 
 def test_a_live_holder_keeps_its_slot_across_a_server_restart_and_frees_it_at_the_end(
-        server: RealServer, tmp_path: Path) -> None:
+    server: RealServer, tmp_path: Path
+) -> None:
     holder, _ = start_holder(server, tmp_path, seconds=8)
     server.restart()  # its lease is lost, but it still beats: the slot stays its own
     assert holder.wait(timeout=60) == 0

@@ -55,9 +55,16 @@ def active_slots(server: RealServer, name: str) -> int:
 
 def _take(api: httpx.Client, name: str) -> str:
     holder: dict[str, Any] = {"type": "flow_run", "id": str(uuid.uuid4())}
-    response = api.post("/v2/concurrency_limits/increment-with-lease",
-                        json={"names": [name], "slots": 1, "mode": "concurrency",
-                              "lease_duration": LEASE_S, "holder": holder})
+    response = api.post(
+        "/v2/concurrency_limits/increment-with-lease",
+        json={
+            "names": [name],
+            "slots": 1,
+            "mode": "concurrency",
+            "lease_duration": LEASE_S,
+            "holder": holder,
+        },
+    )
     response.raise_for_status()
     return str(response.json()["lease_id"])
 
@@ -76,12 +83,21 @@ def take_slots_and_restart(server: RealServer) -> AcrossRestart:
     server.restart()
 
     with _api(server) as api:
-        renew = api.post(f"/v2/concurrency_limits/leases/{held_lease}/renew",
-                         json={"lease_duration": LEASE_S})
-        api.post("/v2/concurrency_limits/decrement-with-lease",
-                 json={"lease_id": held_lease}).raise_for_status()
-    return AcrossRestart(held, lapsed, held_lease, lapsed_lease, lapsed_taken_at,
-                         renew.status_code, active_slots(server, held))
+        renew = api.post(
+            f"/v2/concurrency_limits/leases/{held_lease}/renew", json={"lease_duration": LEASE_S}
+        )
+        api.post(
+            "/v2/concurrency_limits/decrement-with-lease", json={"lease_id": held_lease}
+        ).raise_for_status()
+    return AcrossRestart(
+        held,
+        lapsed,
+        held_lease,
+        lapsed_lease,
+        lapsed_taken_at,
+        renew.status_code,
+        active_slots(server, held),
+    )
 
 
 async def _slot_free_for_the_next_release(name: str) -> bool:
@@ -101,11 +117,19 @@ def _stored_lease_ids(backend: TeamBackend) -> set[str]:
     from redis.asyncio import Redis
 
     async def read() -> set[str]:
-        client = Redis(host=backend.redis_host, port=backend.redis_port, db=backend.redis_db,
-                       decode_responses=True)
+        client = Redis(
+            host=backend.redis_host,
+            port=backend.redis_port,
+            db=backend.redis_db,
+            decode_responses=True,
+        )
         try:
-            ids = await ConcurrencyLeaseStorage(redis_client=client).read_active_lease_ids(limit=1000)
-            expired = await ConcurrencyLeaseStorage(redis_client=client).read_expired_lease_ids(limit=1000)
+            ids = await ConcurrencyLeaseStorage(redis_client=client).read_active_lease_ids(
+                limit=1000
+            )
+            expired = await ConcurrencyLeaseStorage(redis_client=client).read_expired_lease_ids(
+                limit=1000
+            )
             return {str(i) for i in [*ids, *expired]}
         finally:
             await client.aclose()
@@ -113,9 +137,13 @@ def _stored_lease_ids(backend: TeamBackend) -> set[str]:
     return asyncio.run(read())
 
 
-def test_team_shape_lease_survives_server_restart_and_is_freed_by_its_release(tmp_path: Path) -> None:
-    with private_team_backend() as backend, \
-            real_server(tmp_path, backend.server_settings()) as server:
+def test_team_shape_lease_survives_server_restart_and_is_freed_by_its_release(
+    tmp_path: Path,
+) -> None:
+    with (
+        private_team_backend() as backend,
+        real_server(tmp_path, backend.server_settings()) as server,
+    ):
         seen = take_slots_and_restart(server)
 
         # the live holder's lease came through the restart: renewed, then released → slot free
@@ -129,8 +157,10 @@ def test_team_shape_lease_survives_server_restart_and_is_freed_by_its_release(tm
 
 def test_team_shape_lease_of_a_dead_holder_lapses_after_server_restart(tmp_path: Path) -> None:
     """Waits one lease out (Prefect's 60 s floor): the only way a dead holder's slot comes back."""
-    with private_team_backend() as backend, \
-            real_server(tmp_path, backend.server_settings()) as server:
+    with (
+        private_team_backend() as backend,
+        real_server(tmp_path, backend.server_settings()) as server,
+    ):
         seen = take_slots_and_restart(server)
         assert active_slots(server, seen.lapsed) == 1
         # the repossessor (loop 1 s) frees it once the lease lapses, not earlier
@@ -153,7 +183,9 @@ def test_sqlite_shape_loses_leases_on_server_restart(tmp_path: Path) -> None:
         assert seen.held_slots_after_release == 1  # the release found no lease: slot leaked
         assert not asyncio.run(_slot_free_for_the_next_release(seen.held))
         with _api(server) as api:  # nothing is left for the repossessor to expire, ever
-            gone = api.post(f"/v2/concurrency_limits/leases/{seen.lapsed_lease}/renew",
-                            json={"lease_duration": LEASE_S})
+            gone = api.post(
+                f"/v2/concurrency_limits/leases/{seen.lapsed_lease}/renew",
+                json={"lease_duration": LEASE_S},
+            )
         assert gone.status_code == 410
         assert active_slots(server, seen.lapsed) == 1

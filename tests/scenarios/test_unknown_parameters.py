@@ -14,10 +14,22 @@ from tests.scenarios.conftest import Stack
 from tests.scenarios.worker import served_deployments
 
 pytestmark = [pytest.mark.scenario]
-KEYS = ("RELORCH_POLICY", "RELORCH_PROFILE", "RELORCH_SANDBOX_URL", "RELORCH_GITHUB_API_URL",
-        "RELORCH_CLOUDFLARE_API_URL", "GITHUB_TOKEN", "CLOUDFLARE_API_TOKEN", "PAGERDUTY_API_TOKEN")
-EMERGENCY = {"service": "verifier", "incident_id": "PINC1", "reason": "a reason long enough",
-             "acting_person": "ana.oncall"}
+KEYS = (
+    "RELORCH_POLICY",
+    "RELORCH_PROFILE",
+    "RELORCH_SANDBOX_URL",
+    "RELORCH_GITHUB_API_URL",
+    "RELORCH_CLOUDFLARE_API_URL",
+    "GITHUB_TOKEN",
+    "CLOUDFLARE_API_TOKEN",
+    "PAGERDUTY_API_TOKEN",
+)
+EMERGENCY = {
+    "service": "verifier",
+    "incident_id": "PINC1",
+    "reason": "a reason long enough",
+    "acting_person": "ana.oncall",
+}
 
 
 def test_unknown_parameters_are_refused_by_the_api_and_named_by_the_run(stack: Stack) -> None:
@@ -36,13 +48,17 @@ def test_unknown_parameters_are_refused_by_the_api_and_named_by_the_run(stack: S
                 api.create_flow_run(deployment, {**valid, "colour": "blue"})
 
         standard = api.deployment_id("workers-deploy", "standard")
-        with pytest.raises(ValueError, match="'sigificant' was unexpected"):  # a typo, as CI might send
+        with pytest.raises(
+            ValueError, match="'sigificant' was unexpected"
+        ):  # a typo, as CI might send
             api.create_flow_run(standard, {**release.parameters, "sigificant": True})
 
         # forced past the schema, the run fails naming it and never reaches a provider
         before = len(stack.control.requests("github")) + len(stack.control.requests("cloudflare"))
-        body: dict[str, Any] = {"parameters": {**release.parameters, "sigificant": True},
-                                "enforce_parameter_schema": False}
+        body: dict[str, Any] = {
+            "parameters": {**release.parameters, "sigificant": True},
+            "enforce_parameter_schema": False,
+        }
         answer = api._http.post(f"deployments/{standard}/create_flow_run", json=body)
         assert answer.status_code == 201, answer.text
         final = api.wait(answer.json()["id"], timeout_s=90)
@@ -59,9 +75,14 @@ def test_unknown_parameters_are_refused_by_the_api_and_named_by_the_run(stack: S
             return dict(found["parameter_openapi_schema"]["properties"])
 
         services = sorted(stack.policy.services)
-        for flow_name, name in [("workers-deploy", "standard"), ("workers-emergency-deploy", "on-call"),
-                                ("workers-recover", "on-crash")]:
+        for flow_name, name in [
+            ("workers-deploy", "standard"),
+            ("workers-emergency-deploy", "on-call"),
+            ("workers-recover", "on-crash"),
+        ]:
             assert properties(flow_name, name)["service"]["enum"] == services, flow_name
-        assert properties("android-release", "standard")["app"]["enum"] == sorted(stack.policy.android_apps)
+        assert properties("android-release", "standard")["app"]["enum"] == sorted(
+            stack.policy.android_apps
+        )
         with pytest.raises(ValueError, match="'verfier' is not one of"):
             api.create_flow_run(standard, {**release.parameters, "service": "verfier"})

@@ -34,7 +34,9 @@ def artifacts_of(state: State) -> dict[str, str]:
         run_id = state.state_details.flow_run_id
         async with get_client() as client:
             children = await client.read_flow_runs(
-                flow_run_filter=FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[run_id]))
+                flow_run_filter=FlowRunFilter(
+                    parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[run_id])
+                )
             )
             found = await client.read_artifacts(
                 artifact_filter=ArtifactFilter(
@@ -46,11 +48,15 @@ def artifacts_of(state: State) -> dict[str, str]:
     return asyncio.run(read())
 
 
-def created_deployments(stack: Stack, service: str, env: str = "production") -> list[dict[str, Any]]:
+def created_deployments(
+    stack: Stack, service: str, env: str = "production"
+) -> list[dict[str, Any]]:
     """Deployments the orchestrator created (the seed's initial one excluded)."""
     return [
-        r for r in stack.control.requests("cloudflare")
-        if r["method"] == "POST" and r["path"].endswith(f"/scripts/{stack.script(service, env)}/deployments")
+        r
+        for r in stack.control.requests("cloudflare")
+        if r["method"] == "POST"
+        and r["path"].endswith(f"/scripts/{stack.script(service, env)}/deployments")
         and r["status"] in (200, 201, 502)
     ]
 
@@ -64,18 +70,36 @@ def test_happy_path_releases_sandbox_then_production(stack: Stack) -> None:
     assert stack.live_version("verifier", "production") == versions["production"]
     assert len(stack.deployments("verifier")) == 2  # the seed's and ours, nothing doubled
     # sandbox was deployed before production
-    posts = [r["path"] for r in stack.control.requests("cloudflare") if r["method"] == "POST" and r["path"].endswith("/deployments")]
+    posts = [
+        r["path"]
+        for r in stack.control.requests("cloudflare")
+        if r["method"] == "POST" and r["path"].endswith("/deployments")
+    ]
     assert posts == [p for p in posts if "sandbox" in p] + [p for p in posts if "production" in p]
     # recorded as GitHub deployments with statuses, without GitHub's risky defaults
-    gh_posts = [r for r in stack.control.requests("github") if r["method"] == "POST" and r["path"].endswith("/deployments")]
+    gh_posts = [
+        r
+        for r in stack.control.requests("github")
+        if r["method"] == "POST" and r["path"].endswith("/deployments")
+    ]
     assert {r["body"]["environment"] for r in gh_posts} == {"sandbox", "production"}
-    assert all(r["body"]["auto_merge"] is False and r["body"]["required_contexts"] == [] for r in gh_posts)
-    statuses = [r["body"]["state"] for r in stack.control.requests("github") if r["path"].endswith("/statuses") and r["method"] == "POST"]
+    assert all(
+        r["body"]["auto_merge"] is False and r["body"]["required_contexts"] == [] for r in gh_posts
+    )
+    statuses = [
+        r["body"]["state"]
+        for r in stack.control.requests("github")
+        if r["path"].endswith("/statuses") and r["method"] == "POST"
+    ]
     assert statuses.count("success") == 2
     artifacts = artifacts_of(state)
-    for key in ("workers-verifier-checklist", "workers-verifier-sandbox-verification",
-                "workers-verifier-post-deploy-verification", "workers-verifier-summary",
-                "freeze-verifier-production-deploy"):
+    for key in (
+        "workers-verifier-checklist",
+        "workers-verifier-sandbox-verification",
+        "workers-verifier-post-deploy-verification",
+        "workers-verifier-summary",
+        "freeze-verifier-production-deploy",
+    ):
         assert key in artifacts, sorted(artifacts)
     assert "released" in artifacts["workers-verifier-summary"]
 
@@ -103,37 +127,87 @@ def _break_pr(stack: Stack, release_params: dict[str, Any], how: str) -> None:
     if how == "missing approval":
         c.github_pull(svc.repo, pr, head_sha=sha, merge_commit_sha=sha, reviews=[])
     elif how == "unresolved thread":
-        c.github_pull(svc.repo, pr, head_sha=sha, merge_commit_sha=sha,
-                      reviews=[{"user": "reviewer-1", "state": "APPROVED", "commit_id": sha}],
-                      threads=[{"is_resolved": False, "path": "src/index.ts", "author": "ana", "body": "nit"}])
+        c.github_pull(
+            svc.repo,
+            pr,
+            head_sha=sha,
+            merge_commit_sha=sha,
+            reviews=[{"user": "reviewer-1", "state": "APPROVED", "commit_id": sha}],
+            threads=[
+                {"is_resolved": False, "path": "src/index.ts", "author": "ana", "body": "nit"}
+            ],
+        )
     elif how == "failing check":
-        c.github_checks(svc.repo, sha, check_runs=[
-            {"name": "lint", "status": "completed", "conclusion": "success"},
-            {"name": "test", "status": "completed", "conclusion": "failure"}])
+        c.github_checks(
+            svc.repo,
+            sha,
+            check_runs=[
+                {"name": "lint", "status": "completed", "conclusion": "success"},
+                {"name": "test", "status": "completed", "conclusion": "failure"},
+            ],
+        )
     elif how == "api change without compatibility note":
-        c.github_pull(svc.repo, pr, head_sha=sha, merge_commit_sha=sha, labels=["api-change"],
-                      reviews=[{"user": "reviewer-1", "state": "APPROVED", "commit_id": sha}])
+        c.github_pull(
+            svc.repo,
+            pr,
+            head_sha=sha,
+            merge_commit_sha=sha,
+            labels=["api-change"],
+            reviews=[{"user": "reviewer-1", "state": "APPROVED", "commit_id": sha}],
+        )
     elif how == "merged into another branch":
-        c.github_pull(svc.repo, pr, head_sha=sha, merge_commit_sha=sha, base_ref="feature/next",
-                      reviews=[{"user": "reviewer-1", "state": "APPROVED", "commit_id": sha}])
+        c.github_pull(
+            svc.repo,
+            pr,
+            head_sha=sha,
+            merge_commit_sha=sha,
+            base_ref="feature/next",
+            reviews=[{"user": "reviewer-1", "state": "APPROVED", "commit_id": sha}],
+        )
     elif how == "approval without write access":
-        c.github_pull(svc.repo, pr, head_sha=sha, merge_commit_sha=sha,
-                      reviews=[{"user": "outsider", "state": "APPROVED", "commit_id": sha,
-                                "permission": "read"}])
+        c.github_pull(
+            svc.repo,
+            pr,
+            head_sha=sha,
+            merge_commit_sha=sha,
+            reviews=[
+                {"user": "outsider", "state": "APPROVED", "commit_id": sha, "permission": "read"}
+            ],
+        )
     elif how == "stale approval":
         c.github_repo(svc.repo, required_checks=CHECKS, dismiss_stale_reviews=True)
-        c.github_pull(svc.repo, pr, head_sha=sha, merge_commit_sha=sha,
-                      reviews=[{"user": "reviewer-1", "state": "APPROVED", "commit_id": "e" * 40}])
+        c.github_pull(
+            svc.repo,
+            pr,
+            head_sha=sha,
+            merge_commit_sha=sha,
+            reviews=[{"user": "reviewer-1", "state": "APPROVED", "commit_id": "e" * 40}],
+        )
     elif how == "no code owner approval":
-        c.github_repo(svc.repo, required_checks=CHECKS, require_code_owner_reviews=True,
-                      codeowners="* @reviewer-1\n/src/crypto/ @sec-lead\n")
-        c.github_pull(svc.repo, pr, head_sha=sha, merge_commit_sha=sha,
-                      files=["src/crypto/sign.ts", "src/index.ts"],
-                      reviews=[{"user": "reviewer-1", "state": "APPROVED", "commit_id": sha}])
+        c.github_repo(
+            svc.repo,
+            required_checks=CHECKS,
+            require_code_owner_reviews=True,
+            codeowners="* @reviewer-1\n/src/crypto/ @sec-lead\n",
+        )
+        c.github_pull(
+            svc.repo,
+            pr,
+            head_sha=sha,
+            merge_commit_sha=sha,
+            files=["src/crypto/sign.ts", "src/index.ts"],
+            reviews=[{"user": "reviewer-1", "state": "APPROVED", "commit_id": sha}],
+        )
     elif how == "secret not yet in Cloudflare":
-        c.github_pull(svc.repo, pr, head_sha=sha, merge_commit_sha=sha, labels=["secret-change"],
-                      body="Rotates the signer.\nSecrets: SIGNING_KEY",
-                      reviews=[{"user": "reviewer-1", "state": "APPROVED", "commit_id": sha}])
+        c.github_pull(
+            svc.repo,
+            pr,
+            head_sha=sha,
+            merge_commit_sha=sha,
+            labels=["secret-change"],
+            body="Rotates the signer.\nSecrets: SIGNING_KEY",
+            reviews=[{"user": "reviewer-1", "state": "APPROVED", "commit_id": sha}],
+        )
 
 
 @pytest.mark.parametrize(
@@ -184,8 +258,10 @@ def httpx_get_check_runs(stack: Stack, repo: str, sha: str) -> set[tuple[str, st
 
     from tests.scenarios.conftest import GITHUB_TOKEN
 
-    answer = httpx.get(f"{stack.url}/github/repos/{repo}/commits/{sha}/check-runs",
-                       headers={"Authorization": f"Bearer {GITHUB_TOKEN}"})
+    answer = httpx.get(
+        f"{stack.url}/github/repos/{repo}/commits/{sha}/check-runs",
+        headers={"Authorization": f"Bearer {GITHUB_TOKEN}"},
+    )
     return {(r["name"], r["status"]) for r in answer.json()["check_runs"]}
 
 
@@ -198,8 +274,11 @@ def test_required_check_in_progress_waits_then_passes_when_it_completes(stack: S
     stack.control.github_check_run(repo, sha, "build", status="in_progress")
 
     def ci_reads() -> list[dict[str, Any]]:
-        return [r for r in stack.control.requests("github")
-                if r["method"] == "GET" and r["path"].endswith(f"/commits/{sha}/check-runs")]
+        return [
+            r
+            for r in stack.control.requests("github")
+            if r["method"] == "GET" and r["path"].endswith(f"/commits/{sha}/check-runs")
+        ]
 
     def finish_build() -> None:  # once the checklist has seen it running
         deadline = time.monotonic() + 60
@@ -232,7 +311,8 @@ def test_required_check_that_never_finishes_fails_naming_it(stack: Stack) -> Non
 
 
 def test_an_hour_of_ci_wait_passes_on_the_injected_clock_in_no_real_time(
-        stack: Stack, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    stack: Stack, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The checklist waits the policy's `ci_wait` (here an hour, a look every 5 minutes) on the
     clock flows and tasks read (tasks/clock.py): a manual clock makes the hour pass at once."""
     import os
@@ -261,8 +341,11 @@ def test_an_hour_of_ci_wait_passes_on_the_injected_clock_in_no_real_time(
     assert "after waiting 1h" in (state.message or ""), state.message
     assert time.monotonic() - started < 60  # not an hour
     assert manual.monotonic() >= timedelta(hours=1).total_seconds()
-    reads = [r for r in stack.control.requests("github")[before:]
-             if r["method"] == "GET" and r["path"].endswith(f"/commits/{sha}/check-runs")]
+    reads = [
+        r
+        for r in stack.control.requests("github")[before:]
+        if r["method"] == "GET" and r["path"].endswith(f"/commits/{sha}/check-runs")
+    ]
     assert len(reads) == 13  # the first look and one every 5 minutes for the hour
     assert created_deployments(stack, "edge-router") == []
 
@@ -272,7 +355,9 @@ def test_unknown_ci_run_id_is_refused_naming_the_parameter(stack: Stack) -> None
     state = run_release({**release.parameters, "ci_run_id": 424242})
     assert state.is_failed()
     assert "ci_run_id: no workflow run 424242 in" in (state.message or ""), state.message
-    asked = [r for r in stack.control.requests("github") if r["path"].endswith("/actions/runs/424242")]
+    asked = [
+        r for r in stack.control.requests("github") if r["path"].endswith("/actions/runs/424242")
+    ]
     assert len(asked) == 1  # not retried: it is bad input, not a provider hiccup
     assert created_deployments(stack, "edge-router") == []
 
@@ -326,20 +411,28 @@ def test_no_traffic_is_not_a_pass(stack: Stack) -> None:
 def test_bad_parameters_fail_at_once_without_a_provider_call(stack: Stack) -> None:
     release = stack.prepare("verifier")
     before = len(stack.control.requests())
-    for bad in ({"service": "nope"}, {"git_sha": "123"}, {"pr_number": 0},
-                {"version_ids": {"production": release.parameters["version_ids"]["production"]}}):
+    for bad in (
+        {"service": "nope"},
+        {"git_sha": "123"},
+        {"pr_number": 0},
+        {"version_ids": {"production": release.parameters["version_ids"]["production"]}},
+    ):
         state = run_release({**release.parameters, **bad})
         assert state.is_failed()
         assert next(iter(bad)) in (state.message or ""), state.message
     assert len(stack.control.requests()) == before
 
 
-def test_injected_faults_reach_the_same_final_state_with_one_production_deployment(stack: Stack) -> None:
+def test_injected_faults_reach_the_same_final_state_with_one_production_deployment(
+    stack: Stack,
+) -> None:
     release = stack.prepare("verifier")
     for target in ("github", "cloudflare"):
         stack.control.add_fault(target, "status", status=503, probability=0.1, seed=7)
         stack.control.add_fault(target, "rate_limit", retry_after=0, probability=0.1, seed=11)
-    stack.control.add_fault("cloudflare", "drop_after_commit", method="POST", path_contains="/deployments", count=1)
+    stack.control.add_fault(
+        "cloudflare", "drop_after_commit", method="POST", path_contains="/deployments", count=1
+    )
     state = run_release(release.parameters)
     fired = sum(f["fired"] for f in stack.control.faults())
     stack.control.clear_faults()
@@ -383,13 +476,17 @@ def test_two_releases_of_one_service_run_one_at_a_time(stack: Stack) -> None:
                 await asyncio.sleep(0.05)
             return await workers_deploy(**second.parameters, return_state=True)  # type: ignore[call-overload,no-any-return]
 
-        return list(await asyncio.gather(
-            workers_deploy(**first.parameters, return_state=True),  # type: ignore[call-overload]
-            later(),
-        ))
+        return list(
+            await asyncio.gather(
+                workers_deploy(**first.parameters, return_state=True),  # type: ignore[call-overload]
+                later(),
+            )
+        )
 
     states = asyncio.run(both())
-    assert all(s.is_completed() and s.name == "Completed" for s in states), [s.message for s in states]
+    assert all(s.is_completed() and s.name == "Completed" for s in states), [
+        s.message for s in states
+    ]
     # the second release started only after the first one's watch ended: no overlap
     posts = created_deployments(stack, "edge-router")
     assert len(posts) == 2
@@ -406,20 +503,27 @@ def _upload(stack: Stack, service: str, env: str, tag: str | None) -> str:
     from tests.scenarios.conftest import CLOUDFLARE_TOKEN
 
     svc = stack.policy.service(service)
-    return stack.control.cf_upload_version(svc.account_id, stack.script(service, env), message="ci",
-                                           token=CLOUDFLARE_TOKEN, tag=tag)
+    return stack.control.cf_upload_version(
+        svc.account_id, stack.script(service, env), message="ci", token=CLOUDFLARE_TOKEN, tag=tag
+    )
 
 
 def test_version_tagged_with_another_commit_is_refused_and_nothing_deployed(stack: Stack) -> None:
     release = stack.prepare("verifier")
     other_sha = "f" * 40
     wrong = _upload(stack, "verifier", "production", tag=other_sha)
-    params = {**release.parameters,
-              "version_ids": {**release.parameters["version_ids"], "production": wrong}}
+    params = {
+        **release.parameters,
+        "version_ids": {**release.parameters["version_ids"], "production": wrong},
+    }
     state = run_release(params)
     assert state.is_failed()
     message = state.message or ""
-    assert "provenance" in message and other_sha in message and release.parameters["git_sha"] in message
+    assert (
+        "provenance" in message
+        and other_sha in message
+        and release.parameters["git_sha"] in message
+    )
     assert created_deployments(stack, "verifier", "sandbox") == []
     assert created_deployments(stack, "verifier", "production") == []
 
@@ -456,8 +560,11 @@ def _deploy_directly(stack: Stack, service: str, version_id: str, message: str) 
         f"{stack.url}/cloudflare/client/v4/accounts/{svc.account_id}/workers/scripts/"
         f"{stack.script(service)}/deployments",
         headers={"Authorization": f"Bearer {CLOUDFLARE_TOKEN}"},
-        json={"strategy": "percentage", "versions": [{"version_id": version_id, "percentage": 100}],
-              "annotations": {"workers/message": message}},
+        json={
+            "strategy": "percentage",
+            "versions": [{"version_id": version_id, "percentage": 100}],
+            "annotations": {"workers/message": message},
+        },
     )
     assert answer.status_code == 200, answer.text
 
@@ -481,9 +588,15 @@ def test_a_release_that_diverged_from_a_live_emergency_fix_is_superseded(stack: 
     assert run_release(first.parameters).is_completed()
     svc = stack.policy.service("edge-router")
     fix = "e" * 40  # an emergency fix on its own branch, deployed by hand
-    stack.control.github_commit(svc.repo, fix, parents=[first.parameters["git_sha"]], branch="hotfix")
-    _deploy_directly(stack, "edge-router", _upload(stack, "edge-router", "production", tag=fix),
-                     "emergency INC-9")
+    stack.control.github_commit(
+        svc.repo, fix, parents=[first.parameters["git_sha"]], branch="hotfix"
+    )
+    _deploy_directly(
+        stack,
+        "edge-router",
+        _upload(stack, "edge-router", "production", tag=fix),
+        "emergency INC-9",
+    )
     release = stack.prepare("edge-router", pr_number=12)  # merged on main after the first
     state = run_release(release.parameters)
     assert state.name == "Superseded", (state.name, state.message)

@@ -27,8 +27,11 @@ pytestmark = [pytest.mark.scenario]
 
 def _production_deploys(stack: Stack) -> list[dict[str, Any]]:
     script = stack.script("verifier")
-    return [r for r in stack.control.requests("cloudflare")
-            if r["method"] == "POST" and r["path"].endswith(f"/scripts/{script}/deployments")]
+    return [
+        r
+        for r in stack.control.requests("cloudflare")
+        if r["method"] == "POST" and r["path"].endswith(f"/scripts/{script}/deployments")
+    ]
 
 
 def _reached(stack: Stack, point: str) -> bool:
@@ -44,10 +47,14 @@ def _records(stack: Stack) -> list[tuple[int, str]]:
     repo = stack.policy.service("verifier").repo
     headers = {"Authorization": f"Bearer {GITHUB_TOKEN}"}
     out = []
-    for d in httpx.get(f"{stack.url}/github/repos/{repo}/deployments",
-                       params={"environment": "production"}, headers=headers).json():
-        statuses = httpx.get(f"{stack.url}/github/repos/{repo}/deployments/{d['id']}/statuses",
-                             headers=headers).json()
+    for d in httpx.get(
+        f"{stack.url}/github/repos/{repo}/deployments",
+        params={"environment": "production"},
+        headers=headers,
+    ).json():
+        statuses = httpx.get(
+            f"{stack.url}/github/repos/{repo}/deployments/{d['id']}/statuses", headers=headers
+        ).json()
         out.append((d["id"], max(statuses, key=lambda s: s["id"])["state"] if statuses else "none"))
     return out
 
@@ -70,15 +77,25 @@ def test_a_release_killed_then_re_run_ends_verified_with_one_production_deploy(
     release = stack.prepare("verifier")
     params = json.dumps(release.parameters)
     if point == "during the production deploy":
-        stack.control.add_fault("cloudflare", "slow", delay_s=3.0, method="POST",
-                                path_contains=f"/scripts/{stack.script('verifier')}/deployments")
+        stack.control.add_fault(
+            "cloudflare",
+            "slow",
+            delay_s=3.0,
+            method="POST",
+            path_contains=f"/scripts/{stack.script('verifier')}/deployments",
+        )
     with real_prefect_server(tmp_path) as api_url:
         env = {**os.environ, "PREFECT_API_URL": api_url}
 
         def run() -> subprocess.Popen[str]:
-            return subprocess.Popen([sys.executable, "-m", "tests.scenarios.workers_driver", params],
-                                    cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                    stderr=subprocess.DEVNULL, text=True)
+            return subprocess.Popen(
+                [sys.executable, "-m", "tests.scenarios.workers_driver", params],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
 
         doomed = run()
         try:

@@ -27,22 +27,36 @@ def _crashed_mid_watch(stack: Stack, service: str, window_s: float | None) -> tu
     payload: dict[str, Any] = {"service": service, "version_id": version, "pr": 1}
     if window_s is not None:
         payload["window_s"] = window_s
-    made = httpx.post(f"{stack.url}/github/repos/{repo}/deployments", headers=headers, json={
-        "ref": release.parameters["git_sha"], "task": f"deploy:{service}", "environment": "production",
-        "auto_merge": False, "required_contexts": [], "payload": payload, "description": "x",
-    })
+    made = httpx.post(
+        f"{stack.url}/github/repos/{repo}/deployments",
+        headers=headers,
+        json={
+            "ref": release.parameters["git_sha"],
+            "task": f"deploy:{service}",
+            "environment": "production",
+            "auto_merge": False,
+            "required_contexts": [],
+            "payload": payload,
+            "description": "x",
+        },
+    )
     assert made.status_code == 201, made.text
     record = int(made.json()["id"])
-    status = httpx.post(f"{stack.url}/github/repos/{repo}/deployments/{record}/statuses",
-                        headers=headers, json={"state": "in_progress", "description": "deploying"})
+    status = httpx.post(
+        f"{stack.url}/github/repos/{repo}/deployments/{record}/statuses",
+        headers=headers,
+        json={"state": "in_progress", "description": "deploying"},
+    )
     assert status.status_code == 201, status.text
     return release, record
 
 
 def _latest_state(stack: Stack, service: str, record: int) -> tuple[str, str]:
     repo = stack.policy.service(service).repo
-    listed = httpx.get(f"{stack.url}/github/repos/{repo}/deployments/{record}/statuses",
-                       headers={"Authorization": f"Bearer {GITHUB_TOKEN}"}).json()
+    listed = httpx.get(
+        f"{stack.url}/github/repos/{repo}/deployments/{record}/statuses",
+        headers={"Authorization": f"Bearer {GITHUB_TOKEN}"},
+    ).json()
     newest = max(listed, key=lambda s: s["id"])
     return newest["state"], newest["description"]
 
@@ -75,12 +89,16 @@ def test_a_failing_health_after_the_restart_rolls_back(stack: Stack) -> None:
     state_name, description = _latest_state(stack, "verifier", record)
     assert state_name == "failure" and "rolled back" in description, description
     assert stack.live_version("verifier") == release.previous_versions["production"]
-    assert stack.deployments("verifier")[0]["annotations"]["workers/message"].startswith("rollback:")
+    assert stack.deployments("verifier")[0]["annotations"]["workers/message"].startswith(
+        "rollback:"
+    )
 
 
 def test_a_record_whose_version_no_longer_serves_is_closed_without_a_deploy(stack: Stack) -> None:
     release, record = _crashed_mid_watch(stack, "verifier", window_s=2.0)
-    _deploy_directly(stack, "verifier", release.previous_versions["production"], "rolled back by hand")
+    _deploy_directly(
+        stack, "verifier", release.previous_versions["production"], "rolled back by hand"
+    )
     before = len(created_deployments(stack, "verifier"))
     state = _recover("verifier")
     assert state.is_completed(), state.message
@@ -95,8 +113,9 @@ def _recovery_runs() -> list[Any]:
 
     async def read() -> list[Any]:
         async with get_client() as client:
-            return await client.read_flow_runs(deployment_filter=DeploymentFilter(
-                name=DeploymentFilterName(any_=["on-crash"])))
+            return await client.read_flow_runs(
+                deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=["on-crash"]))
+            )
 
     return asyncio.run(read())
 
@@ -134,9 +153,18 @@ def test_records_are_read_down_to_the_newest_finished_one(stack: Stack) -> None:
         _, finished = _crashed_mid_watch(stack, "verifier", window_s=2.0)
         assert _recover("verifier").is_completed()
     _, newest = _crashed_mid_watch(stack, "verifier", window_s=2.0)
-    status_reads = lambda: [r for r in stack.control.requests("github")  # noqa: E731
-                            if r["method"] == "GET" and r["path"].endswith("/statuses")]
+
+    def status_reads() -> list[dict[str, object]]:
+        return [
+            r
+            for r in stack.control.requests("github")
+            if r["method"] == "GET" and r["path"].endswith("/statuses")
+        ]
+
     before = len(status_reads())
     views = asyncio.run(read_deployment_records.fn("verifier", "production", stack.policy))
-    assert [(v.id, v.latest_state) for v in views] == [(newest, "in_progress"), (finished, "success")]
+    assert [(v.id, v.latest_state) for v in views] == [
+        (newest, "in_progress"),
+        (finished, "success"),
+    ]
     assert len(status_reads()) - before == 2

@@ -23,21 +23,46 @@ def served_deployments(extra_env: dict[str, str], workers: int = 1) -> Iterator[
     from prefect.settings import PREFECT_API_URL
 
     api_url = str(PREFECT_API_URL.value())
-    env = {**os.environ, **extra_env, "PREFECT_API_URL": api_url, "RELORCH_HOME": str(ROOT),
-           "PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_WORKER_PREFETCH_SECONDS": "2"}
+    env = {
+        **os.environ,
+        **extra_env,
+        "PREFECT_API_URL": api_url,
+        "RELORCH_HOME": str(ROOT),
+        "PREFECT_WORKER_QUERY_SECONDS": "1",
+        "PREFECT_WORKER_PREFETCH_SECONDS": "2",
+    }
 
     def prefect(*args: str) -> None:
-        subprocess.run([sys.executable, "-m", "prefect", *args], env=env, cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+        subprocess.run(
+            [sys.executable, "-m", "prefect", *args],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=120,
+        )
 
     prefect("work-pool", "create", "release-local", "--type", "process", "--overwrite")
     prefect("--no-prompt", "deploy", "--all")
     PrefectApi(api_url).refuse_unknown_parameters()  # as `make run` does after deploying
     started = [
         subprocess.Popen(
-            [sys.executable, "-m", "prefect", "worker", "start", "--pool", "release-local",
-             "--name", f"release-worker-{n}"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "worker",
+                "start",
+                "--pool",
+                "release-local",
+                "--name",
+                f"release-worker-{n}",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         for n in range(1, workers + 1)
     ]

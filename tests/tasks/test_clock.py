@@ -13,7 +13,9 @@ from tasks import clock
 from tasks.clock import SYSTEM, ManualClock, use_clock
 
 ROOT = Path(__file__).resolve().parents[2]
-DIRECT = re.compile(r"datetime\.now\(|time\.time\(|time\.monotonic\(|asyncio\.sleep\(|datetime\.utcnow\(")
+DIRECT = re.compile(
+    r"datetime\.now\(|time\.time\(|time\.monotonic\(|asyncio\.sleep\(|datetime\.utcnow\("
+)
 START = datetime(2026, 6, 8, 1, 0, tzinfo=UTC)
 
 
@@ -21,8 +23,10 @@ def test_flows_and_tasks_read_time_only_through_the_clock() -> None:
     offenders = [
         f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
         for folder in ("flows", "tasks")
-        for path in sorted((ROOT / folder).rglob("*.py")) if path.name != "clock.py"
-        for n, line in enumerate(path.read_text().splitlines(), 1) if DIRECT.search(line)
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if path.name != "clock.py"
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if DIRECT.search(line)
     ]
     assert offenders == []
 

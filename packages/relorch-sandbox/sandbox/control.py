@@ -174,7 +174,12 @@ class SandboxControl(FreezeSourcesControl, PlayControl):  # PagerDuty, status pa
         return result
 
     def github_check_run(
-        self, repo: str, sha: str, name: str, *, status: str = "completed",
+        self,
+        repo: str,
+        sha: str,
+        name: str,
+        *,
+        status: str = "completed",
         conclusion: str | None = None,
     ) -> dict[str, Any]:
         """Move the newest check run called `name` on `sha` on (e.g. a running check finishes)."""
@@ -187,7 +192,12 @@ class SandboxControl(FreezeSourcesControl, PlayControl):  # PagerDuty, status pa
         return result
 
     def github_commit(
-        self, repo: str, sha: str, *, parents: Iterable[str] = (), branch: str | None = None,
+        self,
+        repo: str,
+        sha: str,
+        *,
+        parents: Iterable[str] = (),
+        branch: str | None = None,
         message: str = "",
     ) -> dict[str, Any]:
         """Add a commit to the repository's history (e.g. an emergency fix pushed beside the

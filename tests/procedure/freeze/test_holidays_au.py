@@ -104,8 +104,14 @@ def test_queens_birthday_before_2023_counts_too() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["King's Birthday", "King\u2019s Birthday", "kings birthday", "KING'S  BIRTHDAY (observed)",
-     "Queen's Birthday", "Sovereign's Birthday"],
+    [
+        "King's Birthday",
+        "King\u2019s Birthday",
+        "kings birthday",
+        "KING'S  BIRTHDAY (observed)",
+        "Queen's Birthday",
+        "Sovereign's Birthday",
+    ],
 )
 def test_sovereign_birthday_names_match_robustly(name: str) -> None:
     assert is_freeze_holiday(name, True)

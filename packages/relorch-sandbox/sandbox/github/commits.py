@@ -66,8 +66,13 @@ def commit_json(urls: shapes.Urls, repo: Repo, commit: Commit) -> dict[str, Any]
             "message": commit.message,
             "tree": {"sha": commit.sha[::-1], "url": f"{api}/git/trees/{commit.sha[::-1]}"},
             "comment_count": 0,
-            "verification": {"verified": False, "reason": "unsigned", "signature": None,
-                             "payload": None, "verified_at": None},
+            "verification": {
+                "verified": False,
+                "reason": "unsigned",
+                "signature": None,
+                "payload": None,
+                "verified_at": None,
+            },
         },
         "author": None,  # no GitHub account matches the sandbox's author e-mail
         "committer": None,
@@ -93,8 +98,15 @@ async def compare(request: Request) -> Response:
             raise GitHubError(404, f"No common ancestor between {base_ref} and {head_ref}.")
         ahead = sorted(head_side - base_side, key=lambda c: (graph.commits[c].created_at, c))
         behind = len(base_side - head_side)
-        status = ("identical" if not ahead and not behind else "ahead" if not behind
-                  else "behind" if not ahead else "diverged")
+        status = (
+            "identical"
+            if not ahead and not behind
+            else "ahead"
+            if not behind
+            else "behind"
+            if not ahead
+            else "diverged"
+        )
         urls = urls_for(request)
         page, headers = paginate(ahead, request.url, default_per_page=250)
         api, web = urls.repo(repo), f"{shapes.WEB}/{repo.full_name}"

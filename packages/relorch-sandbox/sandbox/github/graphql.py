@@ -55,7 +55,9 @@ def schema_errors(query: str, variables: dict[str, Any]) -> list[Any]:
     """What GitHub would refuse in this document and these variables (empty: nothing)."""
     schema = github_schema()
     if schema is None:
-        raise RuntimeError(f"GitHub's GraphQL schema is missing ({find_schema_file()}): run `npm ci`")
+        raise RuntimeError(
+            f"GitHub's GraphQL schema is missing ({find_schema_file()}): run `npm ci`"
+        )
     try:
         document = parse(query)
     except GraphQLError as error:
@@ -68,6 +70,8 @@ def schema_errors(query: str, variables: dict[str, Any]) -> list[Any]:
         return [{"message": "An operation name is required when sending several operations."}]
     coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
     return [e.formatted for e in coerced] if isinstance(coerced, list) else []
+
+
 _THREADS_ARGS = re.compile(r"reviewThreads\s*\(([^)]*)\)")
 _LABELS_ARGS = re.compile(r"labels\s*\(([^)]*)\)")
 

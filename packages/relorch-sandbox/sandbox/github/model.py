@@ -225,7 +225,9 @@ class CommitGraph:
         commit = self.commits[sha] = Commit(sha, list(parents), message, now)
         return commit
 
-    def merge(self, branch: str, merge_sha: str, head_sha: str, message: str, now: datetime) -> None:
+    def merge(
+        self, branch: str, merge_sha: str, head_sha: str, message: str, now: datetime
+    ) -> None:
         """A pull merged into `branch`: its merge commit follows the branch's tip (a squash or
         rebase merge has the head as its own merge commit). Re-recording a known merge commit
         changes nothing, so editing an old pull never moves the branch back."""

@@ -102,7 +102,9 @@ async def get_branch_protection(request: Request) -> Response:
         return JSONResponse(
             {
                 "url": api,
-                "required_status_checks": shapes.status_check_policy(urls_for(request), repo, branch)
+                "required_status_checks": shapes.status_check_policy(
+                    urls_for(request), repo, branch
+                )
                 if repo.required_checks
                 else None,
                 "required_pull_request_reviews": _reviews_rule(request, repo),
@@ -230,7 +232,9 @@ async def get_workflow_run(request: Request) -> Response:
         if run is None:
             raise GitHubError(404, "Not Found")
         jobs = [
-            r for r in repo.check_runs.get(run.head_sha, []) if r.check_suite_id == run.check_suite_id
+            r
+            for r in repo.check_runs.get(run.head_sha, [])
+            if r.check_suite_id == run.check_suite_id
         ]
         return JSONResponse(shapes.workflow_run(urls_for(request), repo, run, jobs))
 
@@ -276,8 +280,11 @@ async def get_team_membership(request: Request) -> Response:
             raise GitHubError(404, "Not Found")
         url = f"{urls_for(request).api}/organizations/{user_id(params['org'])}/team/"
         return JSONResponse(
-            {"url": f"{url}{user_id(team)}/memberships/{params['username']}",
-             "role": "member", "state": "active"}
+            {
+                "url": f"{url}{user_id(team)}/memberships/{params['username']}",
+                "role": "member",
+                "state": "active",
+            }
         )
 
 

@@ -147,8 +147,12 @@ def _zip_bundle(data: bytes) -> tuple[Any, str | None]:
     except (zipfile.BadZipFile, OSError, KeyError):
         names, manifest = set(), b""
     if "BundleConfig.pb" not in names:
-        raise GoogleError(400, "The Android App Bundle is invalid: BundleConfig.pb is missing.",
-                          status="INVALID_ARGUMENT", reason="invalidValue")
+        raise GoogleError(
+            400,
+            "The Android App Bundle is invalid: BundleConfig.pb is missing.",
+            status="INVALID_ARGUMENT",
+            reason="invalidValue",
+        )
     code = re.search(rb'versionCode="(\d+)"', manifest)
     name = re.search(rb'versionName="([^"]*)"', manifest)
     return (code.group(1).decode() if code else None), (name.group(1).decode() if name else None)

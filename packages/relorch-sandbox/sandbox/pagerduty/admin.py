@@ -94,9 +94,12 @@ async def set_priorities(request: Request) -> Response:
     """{names: ["SEV1", "SEV2", ...]}: the account's priority names, highest first."""
     doc = await admin_json(request)
     names = doc.get("names")
-    if (not isinstance(names, list) or not names
-            or not all(isinstance(n, str) and n.strip() for n in names)
-            or len(set(names)) != len(names)):
+    if (
+        not isinstance(names, list)
+        or not names
+        or not all(isinstance(n, str) and n.strip() for n in names)
+        or len(set(names)) != len(names)
+    ):
         raise AdminError("names must be a non-empty list of distinct priority names")
     state = sandbox_state(request)
     with state.lock:
