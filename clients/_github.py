@@ -368,30 +368,17 @@ class GitHubClient(TokenClient):
         self, repo: str, sha: str, environment: str, task: str = "deploy"
     ) -> GitHubDeployment | None:
         """The newest deployment of `sha` to `environment` for `task`, if there is one."""
-        op = "find_deployment"
-        params: dict[str, str | int] = {
-            "sha": sha,
-            "environment": environment,
-            "task": task,
-            "per_page": _PER_PAGE,
-        }
-        response = await self._call(op, "GET", self._repo_url(repo, "deployments"), params=params)
-        with self._parsing(op):
-            found = [
-                _deployment(item)
-                for item in response.json()
-                if item["sha"] == sha
-                and item["environment"] == environment
-                and item["task"] == task
-            ]
-        return max(found, key=lambda d: d.id) if found else None
+        found = await self.list_deployments(repo, environment, task, sha=sha)
+        return found[0] if found else None
 
     async def list_deployments(
-        self, repo: str, environment: str, task: str = "deploy"
+        self, repo: str, environment: str, task: str = "deploy", *, sha: str | None = None
     ) -> list[GitHubDeployment]:
-        """The environment's deployments for `task`, newest first (the first page: the newest 100)."""
-        op = "list_deployments"
+        """The environment's deployments for `task` (of `sha` only, when given), newest first
+        (the first page: the newest 100)."""
+        op = "find_deployment" if sha else "list_deployments"
         params: dict[str, str | int] = {
+            **({"sha": sha} if sha else {}),
             "environment": environment,
             "task": task,
             "per_page": _PER_PAGE,
@@ -401,7 +388,9 @@ class GitHubClient(TokenClient):
             found = [
                 _deployment(item)
                 for item in response.json()
-                if item["environment"] == environment and item["task"] == task
+                if item["environment"] == environment
+                and item["task"] == task
+                and (sha is None or item["sha"] == sha)
             ]
         return sorted(found, key=lambda d: d.id, reverse=True)
 
