@@ -61,12 +61,12 @@ async def recover_unverified_workers(policy: Policy) -> list[dict[str, object]]:
     (a slot held means its release is alive and finishing its own watch)."""
     log = get_run_logger()
     rows: list[dict[str, object]] = []
-    for name in policy.services:
+    for name, service in policy.services.items():
         try:
             async with hold_slot(release_limit(name), min(SLOT_WAIT, policy.slots.wait), policy):
                 unfinished = [
                     r
-                    for r in await read_deployment_records(name, "production", policy)
+                    for r in await read_deployment_records(service, "production")
                     if r.latest_state in UNFINISHED
                 ]
         except TimeoutError:
@@ -146,7 +146,7 @@ async def advance_rollouts() -> list[dict[str, object]]:
                 # …and completed releases still inside their post-100 % vitals watch
                 codes += [c for c in state.completed_codes() if await _watched(name, app, c)]
                 for code in codes:
-                    result = await rollout_step(name, policy, version_code=code, state=state)
+                    result = await rollout_step(app, policy, version_code=code, state=state)
                     if result.acted:
                         log.info("%s %s: %s", name, code, result.acted)
                         state = await read_play(app)  # the store changed: read it again

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from prefect import flow
 from prefect.flow_runs import suspend_flow_run
@@ -24,11 +24,12 @@ from pydantic import BaseModel, Field
 
 from flows.android_steps import Emergency, StepResult, rollout_step
 from flows.continuation import CannotContinue, continue_at, deferred
+from flows.requests import takes
 from procedure.android import Step
 from procedure.android_request import (
     AndroidReleaseRequest,
+    android_target,
     resolve_significance,
-    validate_android_request,
 )
 from procedure.emergency import check_incident
 from procedure.policy import Policy
@@ -40,14 +41,9 @@ from tasks.evidence import artifact_key, gate_markdown, policy_review, publish
 from tasks.limits import app_limit
 from tasks.play import is_play_outage
 from tasks.pull_labels import pull_labels
-from tasks.settings import current_policy, policy_choice
+from tasks.settings import current_policy
 from tasks.slots import hold_slot
 from tasks.timeline import load_timeline, save_timeline
-
-if TYPE_CHECKING:
-    AppName = str
-else:  # the policy's names, as a choice in the Prefect form
-    AppName = policy_choice("android_apps")
 
 # A Play outage (5xx, timeouts) outlasting the client's own retries does not end the chain: the
 # run schedules a retry of the same step. Backoff from 30 s (or the app's review check interval
@@ -70,71 +66,18 @@ class InternalSignOff(BaseModel):
 
 
 @flow(name="android-release", log_prints=True)
-async def android_release(
-    app: AppName,
-    version_code: int | None = None,
-    aab_path: str | None = None,
-    version_name: str = "",
-    release_notes: str = "",
-    significant: bool | None = None,
-    resume_reason: str | None = None,
-    operator: str | None = None,
-    pr_number: int | None = None,
-    significant_reason: str | None = None,
-    incident_id: str | None = None,
-    emergency_reason: str | None = None,
-    outage_attempt: int = 0,
-) -> dict[str, Any] | State:
-    """Take one Android version through the procedure, one due step per run.
-
-    Args:
-        app: an app from the policy's `android_apps`.
-        version_code: the version CI uploaded to the internal track (or leave empty and give aab_path).
-        aab_path: a built .aab to upload to the internal track.
-        version_name: the release name shown in Play.
-        release_notes: en-US release notes (≤ 500 characters).
-        significant: a significant change (internal testing ≥ 24 h); leave empty to take it from
-            the PR's significant-change label (pr_number); required without a PR.
-        resume_reason: resume a HALTED rollout (needs operator).
-        operator: who resumes (or who runs an emergency release).
-        pr_number: the PR this version was built from (CI gives it).
-        significant_reason: why a PR labelled significant is released as not significant (recorded).
-        incident_id: an emergency hotfix for this active P1/P2 incident: bypasses the freeze only.
-        emergency_reason: why the hotfix cannot wait for the freeze to end (needs incident_id, operator).
-        outage_attempt: set by the run itself: how many times this step met a Google Play outage.
-    """
+@takes(AndroidReleaseRequest, choices={"app": "android_apps"})
+async def android_release(request: AndroidReleaseRequest) -> dict[str, Any] | State:
+    """Take one Android version through the procedure, one due step per run."""
     policy = current_policy()
     review = policy_review(policy)
-    request = validate_android_request(
-        {
-            "app": app,
-            "version_code": version_code,
-            "aab_path": aab_path,
-            "version_name": version_name,
-            "release_notes": release_notes,
-            "significant": significant,
-            "resume_reason": resume_reason,
-            "operator": operator,
-            "pr_number": pr_number,
-            "significant_reason": significant_reason,
-            "incident_id": incident_id,
-            "emergency_reason": emergency_reason,
-        },
-        policy,
-    )
-    if outage_attempt < 0:
-        raise RequestError(
-            f"outage_attempt: {outage_attempt} is negative (the runs set it; leave it 0)"
-        )
-    app_policy = policy.android_app(request.app)
-    bundle = str(checked_bundle(request.aab_path, app_policy)) if request.aab_path else None
+    app = android_target(request, policy)
+    bundle = str(checked_bundle(request.aab_path, app)) if request.aab_path else None
     labels = None
-    if request.pr_number is not None and app_policy.repo:
-        labels = await pull_labels(app_policy.repo, request.pr_number)
+    if request.pr_number is not None and app.repo:
+        labels = await pull_labels(app.repo, request.pr_number)
         if labels is None:
-            raise RequestError(
-                f"pr_number: no pull request #{request.pr_number} in {app_policy.repo}"
-            )
+            raise RequestError(f"pr_number: no pull request #{request.pr_number} in {app.repo}")
     significant_now, significant_why = resolve_significance(
         request, labels, policy.checklist.labels.significant
     )
@@ -143,7 +86,7 @@ async def android_release(
     async with hold_slot(app_limit(request.app), policy.slots.wait, policy):
         try:
             result = await rollout_step(
-                request.app,
+                app,
                 policy,
                 version_code=request.version_code,
                 bundle_path=bundle,
@@ -161,9 +104,7 @@ async def android_release(
         else:
             outage = None
     if outage is not None:  # the slot is free again: the retry takes it anew
-        return await retry_after_outage(
-            request, app_policy.review_check_interval, outage, outage_attempt
-        )
+        return await retry_after_outage(request, app.review_check_interval, outage)
     if emergency is not None:
         await emergency_audit(request, emergency, result)
     if result.decision.step is Step.SIGN_OFF:
@@ -202,7 +143,7 @@ async def hand_over(request: AndroidReleaseRequest, result: StepResult, signific
     It carries what this run settled (the version code, `significant`), not the PR to re-read;
     an emergency run's continuation stays an emergency run (re-verified each time)."""
     when = result.next_check or clock.now()
-    dropped = {"aab_path", "resume_reason", "pr_number"} | (
+    dropped = {"aab_path", "resume_reason", "pr_number", "outage_attempt"} | (
         {"operator"} if not request.incident_id else set()
     )
     params = {
@@ -222,11 +163,12 @@ async def hand_over(request: AndroidReleaseRequest, result: StepResult, signific
 
 
 async def retry_after_outage(
-    request: AndroidReleaseRequest, interval: timedelta, error: Exception, attempt: int
+    request: AndroidReleaseRequest, interval: timedelta, error: Exception
 ) -> State:
     """The step met a Google Play outage: nothing is known to have changed (a write's answer lost
     is read back by the client), so the same run is retried later with the same parameters; it
     re-reads Play first, so a change that did land is not made twice."""
+    attempt = request.outage_attempt
     if attempt >= OUTAGE_RETRIES:
         raise RolloutStopped(
             f"{request.app}: Google Play still failing after {attempt} retries ({error}); "

@@ -83,7 +83,7 @@ def _earliest(*times: datetime | None) -> datetime | None:
 
 
 async def rollout_step(
-    app_name: str,
+    app: AndroidApp,
     policy: Policy,
     *,
     version_code: int | None,
@@ -96,7 +96,6 @@ async def rollout_step(
     state: PlayState | None = None,
     emergency: Emergency | None = None,
 ) -> StepResult:
-    app = policy.android_app(app_name)
     log = get_run_logger()
     now = clock.now()
     state = state or await read_play(app)
@@ -108,7 +107,7 @@ async def rollout_step(
             "uploaded %s as version code %s to %s", bundle_path, version_code, app.internal_track
         )
         await save_timeline(
-            app_name, version_code, Timeline(internal_since=now, significant=significant)
+            app.name, version_code, Timeline(internal_since=now, significant=significant)
         )
         soak = app.internal_soak(significant)
         return StepResult(
@@ -119,15 +118,15 @@ async def rollout_step(
             message=f"on {app.internal_track}; internal testing until {now + soak:%H:%M:%S}",
         )
     view = state.view(version_code)
-    recorded = await load_timeline(app_name, version_code)
+    recorded = await load_timeline(app.name, version_code)
     timeline = reconcile(recorded, view, now, significant=significant)
     significant = timeline.significant
     if timeline != recorded:
-        await save_timeline(app_name, version_code, timeline)
+        await save_timeline(app.name, version_code, timeline)
     decision = decide(
         view, timeline, app, significant=significant, now=now, has_bundle=bool(bundle_path)
     )
-    log.info("%s %s: %s — %s", app_name, version_code, decision.step.value, decision.reason)
+    log.info("%s %s: %s — %s", app.name, version_code, decision.step.value, decision.reason)
     result = StepResult(version_code, decision, fraction=view.fraction, message=decision.reason)
 
     if decision.step is Step.UPLOAD and bundle_path:
@@ -138,7 +137,7 @@ async def rollout_step(
                 final="failed",
                 message=f"the bundle is version code {uploaded}, not {version_code}",
             )
-        await save_timeline(app_name, version_code, replace(timeline, internal_since=now))
+        await save_timeline(app.name, version_code, replace(timeline, internal_since=now))
         return replace(result, acted="upload", next_check=now + app.internal_soak(significant))
     if decision.step is Step.HALTED and resume_reason:
         try:
@@ -147,17 +146,15 @@ async def rollout_step(
             return replace(result, final="failed", message=str(refused))
         assert resume is not None  # a reason was given
         return await _resume(
-            app_name,
             app,
             policy,
-            version_code,
             view,
             timeline,
             resume,
-            version_name,
-            notes,
             result,
-            emergency,
+            name=version_name,
+            notes=notes,
+            emergency=emergency,
         )
 
     # Health is watched all the time a version is live (DESIGN 12), freeze or not: a failure
@@ -167,28 +164,28 @@ async def rollout_step(
     if decision.step is Step.ADVANCE or (watch is not None and watch <= now + EARLY):
         since = timeline.since(view.fraction) or now
         health = await health_gate(
-            app_name, app, version_code, state.previous_release(version_code), since, now
+            app, version_code, state.previous_release(version_code), since, now
         )
         timeline = replace(timeline, vitals_checked_at=now)
-        await save_timeline(app_name, version_code, timeline)
+        await save_timeline(app.name, version_code, timeline)
         if production_gate(decision.step, health[0], frozen=False, emergency=False) is Gate.HALT:
-            return await _halt(app_name, app, version_code, view, health[1], result)
+            return await _halt(app, version_code, view, health[1], result)
         watch = now + app.vitals.check_interval if watch is not None else None
 
     if decision.step in FINAL:
         return replace(result, final=FINAL[decision.step])
     if decision.step in WAITS:
         if decision.overdue:
-            await alert(app_name, version_code, f"Google Play review is slow: {decision.reason}")
+            await alert(app.name, version_code, f"Google Play review is slow: {decision.reason}")
         if decision.step is Step.PUBLISH:
-            log.warning("%s %s: %s", app_name, version_code, decision.reason)
+            log.warning("%s %s: %s", app.name, version_code, decision.reason)
         note = f" (health {health[0]}: {health[1]})" if health else ""
         return replace(
             result, next_check=_earliest(decision.due, watch), message=decision.reason + note
         )
 
     # PROMOTE or ADVANCE: production changes — freeze gate first, right before the change.
-    subject = f"{app_name}-{version_code}"
+    subject = f"{app.name}-{version_code}"
     freeze = await freeze_gate(decision.step.value, subject, policy)
     gate = production_gate(
         decision.step,
@@ -221,7 +218,7 @@ async def rollout_step(
             )
         except ChangesInReviewError:
             return _in_review(result, now + app.review_check_interval)
-        await save_timeline(app_name, version_code, replace(timeline, promoted_at=now))
+        await save_timeline(app.name, version_code, replace(timeline, promoted_at=now))
         return replace(
             result,
             acted=f"promoted to {app.production_track} at {target:.0%} (sent for review)",
@@ -246,8 +243,8 @@ async def rollout_step(
     except ChangesInReviewError:
         return _in_review(result, _earliest(now + app.review_check_interval, watch))
     stages = {**timeline.stage_since, stage_key(target): now}
-    await save_timeline(app_name, version_code, replace(timeline, stage_since=stages))
-    await progress(app_name, version_code, target)
+    await save_timeline(app.name, version_code, replace(timeline, stage_since=stages))
+    await progress(app.name, version_code, target)
     if target >= 1.0 and not app.vitals.watch_after_complete:
         return replace(
             result,
@@ -277,7 +274,7 @@ def _in_review(result: StepResult, retry_at: datetime | None) -> StepResult:
 
 
 async def _halt(
-    app_name: str, app: AndroidApp, version_code: int, view: PlayView, why: str, result: StepResult
+    app: AndroidApp, version_code: int, view: PlayView, why: str, result: StepResult
 ) -> StepResult:
     """Halt the rollout (a completed release too: Play serves the previous one again) and alert."""
     staged = view.production_status != "completed"
@@ -288,7 +285,7 @@ async def _halt(
         )
     except ChangesInReviewError:
         await alert(
-            app_name,
+            app.name,
             version_code,
             f"health gate FAILED at {where} ({why}) but Play refused the halt: "
             f"{IN_REVIEW} — halt it in the Play Console now",
@@ -300,7 +297,7 @@ async def _halt(
             message=f"health gate failed at {where}: {why}; "
             f"the halt was refused ({IN_REVIEW}); trying again at {retry:%H:%M:%S}",
         )
-    await alert(app_name, version_code, f"rollout HALTED at {where}: {why}")
+    await alert(app.name, version_code, f"rollout HALTED at {where}: {why}")
     return replace(
         result,
         acted=f"halted at {where}",
@@ -310,21 +307,21 @@ async def _halt(
 
 
 async def _resume(
-    app_name: str,
     app: AndroidApp,
     policy: Policy,
-    version_code: int,
     view: PlayView,
     timeline: Timeline,
     resume: Resume,
+    result: StepResult,
+    *,
     name: str,
     notes: str,
-    result: StepResult,
     emergency: Emergency | None = None,
 ) -> StepResult:
     """A halted rollout resumes only by an operator's run with a reason — at the same fraction."""
+    version_code = result.version_code
     operator, reason = resume.operator, resume.reason
-    freeze = await freeze_gate("resume", f"{app_name}-{version_code}", policy)
+    freeze = await freeze_gate("resume", f"{app.name}-{version_code}", policy)
     if freeze.frozen and emergency is None:
         return replace(
             result, next_check=freeze.retry_at, message=f"change freeze: {describe(freeze)}"
@@ -343,10 +340,10 @@ async def _resume(
         return replace(_in_review(result, None), final="failed")
     stages = {**timeline.stage_since, stage_key(view.fraction): now}
     await save_timeline(
-        app_name, version_code, replace(timeline, stage_since=stages, vitals_checked_at=now)
+        app.name, version_code, replace(timeline, stage_since=stages, vitals_checked_at=now)
     )
     await alert(
-        app_name,
+        app.name,
         version_code,
         f"resumed at {view.fraction:.0%} by {operator}: {reason}",
         level="warning",
@@ -360,7 +357,6 @@ async def _resume(
 
 
 async def health_gate(
-    app_name: str,
     app: AndroidApp,
     version_code: int,
     previous: int | None,
@@ -373,9 +369,9 @@ async def health_gate(
     verdict, why = vitals_verdict(current, before, app)
     rules = app.vitals
     await publish(
-        artifact_key("android", app_name, str(version_code), "health"),
+        artifact_key("android", app.name, str(version_code), "health"),
         gate_markdown(
-            f"Health gate — {app_name} {version_code}",
+            f"Health gate — {app.name} {version_code}",
             verdict,
             {
                 "window": f"{since.isoformat()} → {now.isoformat()}",

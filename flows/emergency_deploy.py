@@ -12,67 +12,38 @@ leaves an audit artifact: who, why, which incident, which version, which gates w
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from prefect import flow
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 
 from flows.recovery import finish_unverified
+from flows.requests import takes
 from flows.verification import verify_or_roll_back
 from procedure.emergency import (
     EmergencyRefused,
     EmergencyRequest,
     check_ci_unavailable,
     check_incident,
-    validate_emergency_request,
+    emergency_target,
 )
-from procedure.policy import Policy
+from procedure.policy import Policy, WorkerService
 from procedure.workers import fit_message
 from tasks.deploy import read_live
 from tasks.emergency import read_ci_status, read_incident, wrangler_deploy
 from tasks.evidence import artifact_key, gate_markdown, policy_review, publish, table
 from tasks.limits import release_limit
-from tasks.settings import current_policy, policy_choice
+from tasks.settings import current_policy
 from tasks.slots import SlotBusy, hold_slot
-
-if TYPE_CHECKING:
-    ServiceName = str
-else:  # the policy's names, as a choice in the Prefect form
-    ServiceName = policy_choice("services")
 
 BYPASSED = "freeze gate, pre-deploy checklist"
 
 
 @flow(name="workers-emergency-deploy", log_prints=True)
-async def workers_emergency_deploy(
-    service: ServiceName,
-    incident_id: str,
-    reason: str,
-    acting_person: str,
-    ci_unavailable_attestation: str | None = None,
-) -> dict[str, object]:
-    """Deploy a Worker's checkout with `wrangler deploy --env production` during a P1/P2 incident.
-
-    Args:
-        service: a service from the policy's registry (its `checkout` is where wrangler runs).
-        incident_id: the PagerDuty incident (or a policy-declared incident) this fixes.
-        reason: why this cannot wait for CI.
-        acting_person: who is deploying.
-        ci_unavailable_attestation: only when GitHub's status page cannot be read: a statement
-            that CI is unavailable, recorded in the audit as an attestation.
-    """
+@takes(EmergencyRequest, choices={"service": "services"})
+async def workers_emergency_deploy(request: EmergencyRequest) -> dict[str, object]:
+    """Deploy a Worker's checkout with `wrangler deploy --env production` during a P1/P2 incident."""
     policy = current_policy()
-    request = validate_emergency_request(
-        {
-            "service": service,
-            "incident_id": incident_id,
-            "reason": reason,
-            "acting_person": acting_person,
-            "ci_unavailable_attestation": ci_unavailable_attestation,
-        },
-        policy,
-    )
+    service = emergency_target(request, policy)
     audit: dict[str, object] = {
         "acting person": request.acting_person,
         "reason": request.reason,
@@ -84,7 +55,7 @@ async def workers_emergency_deploy(
     steps: list[tuple[str, str, str]] = []
     outcome = "refused"
     try:
-        await emergency_release(request, policy, audit, steps)
+        await emergency_release(request, service, policy, audit, steps)
         outcome = "deployed and verified"
     except EmergencyRefused:
         raise
@@ -107,6 +78,7 @@ async def workers_emergency_deploy(
 
 async def emergency_release(
     request: EmergencyRequest,
+    service: WorkerService,
     policy: Policy,
     audit: dict[str, object],
     steps: list[tuple[str, str, str]],
@@ -129,8 +101,7 @@ async def emergency_release(
     )
     audit["CI unavailable"] = ci
     steps.append(("CI unavailable", "confirmed", ci))
-    svc = policy.service(request.service)
-    script = svc.environments["production"].script
+    script = service.environments["production"].script
     acquired = False
     try:
         slot = hold_slot(release_limit(request.service), policy.slots.emergency_wait, policy)
@@ -139,10 +110,10 @@ async def emergency_release(
             # an unfinished watch of someone else's release does not hold up the fix: its record
             # is closed as superseded by this emergency (the emergency's own watch follows)
             for line in await finish_unverified(
-                request.service, policy, supersede=f"emergency {request.incident_id}"
+                service, policy, supersede=f"emergency {request.incident_id}"
             ):
                 steps.append(("unverified release", "superseded", line))
-            before = await read_live(request.service, "production", policy)
+            before = await read_live(service, "production")
             # Cloudflare keeps 100 bytes of the message: the run id (how a retry knows it already
             # deployed) goes first, so a long name cannot push it out.
             marker = fit_message(
@@ -159,10 +130,8 @@ async def emergency_release(
                     request.acting_person,
                     request.reason,
                 )
-                result = await wrangler_deploy(request.service, marker, policy)
-                deployed = await read_live(
-                    request.service, "production", policy, previous=before.version_id
-                )
+                result = await wrangler_deploy(service, marker)
+                deployed = await read_live(service, "production", previous=before.version_id)
                 if deployed.version_id != result.version_id:
                     raise RuntimeError(
                         f"wrangler reported version {result.version_id} but {script} serves "
@@ -172,7 +141,7 @@ async def emergency_release(
             audit["version deployed"] = deployed.version_id
             audit["version before"] = deployed.previous_version_id or "none"
             failure = await verify_or_roll_back(
-                request.service, deployed, policy.emergency.monitor_window, policy, steps
+                service, deployed, policy.emergency.monitor_window, policy, steps
             )
     except TimeoutError as busy:
         if acquired:
@@ -182,6 +151,6 @@ async def emergency_release(
             f"another release of {request.service} holds its slot{holder}; cancel it first"
         ) from None
     if failure:
-        audit["verification"] = failure
-        raise RuntimeError(failure)
+        audit["verification"] = failure.reason
+        raise RuntimeError(failure.reason)
     audit["verification"] = "passed"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from prefect.logging import get_run_logger
 
 from flows.verification import verify_or_roll_back
-from procedure.policy import Policy
+from procedure.policy import Policy, WorkerService
 from procedure.recovery import UNFINISHED, decide_recovery
 from tasks import clock
 from tasks.deploy import read_live
@@ -16,22 +16,25 @@ from tasks.record import finish_deployment_record, read_deployment_records
 
 
 async def finish_unverified(
-    service: str, policy: Policy, crashed_run: str | None = None, supersede: str | None = None
+    service: WorkerService,
+    policy: Policy,
+    crashed_run: str | None = None,
+    supersede: str | None = None,
 ) -> list[str]:
     """Resume the watch of the live, unverified production release for the rest of its window
     (rolled back when it fails), give every unfinished record its final status and publish a
     summary. `supersede` (an emergency) closes the live one's record instead of watching it.
     Returns one line per record handled (empty: nothing was unverified)."""
-    records = await read_deployment_records(service, "production", policy)
+    records = await read_deployment_records(service, "production")
     if not any(r.latest_state in UNFINISHED for r in records):
         return []
-    live = await read_live(service, "production", policy)
+    live = await read_live(service, "production")
     plan = decide_recovery(records, live.version_id, live.live_since, policy.monitor.window(True))
     log = get_run_logger()
     lines: list[str] = []
     steps: list[tuple[str, str, str]] = []
     for item in plan:
-        log.warning("unverified production release of %s: %s", service, item.reason)
+        log.warning("unverified production release of %s: %s", service.name, item.reason)
         if item.action == "stale":
             await finish_deployment_record(
                 service,
@@ -39,7 +42,6 @@ async def finish_unverified(
                 item.record_id,
                 "inactive",
                 f"not verified: {item.reason}",
-                policy,
             )
             lines.append(f"record {item.record_id}: inactive ({item.reason})")
             continue
@@ -50,7 +52,6 @@ async def finish_unverified(
                 item.record_id,
                 "inactive",
                 f"superseded by {supersede} before its watch ended",
-                policy,
             )
             lines.append(f"record {item.record_id}: superseded by {supersede}")
             continue
@@ -72,21 +73,19 @@ async def finish_unverified(
                 item.record_id,
                 "success",
                 "verified (recovered after its run ended)",
-                policy,
             )
             lines.append(f"record {item.record_id}: recovered, verified")
         else:
             # GitHub keeps 140 characters: the outcome first, the verdict's detail after
-            outcome = "rolled back" if "rolled back" in failure else "not verified"
+            outcome = "rolled back" if failure.rolled_back else "not verified"
             await finish_deployment_record(
                 service,
                 "production",
                 item.record_id,
                 "failure",
-                f"recovered, {outcome}: {failure}",
-                policy,
+                f"recovered, {outcome}: {failure.reason}",
             )
-            lines.append(f"record {item.record_id}: recovered, {failure}")
+            lines.append(f"record {item.record_id}: recovered, {failure.reason}")
         steps.append(
             (
                 "window",
@@ -95,9 +94,9 @@ async def finish_unverified(
             )
         )
     await publish(
-        artifact_key("workers", service, "recovery"),
+        artifact_key("workers", service.name, "recovery"),
         gate_markdown(
-            f"Recovery of an unverified production release — {service}",
+            f"Recovery of an unverified production release — {service.name}",
             "; ".join(lines),
             {
                 "crashed run": crashed_run or "unknown",

@@ -4,20 +4,29 @@ interval for the window), and the rollback to the version that was live before."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from prefect.logging import get_run_logger
 
 from procedure.health import MonitorDecision, ProbeOutcome, Totals, Verdict, decide_round
-from procedure.policy import Policy
+from procedure.policy import Policy, WorkerService
 from tasks import clock
 from tasks.deploy import DeployRecord, roll_back
 from tasks.evidence import artifact_key, gate_markdown, publish, table
 from tasks.verify import measure_baseline, verification_round
 
 
+@dataclass(frozen=True)
+class Unverified:
+    """Why a deploy failed its verification, and whether it was rolled back."""
+
+    reason: str
+    rolled_back: bool
+
+
 async def post_deploy_verification(
-    service: str,
+    service: WorkerService,
     deployed: DeployRecord,
     baseline: Totals,
     window: timedelta,
@@ -36,7 +45,7 @@ async def post_deploy_verification(
     rows: list[tuple[str, str, str, str]] = []
     while True:
         outcomes: list[ProbeOutcome] = await verification_round(
-            service, "production", deployed.live_since, baseline, policy
+            service, "production", deployed.live_since, baseline, policy.monitor
         )
         window_over = clock.now() >= deadline
         decision = decide_round(outcomes, window_over=window_over, rules=policy.monitor)
@@ -46,11 +55,11 @@ async def post_deploy_verification(
             break
         await clock.clock().sleep(max(0.0, min(interval, (deadline - clock.now()).total_seconds())))
     log.info("verification verdict: %s — %s", decision.verdict.value, decision.reason)
-    svc = policy.service(service)
+    rule = service.error_rate
     await publish(
-        artifact_key("workers", service, "post-deploy-verification"),
+        artifact_key("workers", service.name, "post-deploy-verification"),
         gate_markdown(
-            f"Post-deploy verification — {service} {deployed.version_id}",
+            f"Post-deploy verification — {service.name} {deployed.version_id}",
             f"{decision.verdict.value} → {decision.action}",
             {
                 "script": deployed.script,
@@ -60,10 +69,10 @@ async def post_deploy_verification(
             },
             table(("time", "signal", "verdict", "detail"), rows),
             thresholds={
-                "max error rate": svc.error_rate.max_error_rate,
-                "spike factor": svc.error_rate.spike_factor,
-                "spike min delta": svc.error_rate.spike_min_delta,
-                "min requests": svc.error_rate.min_requests,
+                "max error rate": rule.max_error_rate,
+                "spike factor": rule.spike_factor,
+                "spike min delta": rule.spike_min_delta,
+                "min requests": rule.min_requests,
                 "check interval": str(policy.monitor.check_interval),
                 "error-rate window": str(policy.monitor.sliding_window),
                 "on no data": policy.monitor.on_no_data,
@@ -74,16 +83,18 @@ async def post_deploy_verification(
     return decision
 
 
-async def verify_sandbox(service: str, deployed: DeployRecord, policy: Policy) -> MonitorDecision:
+async def verify_sandbox(
+    service: WorkerService, deployed: DeployRecord, policy: Policy
+) -> MonitorDecision:
     """ "Sandbox deployment verified": health and the key flow answer on the sandbox Worker."""
     outcomes = await verification_round(
-        service, "sandbox", deployed.live_since, None, policy, with_error_rate=False
+        service, "sandbox", deployed.live_since, None, policy.monitor, with_error_rate=False
     )
     decision = decide_round(outcomes, window_over=True, rules=policy.monitor)
     await publish(
-        artifact_key("workers", service, "sandbox-verification"),
+        artifact_key("workers", service.name, "sandbox-verification"),
         gate_markdown(
-            f"Sandbox verification — {service} {deployed.version_id}",
+            f"Sandbox verification — {service.name} {deployed.version_id}",
             decision.verdict.value,
             {"script": deployed.script},
             table(
@@ -97,22 +108,22 @@ async def verify_sandbox(service: str, deployed: DeployRecord, policy: Policy) -
 
 
 async def verify_or_roll_back(
-    service: str,
+    service: WorkerService,
     deployed: DeployRecord,
     window: timedelta | None,
     policy: Policy,
     steps: list[tuple[str, str, str]],
     release: str | None = None,
     deadline: datetime | None = None,
-) -> str | None:
+) -> Unverified | None:
     """Verify `deployed` (sandbox: one round; production: watch for `window`). On failure roll
-    back to the version that was live before and return why; None when verified. `release`
+    back to the version that was live before and say why; None when verified. `release`
     (sha and PR) names what was rolled back in the rollback's deployment message."""
     env = deployed.environment
     if window is None:
         decision = await verify_sandbox(service, deployed, policy)
     else:
-        baseline = await measure_baseline(service, env, deployed.live_since, policy)
+        baseline = await measure_baseline(service, env, deployed.live_since, policy.monitor)
         decision = await post_deploy_verification(
             service, deployed, baseline, window, policy, deadline
         )
@@ -120,10 +131,10 @@ async def verify_or_roll_back(
     if decision.verdict is Verdict.PASS:
         return None
     reason = f"{env} verification {decision.verdict.value}: {decision.reason}"
-    if decision.action == "rollback" and deployed.previous_version_id:
-        await roll_back(service, env, deployed.previous_version_id, reason, policy, release)
-        steps.append((f"roll back {env}", "done", f"to {deployed.previous_version_id}"))
-        reason += f"; rolled back to {deployed.previous_version_id}"
-    elif decision.action == "rollback":
-        reason += "; no earlier version to roll back to"
-    return reason
+    if decision.action != "rollback":
+        return Unverified(reason, rolled_back=False)
+    if not deployed.previous_version_id:
+        return Unverified(f"{reason}; no earlier version to roll back to", rolled_back=False)
+    await roll_back(service, env, deployed.previous_version_id, reason, release)
+    steps.append((f"roll back {env}", "done", f"to {deployed.previous_version_id}"))
+    return Unverified(f"{reason}; rolled back to {deployed.previous_version_id}", rolled_back=True)

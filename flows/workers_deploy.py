@@ -11,8 +11,6 @@ ids; this flow deploys them. Every step reads Cloudflare's state first, so a re-
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from prefect import flow
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
@@ -20,9 +18,10 @@ from prefect.states import Completed, State
 
 from flows.continuation import CannotContinue, continue_at, deferred
 from flows.recovery import finish_unverified
+from flows.requests import takes
 from flows.verification import verify_or_roll_back
-from procedure.policy import EnvironmentName, Policy
-from procedure.request import WorkersDeployRequest, validate_workers_request
+from procedure.policy import EnvironmentName, Policy, WorkerService
+from procedure.request import WorkersDeployRequest, workers_target
 from procedure.workers import check_provenance, release_label, release_message, significance
 from tasks import clock
 from tasks.checklist import pre_deploy_checklist
@@ -36,13 +35,8 @@ from tasks.evidence import artifact_key, gate_markdown, publish, table
 from tasks.freeze import Frozen, describe, freeze_gate
 from tasks.limits import release_limit
 from tasks.record import finish_deployment_record, start_deployment_record
-from tasks.settings import current_policy, policy_choice
+from tasks.settings import current_policy
 from tasks.slots import hold_slot
-
-if TYPE_CHECKING:
-    ServiceName = str
-else:  # the policy's names, as a choice in the Prefect form
-    ServiceName = policy_choice("services")
 
 
 class GateFailed(RuntimeError):
@@ -59,6 +53,7 @@ class EndsEarly(Exception):  # noqa: N818 - an ending, not an error
 
 async def release_to_environment(
     request: WorkersDeployRequest,
+    service: WorkerService,
     environment: EnvironmentName,
     significant: bool,
     policy: Policy,
@@ -69,9 +64,9 @@ async def release_to_environment(
     message = release_message(request.git_sha, request.pr_number, significant)
     window = policy.monitor.window(significant) if environment == "production" else None
     record_id = await start_deployment_record(
-        request.service, environment, request.git_sha, version_id, request.pr_number, policy, window
+        service, environment, request.git_sha, version_id, request.pr_number, window
     )
-    deployed = await deploy_version(request.service, environment, version_id, message, policy)
+    deployed = await deploy_version(service, environment, version_id, message)
     steps.append(
         (
             f"deploy {environment}",
@@ -80,7 +75,7 @@ async def release_to_environment(
         )
     )
     failure = await verify_or_roll_back(
-        request.service,
+        service,
         deployed,
         window,
         policy,
@@ -88,53 +83,19 @@ async def release_to_environment(
         release_label(request.git_sha, request.pr_number),
     )
     if failure is None:
-        await finish_deployment_record(
-            request.service, environment, record_id, "success", "verified", policy
-        )
+        await finish_deployment_record(service, environment, record_id, "success", "verified")
         return
-    await finish_deployment_record(
-        request.service, environment, record_id, "failure", failure, policy
-    )
-    raise GateFailed(failure)
+    await finish_deployment_record(service, environment, record_id, "failure", failure.reason)
+    raise GateFailed(failure.reason)
 
 
 @flow(name="workers-deploy", log_prints=True)
-async def workers_deploy(
-    service: ServiceName,
-    git_sha: str,
-    pr_number: int,
-    version_ids: dict[str, str],
-    significant: bool | None = None,
-    ci_run_id: int | None = None,
-    significant_reason: str | None = None,
-) -> dict[str, object] | State:
-    """Release one Cloudflare Worker through the standard procedure.
-
-    Args:
-        service: a service from the policy's registry.
-        git_sha: the merged commit (full 40-character sha).
-        pr_number: the pull request that was merged.
-        version_ids: the version CI uploaded per environment, e.g. {"sandbox": "…", "production": "…"}.
-        significant: a significant change (2-hour watch); unset = read the PR's label.
-        ci_run_id: the GitHub Actions run that triggers this release (GITHUB_RUN_ID), whose own
-            check runs are still in progress and so do not count against "CI passes".
-        significant_reason: required to pass significant=False for a PR labelled
-            significant-change; recorded in the evidence.
-    """
+@takes(WorkersDeployRequest, choices={"service": "services"})
+async def workers_deploy(request: WorkersDeployRequest) -> dict[str, object] | State:
+    """Release one Cloudflare Worker through the standard procedure."""
     log = get_run_logger()
     policy = current_policy()
-    request = validate_workers_request(  # bad parameters stop here, before any provider call
-        {
-            "service": service,
-            "git_sha": git_sha,
-            "pr_number": pr_number,
-            "version_ids": version_ids,
-            "significant": significant,
-            "significant_reason": significant_reason,
-            "ci_run_id": ci_run_id,
-        },
-        policy,
-    )
+    service = workers_target(request, policy)  # bad parameters stop here, before any provider
     warning = policy.metadata.review_warning(clock.now().date())
     if warning:
         log.warning(warning)
@@ -149,9 +110,9 @@ async def workers_deploy(
         try:
             # before anything else happens to the service: a release whose run died mid-watch
             # is finished first (verified or rolled back), so production is never left unverified
-            for line in await finish_unverified(request.service, policy):
+            for line in await finish_unverified(service, policy):
                 steps.append(("recover unverified release", "done", line))
-            deferred_because = await standard_release(request, policy, steps)
+            deferred_because = await standard_release(request, service, policy, steps)
             outcome = "deferred" if deferred_because else "released"
         except EndsEarly as early:
             ended, outcome = early, early.outcome
@@ -178,12 +139,15 @@ async def workers_deploy(
 
 
 async def standard_release(
-    request: WorkersDeployRequest, policy: Policy, steps: list[tuple[str, str, str]]
+    request: WorkersDeployRequest,
+    service: WorkerService,
+    policy: Policy,
+    steps: list[tuple[str, str, str]],
 ) -> str | None:
     """The procedure's "Automated (Standard)" list, in order. Returns why the release was
     deferred to a continuation run (a freeze), or None when it is done."""
     # Pre-Deploy Checklist — approvals, CI green, no unresolved comments, API / secret changes.
-    verdict, facts = await pre_deploy_checklist(request, policy)
+    verdict, facts = await pre_deploy_checklist(request, service, policy.checklist)
     failures = "; ".join(f"{i.name}: {i.detail}" for i in verdict.failures)
     steps.append(
         ("pre-deploy checklist", "pass" if verdict.passed else "FAIL", failures or "all items pass")
@@ -201,10 +165,8 @@ async def standard_release(
         raise GateFailed(str(error)) from None
     steps.append(("significance", "significant" if significant else "standard", why))
     # The version deployed is the one approved: CI tagged it with the merged commit's sha.
-    tags = await confirm_uploaded_versions(request.service, request.version_ids, policy)
-    provenance = check_provenance(
-        tags, request.git_sha, policy.service(request.service).allow_untagged_versions
-    )
+    tags = await confirm_uploaded_versions(service, request.version_ids)
+    provenance = check_provenance(tags, request.git_sha, service.allow_untagged_versions)
     steps.append(
         (
             "provenance",
@@ -216,10 +178,10 @@ async def standard_release(
         raise GateFailed(f"provenance: {provenance.detail}; nothing was deployed")
 
     # CI deploys to sandbox (if applicable); sandbox deployment verified.
-    if policy.service(request.service).has_sandbox:
+    if service.has_sandbox:
         # a release already overtaken in production touches nothing, the sandbox included
-        await hold_production_order(request, policy, steps, "before the sandbox")
-        await release_to_environment(request, "sandbox", significant, policy, steps)
+        await hold_production_order(request, service, steps, "before the sandbox")
+        await release_to_environment(request, service, "sandbox", significant, policy, steps)
 
     # Deployment Freeze Periods — checked right before the production change.
     freeze = await freeze_gate("production deploy", request.service, policy)
@@ -238,19 +200,22 @@ async def standard_release(
         return message
     # Never overwrite something newer, read right before the deploy, so a late continuation
     # (or a release that waited for the slot) is held to what production runs now.
-    await hold_production_order(request, policy, steps, "before the deploy")
+    await hold_production_order(request, service, steps, "before the deploy")
     # CI deploys to production; post-deploy verification; rollback when it fails.
-    await release_to_environment(request, "production", significant, policy, steps)
+    await release_to_environment(request, service, "production", significant, policy, steps)
     return None
 
 
 async def hold_production_order(
-    request: WorkersDeployRequest, policy: Policy, steps: list[tuple[str, str, str]], when: str
+    request: WorkersDeployRequest,
+    service: WorkerService,
+    steps: list[tuple[str, str, str]],
+    when: str,
 ) -> None:
     """Production only moves forward (GitHub's compare of the live version's commit with this
     release's): behind or diverged ends the run Superseded; identical under another version id
     ends it as already live; ahead (or a live version without a tag, warned) goes on."""
-    order = await check_production_order(request.service, request.git_sha, policy)
+    order = await check_production_order(service, request.git_sha)
     steps.append(
         (f"production order ({when})", order.action, "; ".join((order.detail, *order.warnings)))
     )
@@ -260,7 +225,6 @@ async def hold_production_order(
         raise GateFailed(f"production order: {order.detail}")
     if (
         order.action == "already live"
-        and (await read_live(request.service, "production", policy)).version_id
-        != request.version_ids["production"]
+        and (await read_live(service, "production")).version_id != request.version_ids["production"]
     ):
         raise EndsEarly("already live", f"{order.detail} (another upload of it); nothing deployed")

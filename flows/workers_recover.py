@@ -3,31 +3,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from prefect import flow
 
 from flows.recovery import finish_unverified
+from flows.requests import takes
+from procedure.request import WorkersRecoverRequest, service_target
 from tasks.limits import release_limit
-from tasks.settings import current_policy, policy_choice
+from tasks.settings import current_policy
 from tasks.slots import hold_slot
-
-if TYPE_CHECKING:
-    ServiceName = str
-else:  # the policy's names, as a choice in the Prefect form
-    ServiceName = policy_choice("services")
 
 
 @flow(name="workers-recover", log_prints=True)
-async def workers_recover(
-    service: ServiceName, flow_run_id: str | None = None
-) -> dict[str, object]:
-    """Args:
-    service: a service from the policy's registry.
-    flow_run_id: the crashed run, named in the summary.
-    """
+@takes(WorkersRecoverRequest, choices={"service": "services"})
+async def workers_recover(request: WorkersRecoverRequest) -> dict[str, object]:
+    """Finish the service's unverified production release: watch the rest of its window, or roll back."""
     policy = current_policy()
-    policy.service(service)  # an unknown service stops here
-    async with hold_slot(release_limit(service), policy.slots.wait, policy):
-        lines = await finish_unverified(service, policy, crashed_run=flow_run_id)
-    return {"service": service, "recovered": lines}
+    service = service_target(request.service, policy)  # an unknown service stops here
+    async with hold_slot(release_limit(service.name), policy.slots.wait, policy):
+        lines = await finish_unverified(service, policy, crashed_run=request.flow_run_id)
+    return {"service": service.name, "recovered": lines}

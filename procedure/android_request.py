@@ -2,31 +2,64 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from procedure.android import resume_from
-from procedure.policy import Policy, PolicyError
-from procedure.request import RequestError, bad_parameters
+from procedure.policy import AndroidApp, Policy, PolicyError
+from procedure.request import RequestError
 
 
 class AndroidReleaseRequest(BaseModel):
+    """android-release: take one Android version through the procedure, one due step per run."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    app: str = Field(min_length=1)
-    version_code: int | None = Field(None, gt=0, le=2100000000)  # Play's ceiling
-    aab_path: str | None = None
-    version_name: str = Field("", max_length=50)
-    release_notes: str = Field("", max_length=500)  # Play: 500 characters per language
-    # None: from the PR's label (pr_number); without a PR the caller must say.
-    significant: bool | None = None
-    pr_number: int | None = Field(None, gt=0)
-    significant_reason: str | None = Field(None, min_length=10)
-    resume_reason: str | None = Field(None, min_length=5)
-    operator: str | None = Field(None, min_length=2)
-    incident_id: str | None = Field(None, min_length=1)
-    emergency_reason: str | None = Field(None, min_length=10)
+    app: str = Field(min_length=1, description="an app from the policy's `android_apps`")
+    version_code: int | None = Field(
+        None,
+        gt=0,
+        le=2100000000,  # Play's ceiling
+        description="the version CI uploaded to the internal track (or leave empty and give aab_path)",
+    )
+    aab_path: str | None = Field(None, description="a built .aab to upload to the internal track")
+    version_name: str = Field("", max_length=50, description="the release name shown in Play")
+    release_notes: str = Field(
+        "", max_length=500, description="en-US release notes (Play: ≤ 500 characters)"
+    )
+    significant: bool | None = Field(
+        None,
+        description="a significant change (internal testing ≥ 24 h); leave empty to take it "
+        "from the PR's significant-change label (pr_number); required without a PR",
+    )
+    resume_reason: str | None = Field(
+        None, min_length=5, description="resume a HALTED rollout (needs operator)"
+    )
+    operator: str | None = Field(
+        None, min_length=2, description="who resumes (or who runs an emergency release)"
+    )
+    pr_number: int | None = Field(
+        None, gt=0, description="the PR this version was built from (CI gives it)"
+    )
+    significant_reason: str | None = Field(
+        None,
+        min_length=10,
+        description="why a PR labelled significant is released as not significant (recorded)",
+    )
+    incident_id: str | None = Field(
+        None,
+        min_length=1,
+        description="an emergency hotfix for this active P1/P2 incident: bypasses the freeze only",
+    )
+    emergency_reason: str | None = Field(
+        None,
+        min_length=10,
+        description="why the hotfix cannot wait for the freeze to end (needs incident_id, operator)",
+    )
+    outage_attempt: int = Field(
+        0,
+        ge=0,
+        description="set by the runs themselves: how many times this step met a Google Play outage",
+    )
 
     @model_validator(mode="after")
     def _code_or_bundle(self) -> AndroidReleaseRequest:
@@ -49,11 +82,8 @@ class AndroidReleaseRequest(BaseModel):
         return self
 
 
-def validate_android_request(params: dict[str, Any], policy: Policy) -> AndroidReleaseRequest:
-    try:
-        request = AndroidReleaseRequest.model_validate(params)
-    except ValidationError as error:
-        raise RequestError(bad_parameters(error)) from None
+def android_target(request: AndroidReleaseRequest, policy: Policy) -> AndroidApp:
+    """The request's app from the policy, with what its optional parameters need there."""
     try:
         app = policy.android_app(request.app)
     except PolicyError as error:
@@ -64,7 +94,7 @@ def validate_android_request(params: dict[str, Any], policy: Policy) -> AndroidR
         raise RequestError(
             f"aab_path: the policy gives no `builds_dir` for Android app {request.app}"
         )
-    return request
+    return app
 
 
 def resolve_significance(

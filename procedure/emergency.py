@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from procedure.incidents import IncidentFact, IncidentRules, Standing, assess
-from procedure.policy import EmergencyRules, Policy, PolicyError
-from procedure.request import bad_parameters
+from procedure.policy import EmergencyRules, Policy, PolicyError, WorkerService
 
 CI_UP = "operational"
 
@@ -19,14 +18,24 @@ class EmergencyRefused(RuntimeError):
 
 
 class EmergencyRequest(BaseModel):
+    """workers-emergency-deploy: `wrangler deploy --env production` during a P1/P2 incident."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    service: str = Field(min_length=1)
-    incident_id: str = Field(min_length=1)
+    service: str = Field(
+        min_length=1,
+        description="a service from the policy's registry (its `checkout` is where wrangler runs)",
+    )
+    incident_id: str = Field(
+        min_length=1,
+        description="the PagerDuty incident (or a policy-declared incident) this fixes",
+    )
     reason: str = Field(min_length=10, description="why this cannot wait for CI")
-    acting_person: str = Field(min_length=2)
+    acting_person: str = Field(min_length=2, description="who is deploying")
     ci_unavailable_attestation: str | None = Field(
-        None, description="only counts when GitHub's status page cannot be read"
+        None,
+        description="only when GitHub's status page cannot be read: a statement that CI is "
+        "unavailable, recorded in the audit as an attestation",
     )
 
     @field_validator("reason", "acting_person", "incident_id")
@@ -37,11 +46,8 @@ class EmergencyRequest(BaseModel):
         return value.strip()
 
 
-def validate_emergency_request(params: dict[str, object], policy: Policy) -> EmergencyRequest:
-    try:
-        request = EmergencyRequest.model_validate(params)
-    except ValidationError as error:
-        raise EmergencyRefused(bad_parameters(error)) from None
+def emergency_target(request: EmergencyRequest, policy: Policy) -> WorkerService:
+    """The request's service, which must have a checkout for wrangler to run in."""
     try:
         service = policy.service(request.service)
     except PolicyError as error:
@@ -50,7 +56,7 @@ def validate_emergency_request(params: dict[str, object], policy: Policy) -> Eme
         raise EmergencyRefused(
             f"service {request.service} has no `checkout` in the policy: nowhere to run wrangler"
         )
-    return request
+    return service
 
 
 def check_incident(

@@ -86,6 +86,7 @@ class WorkerEnvironment(_Model):
 
 
 class WorkerService(_Model):
+    name: str = Field("", description="its key in `services` (set by the policy, not written)")
     repo: str = Field(description="GitHub owner/name")
     release_branch: str | None = Field(
         None,
@@ -246,6 +247,7 @@ class VitalsRules(_Model):
 
 
 class AndroidApp(_Model):
+    name: str = Field("", description="its key in `android_apps` (set by the policy, not written)")
     package_name: str = Field(pattern=r"^[a-zA-Z][\w]*(\.[a-zA-Z][\w]*)+$")
     internal_track: str = "internal"
     production_track: str = "production"
@@ -329,6 +331,22 @@ class Policy(_Model):
     slots: SlotRules = SlotRules()
     services: dict[str, WorkerService] = Field(min_length=1)
     android_apps: dict[str, AndroidApp] = Field(default_factory=dict)
+
+    @field_validator("services", "android_apps", mode="before")
+    @classmethod
+    def _named(cls, value: Any) -> Any:
+        """Each entry knows its own name, so a release carries one object, not a name and the
+        whole policy to look it up in again."""
+        if not isinstance(value, Mapping):
+            return value
+        named = {}
+        for key, entry in value.items():
+            if isinstance(entry, Mapping):
+                if entry.get("name", key) != key:
+                    raise ValueError(f"{key}: `name` is its key; leave it out")
+                entry = {**entry, "name": key}
+            named[key] = entry
+        return named
 
     def android_app(self, name: str) -> AndroidApp:
         try:

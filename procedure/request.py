@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from procedure.policy import Policy, PolicyError
+from procedure.policy import Policy, PolicyError, WorkerService
 
 SHA = re.compile(r"^[0-9a-f]{40}$")
 ENVIRONMENTS = ("sandbox", "production")
@@ -26,19 +27,43 @@ def bad_parameters(error: ValidationError) -> str:
     return f"bad parameters: {problems}"
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_request(model: type[M], params: Mapping[str, Any]) -> M:
+    """The run's parameters as `model`, or a RequestError naming every bad field."""
+    try:
+        return model.model_validate(dict(params))
+    except ValidationError as error:
+        raise RequestError(bad_parameters(error)) from None
+
+
 class WorkersDeployRequest(BaseModel):
+    """workers-deploy: release one Cloudflare Worker through the standard procedure."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    service: str = Field(min_length=1)
-    git_sha: str
-    pr_number: int = Field(gt=0)
-    version_ids: dict[str, str]
-    significant: bool | None = None
-    # The CI workflow run that triggered this release (GITHUB_RUN_ID): its own check runs are
-    # still in progress on the commit and must not hold the release up.
-    ci_run_id: int | None = Field(None, gt=0)
-    # Why `significant=False` overrides the PR's significant-change label (recorded as evidence).
-    significant_reason: str | None = Field(None, max_length=500)
+    service: str = Field(min_length=1, description="a service from the policy's registry")
+    git_sha: str = Field(description="the merged commit (full 40-character sha)")
+    pr_number: int = Field(gt=0, description="the pull request that was merged")
+    version_ids: dict[str, str] = Field(
+        description='the version CI uploaded per environment, e.g. {"sandbox": "…", "production": "…"}'
+    )
+    significant: bool | None = Field(
+        None, description="a significant change (2-hour watch); unset = read the PR's label"
+    )
+    ci_run_id: int | None = Field(
+        None,
+        gt=0,
+        description="the GitHub Actions run that triggers this release (GITHUB_RUN_ID), whose "
+        "own check runs are still in progress and so do not count against 'CI passes'",
+    )
+    significant_reason: str | None = Field(
+        None,
+        max_length=500,
+        description="required to pass significant=false for a PR labelled significant-change; "
+        "recorded in the evidence",
+    )
 
     @field_validator("significant_reason")
     @classmethod
@@ -70,15 +95,26 @@ class WorkersDeployRequest(BaseModel):
         return {env: str(uuid.UUID(v)) for env, v in value.items()}
 
 
-def validate_workers_request(params: dict[str, Any], policy: Policy) -> WorkersDeployRequest:
+class WorkersRecoverRequest(BaseModel):
+    """workers-recover: finish a release whose run died mid-watch (verified or rolled back)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    service: str = Field(min_length=1, description="a service from the policy's registry")
+    flow_run_id: str | None = Field(None, description="the crashed run, named in the summary")
+
+
+def service_target(name: str, policy: Policy) -> WorkerService:
+    """The service a request names, from the policy: what every task of the release takes."""
     try:
-        request = WorkersDeployRequest.model_validate(params)
-    except ValidationError as error:
-        raise RequestError(bad_parameters(error)) from None
-    try:
-        service = policy.service(request.service)
+        return policy.service(name)
     except PolicyError as error:
         raise RequestError(f"service: {error}") from None
+
+
+def workers_target(request: WorkersDeployRequest, policy: Policy) -> WorkerService:
+    """The request's service, with one uploaded version for each of its environments."""
+    service = service_target(request.service, policy)
     wanted = set(service.deploy_order)
     missing = sorted(wanted - set(request.version_ids))
     extra = sorted(set(request.version_ids) - wanted)
@@ -88,4 +124,4 @@ def validate_workers_request(params: dict[str, Any], policy: Policy) -> WorkersD
         raise RequestError(
             f"version_ids: {request.service} has no {', '.join(extra)} environment in the policy"
         )
-    return request
+    return service

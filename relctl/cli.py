@@ -80,6 +80,7 @@ def cmd_automations_apply(args: argparse.Namespace) -> int:
 
 
 def cmd_release_workers(args: argparse.Namespace) -> int:
+    from procedure.request import WorkersDeployRequest, parse_request
     from relctl.trigger import DeadRun, PrefectApi, start_release, workers_idempotency_key
 
     versions = dict(pair.split("=", 1) for pair in args.version)
@@ -95,6 +96,8 @@ def cmd_release_workers(args: argparse.Namespace) -> int:
         params["ci_run_id"] = args.ci_run_id
     if args.significant_reason:
         params["significant_reason"] = args.significant_reason
+    # the flow's own request model: a bad value exits 2 naming it, before the API is called
+    params = parse_request(WorkersDeployRequest, params).model_dump(exclude_defaults=True)
     api = PrefectApi(os.environ.get("PREFECT_API_URL", "http://127.0.0.1:4200/api"))
     dep = api.deployment_id("workers-deploy", args.deployment)
     # GitHub Actions: a re-run of the job keeps GITHUB_RUN_ID and raises GITHUB_RUN_ATTEMPT
@@ -178,23 +181,36 @@ def build_parser() -> argparse.ArgumentParser:
     release = sub.add_parser("release", help="start a release as CI does").add_subparsers(
         dest="path", required=True
     )
+    from procedure.request import WorkersDeployRequest
+
+    def field(name: str) -> str:  # the flow's own parameter description: one definition
+        return WorkersDeployRequest.model_fields[name].description or ""
+
     workers = release.add_parser("workers", help="a Cloudflare Workers release")
-    workers.add_argument("--service", required=True)
-    workers.add_argument("--sha", required=True)
-    workers.add_argument("--pr", type=int, required=True)
-    workers.add_argument("--version", action="append", default=[], metavar="ENV=ID", required=True)
-    workers.add_argument("--significant", action=argparse.BooleanOptionalAction, default=None)
+    workers.add_argument("--service", required=True, help=field("service"))
+    workers.add_argument("--sha", required=True, help=field("git_sha"))
+    workers.add_argument("--pr", type=int, required=True, help=field("pr_number"))
+    workers.add_argument(
+        "--version",
+        action="append",
+        default=[],
+        metavar="ENV=ID",
+        required=True,
+        help="the version CI uploaded for ENV (once per environment)",
+    )
+    workers.add_argument(
+        "--significant",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=field("significant"),
+    )
     workers.add_argument(
         "--ci-run-id",
         type=_run_id,
         default=os.environ.get("GITHUB_RUN_ID") or None,
-        help="the GitHub Actions run triggering this release (default: $GITHUB_RUN_ID)",
+        help=f"{field('ci_run_id')} (default: $GITHUB_RUN_ID)",
     )
-    workers.add_argument(
-        "--significant-reason",
-        default=None,
-        help="why --no-significant overrides the PR's significant-change label",
-    )
+    workers.add_argument("--significant-reason", default=None, help=field("significant_reason"))
     workers.add_argument("--deployment", default="standard")
     workers.add_argument("--watch", action="store_true")
     workers.add_argument(

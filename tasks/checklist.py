@@ -25,7 +25,7 @@ from procedure.checklist import (
 )
 from procedure.codeowners import CODEOWNERS_PATHS, owned_files, parse_codeowners
 from procedure.durations import format_duration
-from procedure.policy import Policy
+from procedure.policy import ChecklistRules, WorkerService
 from procedure.request import RequestError, WorkersDeployRequest
 from tasks import clock, providers
 from tasks.evidence import artifact_key, gate_markdown, publish, table
@@ -57,9 +57,8 @@ async def _code_owner_facts(
 
 
 async def read_pull_request_facts(
-    request: WorkersDeployRequest, policy: Policy
+    request: WorkersDeployRequest, service: WorkerService, rules: ChecklistRules
 ) -> PullRequestFacts:
-    service = policy.service(request.service)
     repo, sha = service.repo, request.git_sha
     async with providers.github() as gh:
         pull = await gh.get_pull(repo, request.pr_number)
@@ -104,7 +103,6 @@ async def read_pull_request_facts(
         if requirement.require_code_owner_reviews:
             file_owners, teams_of = await _code_owner_facts(gh, repo, pull, approvers)
     secrets: dict[str, frozenset[str]] = {}
-    rules = policy.checklist
     if rules.labels.secret_change in pull.labels and named_secrets(pull.body, rules.secrets_marker):
         async with providers.cloudflare() as cf:
             for env in service.deploy_order:
@@ -148,15 +146,14 @@ async def read_pull_request_facts(
 
 
 async def checklist_until_settled(
-    request: WorkersDeployRequest, policy: Policy
+    request: WorkersDeployRequest, service: WorkerService, rules: ChecklistRules
 ) -> tuple[ChecklistVerdict, PullRequestFacts]:
     """Read and decide; while the only thing missing is a required check still running, look
     again every `ci_recheck_interval` for up to `ci_wait` — then the verdict stands as it is."""
     log = get_run_logger()
-    rules = policy.checklist
     deadline = clock.clock().monotonic() + rules.ci_wait.total_seconds()
     while True:
-        facts = await read_pull_request_facts(request, policy)
+        facts = await read_pull_request_facts(request, service, rules)
         verdict = evaluate_checklist(facts, request.git_sha, rules)
         if not verdict.waiting:
             return verdict, facts
@@ -179,9 +176,9 @@ async def checklist_until_settled(
 # Not retried by Prefect: the GitHub client retries transient faults itself (see tasks/providers.py).
 @task(name="pre-deploy checklist", retries=0, cache_policy=NO_CACHE)
 async def pre_deploy_checklist(
-    request: WorkersDeployRequest, policy: Policy
+    request: WorkersDeployRequest, service: WorkerService, rules: ChecklistRules
 ) -> tuple[ChecklistVerdict, PullRequestFacts]:
-    verdict, facts = await checklist_until_settled(request, policy)
+    verdict, facts = await checklist_until_settled(request, service, rules)
     rows = [
         (
             item.name,
@@ -196,7 +193,7 @@ async def pre_deploy_checklist(
             f"Pre-deploy checklist — {request.service} PR #{request.pr_number}",
             "pass" if verdict.passed else "FAIL",
             {
-                "repository": policy.service(request.service).repo,
+                "repository": service.repo,
                 "sha": request.git_sha,
                 "labels": ", ".join(sorted(facts.labels)) or "none",
                 "review decision": facts.review_decision or "null",
@@ -205,11 +202,11 @@ async def pre_deploy_checklist(
             },
             table(("item", "result", "detail"), rows),
             thresholds={
-                "required approvals": max(facts.required_approvals, policy.checklist.min_approvals),
-                "green conclusions": ", ".join(policy.checklist.green_conclusions),
+                "required approvals": max(facts.required_approvals, rules.min_approvals),
+                "green conclusions": ", ".join(rules.green_conclusions),
                 "required checks": ", ".join(c.context for c in facts.required_checks)
                 or "none on the branch: every check",
-                "wait for a required check": format_duration(policy.checklist.ci_wait),
+                "wait for a required check": format_duration(rules.ci_wait),
             },
         ),
         f"checklist {'passed' if verdict.passed else 'failed'}",

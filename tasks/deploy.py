@@ -12,7 +12,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
 from clients import CfDeployment, ProviderError
-from procedure.policy import EnvironmentName, Policy
+from procedure.policy import EnvironmentName, WorkerService
 from procedure.workers import (
     SHA_TAG,
     DeploymentView,
@@ -53,18 +53,17 @@ def _views(history: list[CfDeployment]) -> list[DeploymentView]:
 
 @task(name="confirm uploaded versions", retries=0, cache_policy=NO_CACHE)
 async def confirm_uploaded_versions(
-    service: str, version_ids: Mapping[str, str], policy: Policy
+    service: WorkerService, version_ids: Mapping[str, str]
 ) -> dict[str, tuple[str, str | None]]:
     """CI uploaded one version per environment; make sure each exists before anything deploys.
     Returns environment → (version id, its `workers/tag`) for the provenance check."""
-    svc = policy.service(service)
     tags: dict[str, tuple[str, str | None]] = {}
     async with providers.cloudflare() as cf:
-        for env in svc.deploy_order:  # the request model holds one version per environment
+        for env in service.deploy_order:  # the request model holds one version per environment
             version_id = version_ids[env]
-            script = svc.environments[env].script
+            script = service.environments[env].script
             try:
-                version = await cf.get_version(svc.account_id, script, version_id)
+                version = await cf.get_version(service.account_id, script, version_id)
             except ProviderError as error:
                 if error.status == 404:
                     raise DeployError(
@@ -77,13 +76,12 @@ async def confirm_uploaded_versions(
 
 @task(name="deploy version", retries=0, cache_policy=NO_CACHE)
 async def deploy_version(
-    service: str, environment: EnvironmentName, version_id: str, message: str, policy: Policy
+    service: WorkerService, environment: EnvironmentName, version_id: str, message: str
 ) -> DeployRecord:
-    svc = policy.service(service)
-    script = svc.environments[environment].script
+    script = service.environments[environment].script
     log = get_run_logger()
     async with providers.cloudflare() as cf:
-        before = _views(await cf.list_deployments(svc.account_id, script))
+        before = _views(await cf.list_deployments(service.account_id, script))
         refused = rolled_back_from(before, version_id)
         if refused is not None:
             raise DeployError(
@@ -91,8 +89,8 @@ async def deploy_version(
                 f"({refused.message}); it is not deployed again — upload a fixed version"
             )
         previous = rollback_target(before, version_id)
-        outcome = await cf.deploy(svc.account_id, script, version_id, message=message)
-        after = _views(await cf.list_deployments(svc.account_id, script))
+        outcome = await cf.deploy(service.account_id, script, version_id, message=message)
+        after = _views(await cf.list_deployments(service.account_id, script))
     since = live_since(after, version_id) or outcome.deployment.created_on
     if outcome.created:
         log.info("%s: version %s is live on %s (was %s)", environment, version_id, script, previous)
@@ -117,26 +115,24 @@ async def deploy_version(
 
 @task(name="roll back", retries=0, cache_policy=NO_CACHE)
 async def roll_back(
-    service: str,
+    service: WorkerService,
     environment: EnvironmentName,
     to_version_id: str,
     reason: str,
-    policy: Policy,
     release: str | None = None,
 ) -> DeployRecord:
-    svc = policy.service(service)
-    script = svc.environments[environment].script
+    script = service.environments[environment].script
     message = rollback_message(reason, release)  # Cloudflare keeps 100 bytes: prefix first
     async with providers.cloudflare(providers.PATIENT) as cf:
         try:
-            outcome = await cf.deploy(svc.account_id, script, to_version_id, message=message)
+            outcome = await cf.deploy(service.account_id, script, to_version_id, message=message)
         except ProviderError as error:
             if error.code != 10220:
                 raise
             # 10220: secrets changed since that version. Going back to known-good code wins.
             get_run_logger().warning("rollback needs force: %s", error.detail)
             outcome = await cf.deploy(
-                svc.account_id, script, to_version_id, message=message, force=True
+                service.account_id, script, to_version_id, message=message, force=True
             )
     get_run_logger().warning("%s rolled back to %s: %s", script, to_version_id, reason)
     return DeployRecord(
@@ -152,13 +148,12 @@ async def roll_back(
 
 @task(name="read live deployment", retries=0, cache_policy=NO_CACHE)
 async def read_live(
-    service: str, environment: EnvironmentName, policy: Policy, previous: str | None = None
+    service: WorkerService, environment: EnvironmentName, previous: str | None = None
 ) -> DeployRecord:
     """What serves now, since when, and what served before it (unless `previous` is known)."""
-    svc = policy.service(service)
-    script = svc.environments[environment].script
+    script = service.environments[environment].script
     async with providers.cloudflare() as cf:
-        history = await cf.list_deployments(svc.account_id, script)
+        history = await cf.list_deployments(service.account_id, script)
     if not history:
         raise DeployError(f"{script} has no deployment")
     views = _views(history)
@@ -177,15 +172,17 @@ async def read_live(
 
 
 @task(name="production order", retries=0, cache_policy=NO_CACHE)
-async def check_production_order(service: str, git_sha: str, policy: Policy) -> ProductionOrder:
+async def check_production_order(service: WorkerService, git_sha: str) -> ProductionOrder:
     """Never overwrite something newer: the live version's `workers/tag` (its commit) against
     this release's sha through GitHub's compare, read right before the production deploy."""
-    svc = policy.service(service)
-    script = svc.environments["production"].script
+    script = service.environments["production"].script
     async with providers.cloudflare() as cf:
-        live = await cf.live_deployment(svc.account_id, script)
+        live = await cf.live_deployment(service.account_id, script)
         tags = [
-            (share.version_id, (await cf.get_version(svc.account_id, script, share.version_id)).tag)
+            (
+                share.version_id,
+                (await cf.get_version(service.account_id, script, share.version_id)).tag,
+            )
             for share in (live.versions if live else ())
         ]
     statuses: dict[str, str] = {}
@@ -196,7 +193,7 @@ async def check_production_order(service: str, git_sha: str, policy: Policy) -> 
                 statuses[live_sha] = "unknown"  # not a commit: GitHub cannot place it
                 continue
             try:
-                statuses[live_sha] = (await gh.compare(svc.repo, live_sha, git_sha)).status
+                statuses[live_sha] = (await gh.compare(service.repo, live_sha, git_sha)).status
             except ProviderError as error:
                 if error.status != 404:  # 404: no such commit, or no common history
                     raise

@@ -21,7 +21,7 @@ from prefect.logging import get_run_logger
 from clients import NotFoundError, ProviderError
 from procedure.emergency import CiStatusFact, EmergencyRefused
 from procedure.incidents import IncidentFact, assess
-from procedure.policy import Policy
+from procedure.policy import Policy, WorkerService
 from tasks import clock, providers
 from tasks.evidence import redact
 from tasks.settings import REPO_ROOT, ProviderSettings
@@ -138,11 +138,10 @@ async def checkout_commit(checkout: Path) -> str | None:
 
 
 @task(name="wrangler deploy --env production", retries=0, cache_policy=NO_CACHE)
-async def wrangler_deploy(service: str, message: str, policy: Policy) -> WranglerResult:
+async def wrangler_deploy(service: WorkerService, message: str) -> WranglerResult:
     """The procedure's own command, in the service's checkout. Not retried: a second run would
     be a second deploy; the flow reads the live deployment first instead."""
-    svc = policy.service(service)
-    checkout = Path(svc.checkout or "")
+    checkout = Path(service.checkout or "")
     if not checkout.is_absolute():
         checkout = REPO_ROOT / checkout
     if not (checkout / "wrangler.toml").exists() and not (checkout / "wrangler.jsonc").exists():
@@ -163,7 +162,7 @@ async def wrangler_deploy(service: str, message: str, policy: Policy) -> Wrangle
             message,
             *tag,
             cwd=checkout,
-            env=wrangler_env(svc.account_id, output_file),
+            env=wrangler_env(service.account_id, output_file),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )

@@ -12,7 +12,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from procedure.policy import EnvironmentName, Policy
+from procedure.policy import EnvironmentName, WorkerService
 from procedure.recovery import UNFINISHED, RecordView
 from tasks import providers
 
@@ -24,27 +24,25 @@ def _run_url() -> str | None:
 
 @task(name="record GitHub deployment", retries=0, cache_policy=NO_CACHE)
 async def start_deployment_record(
-    service: str,
+    service: WorkerService,
     environment: EnvironmentName,
     git_sha: str,
     version_id: str,
     pr_number: int,
-    policy: Policy,
     window: timedelta | None = None,
 ) -> int:
     """`window` (production) goes in the payload: a recovery resumes the watch for its rest."""
-    svc = policy.service(service)
-    task_name = f"deploy:{service}"
+    task_name = f"deploy:{service.name}"
     async with providers.github() as gh:
-        existing = await gh.find_deployment(svc.repo, git_sha, environment, task=task_name)
+        existing = await gh.find_deployment(service.repo, git_sha, environment, task=task_name)
         record = existing or await gh.create_deployment(
-            svc.repo,
+            service.repo,
             git_sha,
             environment,
             task=task_name,
-            description=f"{service} version {version_id} (PR #{pr_number})",
+            description=f"{service.name} version {version_id} (PR #{pr_number})",
             payload={
-                "service": service,
+                "service": service.name,
                 "version_id": version_id,
                 "pr": pr_number,
                 **({"window_s": window.total_seconds()} if window else {}),
@@ -52,45 +50,44 @@ async def start_deployment_record(
             production_environment=environment == "production",
         )
         await gh.create_deployment_status(
-            svc.repo, record.id, "in_progress", description="deploying", log_url=_run_url()
+            service.repo, record.id, "in_progress", description="deploying", log_url=_run_url()
         )
     return record.id
 
 
 @task(name="update GitHub deployment", retries=0, cache_policy=NO_CACHE)
 async def finish_deployment_record(
-    service: str,
+    service: WorkerService,
     environment: EnvironmentName,
     deployment_id: int,
     state: str,
     description: str,
-    policy: Policy,
 ) -> None:
-    svc = policy.service(service)
     async with providers.github() as gh:
         await gh.create_deployment_status(
-            svc.repo,
+            service.repo,
             deployment_id,
             state,
             description=description,
             log_url=_run_url(),
-            environment_url=svc.environments[environment].url,
+            environment_url=service.environments[environment].url,
         )
 
 
 @task(name="read GitHub deployment records", retries=0, cache_policy=NO_CACHE)
 async def read_deployment_records(
-    service: str, environment: EnvironmentName, policy: Policy
+    service: WorkerService, environment: EnvironmentName
 ) -> list[RecordView]:
     """The environment's records of this service (task `deploy:<service>`) with their latest
     state, newest first, down to the newest finished one: every release and recovery finishes all
     the records before its own, so nothing older is unfinished (one status read per record
     otherwise: up to 100 GitHub calls per service on every advance-rollouts tick)."""
-    svc = policy.service(service)
     views: list[RecordView] = []
     async with providers.github() as gh:
-        for record in await gh.list_deployments(svc.repo, environment, task=f"deploy:{service}"):
-            latest = await gh.latest_deployment_status(svc.repo, record.id)
+        for record in await gh.list_deployments(
+            service.repo, environment, task=f"deploy:{service.name}"
+        ):
+            latest = await gh.latest_deployment_status(service.repo, record.id)
             window = record.payload.get("window_s")
             version = record.payload.get("version_id")
             views.append(

@@ -9,7 +9,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from procedure.health import ProbeOutcome, Totals, Verdict, sliding_error_rate_verdict
-from procedure.policy import EnvironmentName, Policy, WorkerService
+from procedure.policy import EnvironmentName, MonitorRules, WorkerService
 from tasks import clock, providers
 
 
@@ -30,11 +30,10 @@ async def _totals(svc: WorkerService, script: str, start: datetime, end: datetim
 
 @task(name="measure error-rate baseline", retries=0, cache_policy=NO_CACHE)
 async def measure_baseline(
-    service: str, environment: EnvironmentName, before: datetime, policy: Policy
+    service: WorkerService, environment: EnvironmentName, before: datetime, monitor: MonitorRules
 ) -> Totals:
-    svc = policy.service(service)
-    script = svc.environments[environment].script
-    return await _totals(svc, script, before - policy.monitor.baseline_window, before)
+    script = service.environments[environment].script
+    return await _totals(service, script, before - monitor.baseline_window, before)
 
 
 async def probe_health(svc: WorkerService, environment: EnvironmentName) -> ProbeOutcome | None:
@@ -63,33 +62,37 @@ async def probe_key_flow(svc: WorkerService, environment: EnvironmentName) -> Pr
 
 @task(name="verification round", retries=0, cache_policy=NO_CACHE)
 async def verification_round(
-    service: str,
+    service: WorkerService,
     environment: EnvironmentName,
     live_since: datetime,
     baseline: Totals | None,
-    policy: Policy,
+    monitor: MonitorRules,
     with_error_rate: bool = True,
 ) -> list[ProbeOutcome]:
-    svc = policy.service(service)
     outcomes = [
         o
-        for o in (await probe_health(svc, environment), await probe_key_flow(svc, environment))
+        for o in (
+            await probe_health(service, environment),
+            await probe_key_flow(service, environment),
+        )
         if o
     ]
     if with_error_rate:
-        script = svc.environments[environment].script
+        script = service.environments[environment].script
         # Analytics filters are whole seconds: widen to the seconds that hold the live period
         # (the sandbox, like Cloudflare, has nothing to report beyond its own now).
         start = live_since.replace(microsecond=0)
-        end = clock.now() - policy.monitor.analytics_lag
+        end = clock.now() - monitor.analytics_lag
         end = end.replace(microsecond=0) + (
             timedelta(seconds=1) if end.microsecond else timedelta()
         )
-        current = await _totals(svc, script, start, end)
+        current = await _totals(service, script, start, end)
         # and the last sliding window (whole seconds too): a late spike is not diluted
-        window = policy.monitor.sliding_window
+        window = monitor.sliding_window
         recent_start = max(start, (end - window).replace(microsecond=0))
-        recent = await _totals(svc, script, recent_start, end)
-        check = sliding_error_rate_verdict(current, recent, baseline, svc.error_rate, _span(window))
+        recent = await _totals(service, script, recent_start, end)
+        check = sliding_error_rate_verdict(
+            current, recent, baseline, service.error_rate, _span(window)
+        )
         outcomes.append(ProbeOutcome("error-rate", check.verdict, check.detail))
     return outcomes

@@ -8,12 +8,20 @@ from typing import Any
 import pytest
 
 from procedure.android import Resume, resume_from
-from procedure.android_request import resolve_significance, validate_android_request
-from procedure.request import RequestError
+from procedure.android_request import AndroidReleaseRequest, android_target, resolve_significance
+from procedure.policy import Policy
+from procedure.request import RequestError, parse_request
 from tasks.policy_file import load_policy
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policy" / "release-policy.yaml")
 LABEL = POLICY.checklist.labels.significant
+
+
+def validate_android_request(params: dict[str, Any], policy: Policy) -> AndroidReleaseRequest:
+    """What android-release does with its parameters before Play is called."""
+    request = parse_request(AndroidReleaseRequest, params)
+    android_target(request, policy)
+    return request
 
 
 def request(**params: Any) -> Any:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from procedure.request import RequestError, validate_workers_request
+from procedure.request import RequestError, WorkersDeployRequest, parse_request, workers_target
 from tasks.policy_file import load_policy
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policy" / "release-policy.yaml")
@@ -17,9 +17,18 @@ GOOD = {
 }
 
 
-def test_good_request() -> None:
-    request = validate_workers_request(GOOD, POLICY)
+def validate_workers_request(params: dict, policy: object) -> WorkersDeployRequest:
+    """What workers-deploy does with its parameters before any provider call."""
+    request = parse_request(WorkersDeployRequest, params)
+    workers_target(request, POLICY)
+    return request
+
+
+def test_good_request_resolves_to_the_policys_service() -> None:
+    request = parse_request(WorkersDeployRequest, GOOD)
     assert request.version_ids["production"] == V2 and request.significant is None
+    service = workers_target(request, POLICY)
+    assert service.name == "verifier" and service == POLICY.services["verifier"]
 
 
 @pytest.mark.parametrize(
@@ -58,10 +67,6 @@ def test_ci_run_id_is_optional_and_kept() -> None:
 
 
 def test_significant_reason_must_say_something() -> None:
-    import pytest
-
-    from procedure.request import WorkersDeployRequest
-
     base = {"service": "s", "git_sha": "a" * 40, "pr_number": 1, "version_ids": {}}
     assert (
         WorkersDeployRequest.model_validate(

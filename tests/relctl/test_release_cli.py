@@ -68,3 +68,27 @@ def test_a_bad_run_id_is_refused_naming_the_option(api, monkeypatch, capsys) -> 
         cli.main([*ARGS, "--ci-run-id", "latest"])
     assert "--ci-run-id" in capsys.readouterr().err
     assert api.created == []
+
+
+def test_bad_values_are_refused_by_the_flows_own_model_before_the_api(
+    api, monkeypatch, capsys
+) -> None:
+    monkeypatch.delenv("GITHUB_RUN_ID", raising=False)
+    bad_sha = [*ARGS[:5], "abc123", *ARGS[6:]]
+    assert cli.main(bad_sha) == 2
+    err = capsys.readouterr().err
+    assert "git_sha" in err and "40-character" in err
+    assert cli.main([*ARGS[:-1], "production=latest"]) == 2
+    assert "not a Worker version id" in capsys.readouterr().err
+    assert api.created == []
+
+
+def test_option_help_is_the_flows_parameter_description(capsys) -> None:
+    from procedure.request import WorkersDeployRequest
+
+    with pytest.raises(SystemExit):
+        cli.main(["release", "workers", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    for name in ("git_sha", "pr_number", "significant_reason"):
+        description = WorkersDeployRequest.model_fields[name].description or ""
+        assert " ".join(description.split()) in shown, name

@@ -1,0 +1,76 @@
+"""A flow's parameters are its request model's fields, declared once.
+
+`@takes(Model)` gives the flow the model's fields as its keyword parameters. Prefect reads them
+from the signature — the deployment's parameter schema, so the UI form and the API's
+`enforce_parameter_schema` — and the fields' descriptions become the form's help text. The body
+receives one validated model; a bad value fails the run naming the field before any provider is
+called. `relctl` builds the same models, so the form, the API, the CLI and the validation share
+one definition.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel
+
+from procedure.request import parse_request
+from tasks.settings import policy_choice
+
+__all__ = ["takes"]
+
+M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
+PolicyNames = Literal["services", "android_apps"]
+
+
+def takes(
+    model: type[M], *, choices: Mapping[str, PolicyNames] | None = None
+) -> Callable[[Callable[[M], Awaitable[R]]], Callable[..., Awaitable[R]]]:
+    """`choices` maps a field to the policy names it must be one of: an enum in the form."""
+    choices = dict(choices or {})
+    unknown = set(choices) - set(model.model_fields)
+    if unknown:
+        raise TypeError(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
+
+    def wrap(body: Callable[[M], Awaitable[R]]) -> Callable[..., Awaitable[R]]:
+        signature = inspect.Signature(
+            [
+                inspect.Parameter(
+                    name,
+                    inspect.Parameter.KEYWORD_ONLY,
+                    default=inspect.Parameter.empty
+                    if field.is_required()
+                    else field.get_default(call_default_factory=True),
+                    annotation=policy_choice(choices[name])
+                    if name in choices
+                    else field.annotation,
+                )
+                for name, field in model.model_fields.items()
+            ],
+            return_annotation=inspect.signature(body).return_annotation,
+        )
+
+        @functools.wraps(body)
+        async def flow_entry(*args: Any, **kwargs: Any) -> R:
+            return await body(parse_request(model, signature.bind(*args, **kwargs).arguments))
+
+        flow_entry.__signature__ = signature  # type: ignore[attr-defined]
+        flow_entry.__doc__ = _with_arguments(body.__doc__ or "", model)
+        return flow_entry
+
+    return wrap
+
+
+def _with_arguments(doc: str, model: type[BaseModel]) -> str:
+    """The body's docstring and a Google-style `Args:` section from the fields' descriptions,
+    which is where Prefect takes each parameter's description from."""
+    lines = [
+        f"    {name}: {' '.join((field.description or '').split())}"
+        for name, field in model.model_fields.items()
+        if field.description
+    ]
+    return inspect.cleandoc(doc) + ("\n\nArgs:\n" + "\n".join(lines) if lines else "")
