@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar, Unpack
 
 import httpx
@@ -254,9 +255,7 @@ class PlayPublisherClient(GoogleApiClient):
         behavior: ChangesInReviewBehavior,
         not_sent: bool | None,
     ) -> Track:
-        edit = await self.insert_edit(package)
-        committed = False
-        try:
+        async with self._edit(package) as edit:
             current = await self.get_track(package, edit.id, track)
             existing = current.release_with(release.version_codes)
             wanted = _effective(release, existing)
@@ -270,11 +269,8 @@ class PlayPublisherClient(GoogleApiClient):
             await self._commit(
                 package, edit.id, behavior=behavior, not_sent=not_sent, confirm=confirm
             )
-            committed = True
+            edit.committed = True
             return updated
-        finally:
-            if not committed:
-                await self._discard(package, edit.id)
 
     async def upload_to_track(
         self,
@@ -318,9 +314,7 @@ class PlayPublisherClient(GoogleApiClient):
         status: ReleaseStatus,
         behavior: ChangesInReviewBehavior,
     ) -> int:
-        edit = await self.insert_edit(package)
-        committed = False
-        try:
+        async with self._edit(package) as edit:
             bundle = await self.upload_bundle(package, edit.id, data)
             release = Release(
                 name=release_name,
@@ -335,11 +329,8 @@ class PlayPublisherClient(GoogleApiClient):
                 return await self._track_shows(package, track, release)
 
             await self._commit(package, edit.id, behavior=behavior, not_sent=None, confirm=confirm)
-            committed = True
+            edit.committed = True
             return bundle.version_code
-        finally:
-            if not committed:
-                await self._discard(package, edit.id)
 
     # -- plumbing --------------------------------------------------------------------------------
 
@@ -423,13 +414,21 @@ class PlayPublisherClient(GoogleApiClient):
 
     async def _track_shows(self, package: str, track: str, wanted: Release) -> bool:
         """Whether the track, read in a fresh edit, holds `wanted` (the edit is deleted after)."""
-        edit = await self.insert_edit(package)
-        try:
+        async with self._edit(package) as edit:
             current = await self.get_track(package, edit.id, track)
-        finally:
-            await self._discard(package, edit.id)
         existing = current.release_with(wanted.version_codes)
         return existing is not None and _satisfies(existing, wanted)
+
+    @asynccontextmanager
+    async def _edit(self, package: str) -> AsyncIterator[_OpenEdit]:
+        """A new edit for one change, deleted on the way out unless it was committed (Play
+        deletes a committed edit itself)."""
+        edit = _OpenEdit((await self.insert_edit(package)).id)
+        try:
+            yield edit
+        finally:
+            if not edit.committed:
+                await self._discard(package, edit.id)
 
     async def _discard(self, package: str, edit_id: str) -> None:
         """Best effort: an edit left open only blocks until the next insert replaces it."""
@@ -440,6 +439,12 @@ class PlayPublisherClient(GoogleApiClient):
 
     def _app_url(self, package: str, *rest: str) -> str:
         return self._url("applications", package, *rest)
+
+
+@dataclass
+class _OpenEdit:
+    id: str
+    committed: bool = False
 
 
 def _derive_upload_url(base_url: str) -> str | None:
