@@ -38,20 +38,7 @@ def takes(
 
     def wrap(body: Callable[[M], Awaitable[R]]) -> Callable[..., Awaitable[R]]:
         signature = inspect.Signature(
-            [
-                inspect.Parameter(
-                    name,
-                    inspect.Parameter.KEYWORD_ONLY,
-                    default=inspect.Parameter.empty
-                    if field.is_required()
-                    else field.get_default(call_default_factory=True),
-                    annotation=policy_choice(choices[name])
-                    if name in choices
-                    else field.annotation,
-                )
-                for name, field in model.model_fields.items()
-            ],
-            return_annotation=inspect.signature(body).return_annotation,
+            _parameters(model, choices), return_annotation=inspect.signature(body).return_annotation
         )
 
         @functools.wraps(body)
@@ -63,6 +50,31 @@ def takes(
         return flow_entry
 
     return wrap
+
+
+def _parameters(
+    model: type[BaseModel], choices: Mapping[str, PolicyNames]
+) -> list[inspect.Parameter]:
+    """The fields in order, positional or keyword while the order allows (a required field
+    after one with a default can only be a keyword)."""
+    parameters: list[inspect.Parameter] = []
+    kind: inspect._ParameterKind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    for name, field in model.model_fields.items():
+        required = field.is_required()
+        if not required:
+            default = field.get_default(call_default_factory=True)
+        elif parameters and parameters[-1].default is not inspect.Parameter.empty:
+            kind = inspect.Parameter.KEYWORD_ONLY
+        annotation = policy_choice(choices[name]) if name in choices else field.annotation
+        parameters.append(
+            inspect.Parameter(
+                name,
+                kind,
+                default=inspect.Parameter.empty if required else default,
+                annotation=annotation,
+            )
+        )
+    return parameters
 
 
 def _with_arguments(doc: str, model: type[BaseModel]) -> str:

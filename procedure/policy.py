@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from procedure.durations import Duration, Interval, Window
 from procedure.freeze import FreezePolicy
+from procedure.phased_release import checkpoints
 
 SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -292,6 +293,107 @@ class AndroidApp(_Model):
         return self.internal_soak_significant if significant else self.internal_soak_standard
 
 
+class IosHealthRules(_Model):
+    """iOS health gate on the release's sessions (Sentry's sessions API by default): crash-free
+    sessions and users against a floor and the previous release; too few sessions is no data."""
+
+    min_crash_free_sessions: float = Field(0.995, ge=0, le=1)
+    min_crash_free_users: float = Field(0.995, ge=0, le=1)
+    max_regression_factor: float = Field(
+        1.5, ge=1, description="…and a crash rate at most this many times the previous release's"
+    )
+    regression_min_delta: float = Field(
+        0.001, ge=0, le=1, description="…unless within this many points of it"
+    )
+    min_sessions: int = Field(1000, ge=1, description="fewer sessions than this is no data")
+    check_interval: Interval = Field(
+        timedelta(hours=1), description="how often health is read on every phase day"
+    )
+    watch_after_complete: Duration = Field(
+        timedelta(hours=24), description="health still watched this long after 100 %"
+    )
+
+
+class SessionsSource(_Model):
+    """Where the release's sessions come from: Sentry's sessions API (organization, project);
+    another source (Crashlytics, Bugsnag) fills the same interface in tasks/."""
+
+    kind: Literal["sentry"] = "sentry"
+    base_url: str = "https://sentry.io"
+    organization: str = Field(min_length=1)
+    project: str = Field(min_length=1)
+
+
+class IosApp(_Model):
+    name: str = Field("", description="its key in `ios_apps` (set by the policy, not written)")
+    app_id: str = Field(pattern=r"^\d+$", description="the App Store Connect app id")
+    bundle_id: str = Field(pattern=r"^[a-zA-Z][\w-]*(\.[a-zA-Z][\w-]*)+$")
+    beta_groups: list[str] = Field(
+        min_length=1, description="the internal TestFlight groups the build is tested by"
+    )
+    stages: list[float] = Field(
+        default_factory=lambda: [0.01, 0.05, 0.1, 0.5, 1.0],
+        min_length=1,
+        description="checkpoints on Apple's fixed schedule (1, 2, 5, 10, 20, 50, 100 %)",
+    )
+    internal_soak_standard: Duration = timedelta(0)
+    internal_soak_significant: Duration = Field(
+        timedelta(hours=24), description="procedure: minimum 24 hours for significant changes"
+    )
+    internal_sign_off: bool = Field(False, description="suspend for a typed sign-off in the UI")
+    uses_non_exempt_encryption: bool | None = Field(
+        None,
+        description="the export-compliance answer given for a build that lacks one "
+        "(null: a person answers it in App Store Connect)",
+    )
+    build_check_interval: Interval = Field(
+        timedelta(minutes=1), description="how often a processing build is looked at"
+    )
+    review_check_interval: Interval = timedelta(minutes=30)
+    review_alert_after: Window = Field(
+        timedelta(hours=48), description="Apple: typically 24–48 hours"
+    )
+    phased_day: Duration = Field(
+        timedelta(hours=24), description="Apple's phased-release day (the sandbox shrinks it)"
+    )
+    checkpoint_margin: Duration = Field(
+        timedelta(hours=3),
+        description="a checkpoint day still without a passing verdict this close to its end "
+        "is paused, so Apple never moves past a stage unjudged",
+    )
+    pause_warning: Duration = Field(
+        timedelta(days=7), description="warn when less of Apple's 30 days of pause is left"
+    )
+    health: IosHealthRules = IosHealthRules()
+    sessions: SessionsSource
+    repo: str | None = Field(
+        None, description="GitHub owner/name: `significant` is read from a PR's label there"
+    )
+
+    @field_validator("stages")
+    @classmethod
+    def _apples_percentages(cls, value: list[float]) -> list[float]:
+        if any(b <= a for a, b in zip(value, value[1:], strict=False)):
+            raise ValueError("stages must strictly increase")
+        if value[-1] != 1.0:
+            raise ValueError("the last stage must be 1.0 (100 %)")
+        checkpoints(value)  # each one of Apple's percentages
+        return value
+
+    @model_validator(mode="after")
+    def _margin_fits_a_day(self) -> IosApp:
+        if self.checkpoint_margin >= self.phased_day:
+            raise ValueError("checkpoint_margin must be shorter than phased_day")
+        # a day's start is seen up to one check late, and the closing window is looked at up to
+        # one check after it opens: more than two checks leave room to pause before Apple moves
+        if self.checkpoint_margin <= 2 * self.health.check_interval:
+            raise ValueError("checkpoint_margin must be more than twice health.check_interval")
+        return self
+
+    def internal_soak(self, significant: bool) -> timedelta:
+        return self.internal_soak_significant if significant else self.internal_soak_standard
+
+
 class SlotRules(_Model):
     """One production change per service or app at a time. A slot's holder beats while it lives;
     a slot whose holder ended or stopped beating is freed (a server restart loses SQLite's
@@ -331,8 +433,9 @@ class Policy(_Model):
     slots: SlotRules = SlotRules()
     services: dict[str, WorkerService] = Field(min_length=1)
     android_apps: dict[str, AndroidApp] = Field(default_factory=dict)
+    ios_apps: dict[str, IosApp] = Field(default_factory=dict)
 
-    @field_validator("services", "android_apps", mode="before")
+    @field_validator("services", "android_apps", "ios_apps", mode="before")
     @classmethod
     def _named(cls, value: Any) -> Any:
         """Each entry knows its own name, so a release carries one object, not a name and the
@@ -354,6 +457,13 @@ class Policy(_Model):
         except KeyError:
             known = ", ".join(sorted(self.android_apps)) or "none"
             raise PolicyError(f"unknown Android app {name!r}; the policy knows: {known}") from None
+
+    def ios_app(self, name: str) -> IosApp:
+        try:
+            return self.ios_apps[name]
+        except KeyError:
+            known = ", ".join(sorted(self.ios_apps)) or "none"
+            raise PolicyError(f"unknown iOS app {name!r}; the policy knows: {known}") from None
 
     @field_validator("services")
     @classmethod

@@ -162,7 +162,7 @@ def test_records_are_read_down_to_the_newest_finished_one(stack: Stack) -> None:
         ]
 
     before = len(status_reads())
-    views = asyncio.run(read_deployment_records.fn("verifier", "production", stack.policy))
+    views = asyncio.run(read_deployment_records.fn(stack.policy.service("verifier"), "production"))
     assert [(v.id, v.latest_state) for v in views] == [
         (newest, "in_progress"),
         (finished, "success"),
