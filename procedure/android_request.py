@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from procedure.android import resume_from
@@ -97,8 +99,21 @@ def android_target(request: AndroidReleaseRequest, policy: Policy) -> AndroidApp
     return app
 
 
+class AsksSignificance(Protocol):
+    """A mobile release request: what the caller says of `significant`, and the PR."""
+
+    @property
+    def significant(self) -> bool | None: ...
+    @property
+    def pr_number(self) -> int | None: ...
+    @property
+    def significant_reason(self) -> str | None: ...
+    @property
+    def operator(self) -> str | None: ...
+
+
 def resolve_significance(
-    request: AndroidReleaseRequest, labels: frozenset[str] | None, label: str
+    request: AsksSignificance, labels: frozenset[str] | None, label: str
 ) -> tuple[bool, str]:
     """(significant, why). With the PR's labels, the label decides; the caller may raise it to
     significant, and lower a labelled change only with a recorded `significant_reason`."""

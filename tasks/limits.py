@@ -20,10 +20,17 @@ def app_limit(app: str) -> str:
     return f"android-app-{app}"
 
 
+def ios_app_limit(app: str) -> str:
+    """Every App Store Connect write for one app, serialised (one step at a time per app)."""
+    return f"ios-app-{app}"
+
+
 async def ensure_limits(policy: Policy) -> list[str]:
-    names = [release_limit(s) for s in policy.services] + [
-        app_limit(a) for a in policy.android_apps
-    ]
+    names = (
+        [release_limit(s) for s in policy.services]
+        + [app_limit(a) for a in policy.android_apps]
+        + [ios_app_limit(a) for a in policy.ios_apps]
+    )
     async with get_client() as client:
         for name in names:
             try:

@@ -99,7 +99,7 @@ def current_policy() -> Policy:
     return _cached_policy(path, profile, mtime, os.environ.get("RELORCH_SANDBOX_URL", ""))
 
 
-def policy_choice(kind: Literal["services", "android_apps"]) -> Any:
+def policy_choice(kind: Literal["services", "android_apps", "ios_apps"]) -> Any:
     """The annotation of a flow's `service` / `app` parameter: a string whose JSON schema lists
     the policy's names as an enum, so the Prefect form offers a choice and the API (with
     `enforce_parameter_schema`) refuses a name the policy does not know before a run exists.

@@ -1,58 +1,78 @@
 """When each step of a mobile rollout happened, kept in a Prefect Variable per rollout.
 
-Play says where a rollout is, not since when; the soak between stages needs the "since". This
-is the only thing remembered outside the store, and `procedure.android.decide` reads a missing
-entry as "just now" — a lost record delays a step, never hurries one.
+The stores say where a rollout is, not since when; soaks and phase days need the "since". This is
+the only thing remembered outside the store, and the core (`procedure.android.decide`,
+`procedure.ios.decide`) reads a missing entry as "just now" — a lost record delays a step, never
+hurries one. One serialisation for every kind of timeline: pydantic's, from the dataclass.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from typing import Any, TypeVar
 
 from prefect.variables import Variable
+from pydantic import TypeAdapter, ValidationError
 
 from procedure.android import Timeline
+from procedure.ios import IosTimeline
+
+__all__ = [
+    "load_ios_timeline",
+    "load_timeline",
+    "save_ios_timeline",
+    "save_timeline",
+    "variable_name",
+]
+
+T = TypeVar("T")
 
 
-def variable_name(app: str, version_code: int) -> str:
-    return re.sub(r"[^a-z0-9_]", "_", f"rollout_{app}_{version_code}".lower())
+_ADAPTERS: dict[type, TypeAdapter[Any]] = {}
+
+
+def _adapter(kind: type[T]) -> TypeAdapter[T]:
+    if kind not in _ADAPTERS:
+        _ADAPTERS[kind] = TypeAdapter(kind)
+    return _ADAPTERS[kind]
+
+
+def variable_name(app: str, version: int | str) -> str:
+    return re.sub(r"[^a-z0-9_]", "_", f"rollout_{app}_{version}".lower())
+
+
+async def _load(kind: type[T], name: str) -> T:
+    read: Callable[..., Awaitable[object]] = Variable.aget  # typed as returning None in 3.9
+    raw = await read(name, default=None)
+    if not isinstance(raw, dict):
+        return kind()
+    try:
+        return _adapter(kind).validate_python(raw)
+    except ValidationError:  # unreadable: as if lost — the core waits, it never hurries
+        return kind()
+
+
+async def _save(name: str, timeline: Any) -> None:
+    value = _adapter(type(timeline)).dump_python(timeline, mode="json")
+    await Variable.aset(name, value, overwrite=True)
 
 
 async def load_timeline(app: str, version_code: int) -> Timeline:
-    read: Callable[..., Awaitable[object]] = Variable.aget  # typed as returning None in 3.9
-    raw = await read(variable_name(app, version_code), default=None)
-    if not isinstance(raw, dict):
-        return Timeline()
-
-    def when(value: object) -> datetime | None:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
-
-    stages = raw.get("stage_since") or {}
-    return Timeline(
-        internal_since=when(raw.get("internal_since")),
-        signed_off_by=raw.get("signed_off_by"),
-        promoted_at=when(raw.get("promoted_at")),
-        stage_since={k: v for k, v in ((k, when(v)) for k, v in stages.items()) if v},
-        vitals_checked_at=when(raw.get("vitals_checked_at")),
-        significant=bool(raw.get("significant")),
-    )
+    return await _load(Timeline, variable_name(app, version_code))
 
 
 async def save_timeline(app: str, version_code: int, timeline: Timeline) -> None:
-    def iso(value: datetime | None) -> str | None:
-        return value.isoformat() if value else None
+    await _save(variable_name(app, version_code), timeline)
 
-    await Variable.aset(
-        variable_name(app, version_code),
-        {
-            "internal_since": iso(timeline.internal_since),
-            "signed_off_by": timeline.signed_off_by,
-            "promoted_at": iso(timeline.promoted_at),
-            "stage_since": {k: v.isoformat() for k, v in timeline.stage_since.items()},
-            "vitals_checked_at": iso(timeline.vitals_checked_at),
-            "significant": timeline.significant,
-        },
-        overwrite=True,
-    )
+
+def _ios_name(app: str, version: str, build: str) -> str:
+    return variable_name(f"ios_{app}", f"{version}_{build}")
+
+
+async def load_ios_timeline(app: str, version: str, build: str) -> IosTimeline:
+    return await _load(IosTimeline, _ios_name(app, version, build))
+
+
+async def save_ios_timeline(app: str, version: str, build: str, timeline: IosTimeline) -> None:
+    await _save(_ios_name(app, version, build), timeline)
