@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from procedure.policy import PolicyError
 from tasks.policy_file import load_policy
@@ -118,6 +120,48 @@ def cmd_release_workers(args: argparse.Namespace) -> int:
     print(f"{final['name']}: {final['state']['type']} — {final['state'].get('message') or ''}")
     if final["state"]["type"] == "COMPLETED" and final["state"]["name"] == "Superseded":
         return 3  # not released: production already runs something newer (or diverged)
+    return 0 if final["state"]["type"] == "COMPLETED" else 1
+
+
+MOBILE = {  # relctl release <path> → the flow, its request model (module, class), hidden fields
+    "android": ("android-release", "procedure.android_request", "AndroidReleaseRequest"),
+    "ios": ("ios-release", "procedure.ios_request", "IosReleaseRequest"),
+}
+SET_BY_RUNS = frozenset({"outage_attempt"})
+
+
+def _mobile_model(path: str) -> Any:
+    import importlib
+
+    _, module, name = MOBILE[path]
+    return getattr(importlib.import_module(module), name)
+
+
+def cmd_release_mobile(args: argparse.Namespace) -> int:
+    from relctl.model_options import parameters_from_options
+    from relctl.trigger import DeadRun, PrefectApi, start_release
+
+    flow_name = MOBILE[args.path][0]
+    # the flow's own request model: a bad value exits 2 naming it, before the API is called
+    params = parameters_from_options(_mobile_model(args.path), args)
+    api = PrefectApi(os.environ.get("PREFECT_API_URL", "http://127.0.0.1:4200/api"))
+    dep = api.deployment_id(flow_name, args.deployment)
+    run_id, attempt = os.environ.get("GITHUB_RUN_ID"), os.environ.get("GITHUB_RUN_ATTEMPT")
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
+    key = f"{flow_name}:{digest}" + (f"@ci={run_id}.{attempt}" if run_id and attempt else "")
+    try:
+        run, created, replaced = start_release(api, dep, params, key, resume=args.resume)
+    except DeadRun as dead:
+        print(f"relctl: {dead}", file=sys.stderr)
+        return 4
+    answer = {"flow_run_id": run["id"], "name": run["name"], "created": created}
+    if replaced:
+        answer["replaces"] = replaced
+    print(json.dumps(answer))
+    if not args.watch:
+        return 0
+    final = api.wait_chain(run["id"], timeout_s=args.timeout)  # follows the continuations
+    print(f"{final['name']}: {final['state']['type']} — {final['state'].get('message') or ''}")
     return 0 if final["state"]["type"] == "COMPLETED" else 1
 
 
@@ -221,6 +265,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     workers.add_argument("--timeout", type=float, default=3 * 3600)
     workers.set_defaults(func=cmd_release_workers)
+    from relctl.model_options import add_model_options
+
+    for path, (flow_name, _, _) in MOBILE.items():
+        mobile = release.add_parser(path, help=f"an {flow_name} run (options: its parameters)")
+        add_model_options(mobile, _mobile_model(path), hidden=SET_BY_RUNS)
+        mobile.add_argument("--deployment", default="standard")
+        mobile.add_argument("--watch", action="store_true", help="wait for the final verdict")
+        mobile.add_argument(
+            "--resume",
+            action="store_true",
+            help="if the run under this key crashed or was cancelled, start its replacement",
+        )
+        mobile.add_argument("--timeout", type=float, default=7 * 86400)
+        mobile.set_defaults(func=cmd_release_mobile)
     freeze = sub.add_parser("freeze", help="is production frozen? (and the calendar ahead)")
     freeze.add_argument("--at", help="an instant (ISO 8601; no offset = the team's time zone)")
     freeze.add_argument("--json", action="store_true")

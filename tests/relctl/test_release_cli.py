@@ -92,3 +92,28 @@ def test_option_help_is_the_flows_parameter_description(capsys) -> None:
     for name in ("git_sha", "pr_number", "significant_reason"):
         description = WorkersDeployRequest.model_fields[name].description or ""
         assert " ".join(description.split()) in shown, name
+
+
+def test_mobile_releases_take_the_flows_own_fields_as_options(api, monkeypatch, capsys) -> None:
+    monkeypatch.delenv("GITHUB_RUN_ID", raising=False)
+    android = ["release", "android", "--app", "wallet", "--version-code", "101"]
+    assert cli.main([*android, "--no-significant"]) == 0
+    assert api.created[-1] == {"app": "wallet", "version_code": 101, "significant": False}
+    ios = ["release", "ios", "--app", "wallet", "--version", "2.4.1", "--build-number", "412"]
+    assert cli.main([*ios, "--pr-number", "7"]) == 0
+    assert api.created[-1] == {
+        "app": "wallet",
+        "version": "2.4.1",
+        "build_number": "412",
+        "pr_number": 7,
+    }
+    created = len(api.created)
+    # the model's own checks, before the API: exit 2 naming the field
+    assert cli.main(android) == 2
+    assert "significant: required when no pr_number" in capsys.readouterr().err
+    assert cli.main([*ios, "--significant", "--action", "remove from sale"]) == 2
+    assert "needs operator and reason" in capsys.readouterr().err
+    assert len(api.created) == created
+    # a field the runs set themselves is no option
+    with pytest.raises(SystemExit):
+        cli.main([*android, "--no-significant", "--outage-attempt", "3"])
