@@ -68,19 +68,7 @@ class AndroidReleaseRequest(BaseModel):
         if self.version_code is None and not self.aab_path:
             raise ValueError("give version_code (uploaded by CI) or aab_path (to upload)")
         resume_from(self.resume_reason, self.operator)
-        if self.significant is None and self.pr_number is None:
-            raise ValueError(
-                "significant: required when no pr_number is given (true or false: "
-                "a significant change soaks longer on the internal track)"
-            )
-        if self.incident_id and not (self.emergency_reason and self.operator):
-            raise ValueError(
-                "incident_id: an emergency release needs emergency_reason and operator"
-            )
-        if self.emergency_reason and not self.incident_id:
-            raise ValueError(
-                "emergency_reason needs incident_id: the P1/P2 incident the fix is for"
-            )
+        check_mobile_request(self, "soaks longer on the internal track")
         return self
 
 
@@ -99,6 +87,20 @@ def android_target(request: AndroidReleaseRequest, policy: Policy) -> AndroidApp
     return app
 
 
+def check_mobile_request(request: AsksSignificance, longer: str) -> None:
+    """What every mobile release request needs: `significant` said when no PR can say it, and
+    an emergency's incident, reason and operator together (ValueError naming the field)."""
+    if request.significant is None and request.pr_number is None:
+        raise ValueError(
+            "significant: required when no pr_number is given (true or false: "
+            f"a significant change {longer})"
+        )
+    if request.incident_id and not (request.emergency_reason and request.operator):
+        raise ValueError("incident_id: an emergency release needs emergency_reason and operator")
+    if request.emergency_reason and not request.incident_id:
+        raise ValueError("emergency_reason needs incident_id: the P1/P2 incident the fix is for")
+
+
 class AsksSignificance(Protocol):
     """A mobile release request: what the caller says of `significant`, and the PR."""
 
@@ -110,6 +112,10 @@ class AsksSignificance(Protocol):
     def significant_reason(self) -> str | None: ...
     @property
     def operator(self) -> str | None: ...
+    @property
+    def incident_id(self) -> str | None: ...
+    @property
+    def emergency_reason(self) -> str | None: ...
 
 
 def resolve_significance(

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from procedure.android_request import check_mobile_request
 from procedure.policy import IosApp, Policy, PolicyError
 from procedure.request import RequestError
 
@@ -77,19 +78,8 @@ class IosReleaseRequest(BaseModel):
                 "confirm_remove_from_sale: removing from sale takes the whole app off the "
                 "App Store; set it true to mean it"
             )
-        if self.action == "release" and self.significant is None and self.pr_number is None:
-            raise ValueError(
-                "significant: required when no pr_number is given (true or false: "
-                "a significant change is tested longer on TestFlight)"
-            )
-        if self.incident_id and not (self.emergency_reason and self.operator):
-            raise ValueError(
-                "incident_id: an emergency release needs emergency_reason and operator"
-            )
-        if self.emergency_reason and not self.incident_id:
-            raise ValueError(
-                "emergency_reason needs incident_id: the P1/P2 incident the fix is for"
-            )
+        if self.action == "release":
+            check_mobile_request(self, "is tested longer on TestFlight")
         return self
 
 

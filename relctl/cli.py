@@ -83,7 +83,7 @@ def cmd_automations_apply(args: argparse.Namespace) -> int:
 
 def cmd_release_workers(args: argparse.Namespace) -> int:
     from procedure.request import WorkersDeployRequest, parse_request
-    from relctl.trigger import DeadRun, PrefectApi, start_release, workers_idempotency_key
+    from relctl.trigger import PrefectApi, workers_idempotency_key
 
     versions = dict(pair.split("=", 1) for pair in args.version)
     params = {
@@ -105,22 +105,7 @@ def cmd_release_workers(args: argparse.Namespace) -> int:
     # GitHub Actions: a re-run of the job keeps GITHUB_RUN_ID and raises GITHUB_RUN_ATTEMPT
     run_id, attempt = os.environ.get("GITHUB_RUN_ID"), os.environ.get("GITHUB_RUN_ATTEMPT")
     key = workers_idempotency_key(params, f"{run_id}.{attempt}" if run_id and attempt else None)
-    try:
-        run, created, replaced = start_release(api, dep, params, key, resume=args.resume)
-    except DeadRun as dead:
-        print(f"relctl: {dead}", file=sys.stderr)
-        return 4
-    answer = {"flow_run_id": run["id"], "name": run["name"], "created": created}
-    if replaced:
-        answer["replaces"] = replaced
-    print(json.dumps(answer))
-    if not args.watch:
-        return 0
-    final = api.wait_chain(run["id"], timeout_s=args.timeout)  # follows freeze continuations
-    print(f"{final['name']}: {final['state']['type']} — {final['state'].get('message') or ''}")
-    if final["state"]["type"] == "COMPLETED" and final["state"]["name"] == "Superseded":
-        return 3  # not released: production already runs something newer (or diverged)
-    return 0 if final["state"]["type"] == "COMPLETED" else 1
+    return _start_and_watch(api, dep, params, key, args)
 
 
 MOBILE = {  # relctl release <path> → the flow, its request model (module, class), hidden fields
@@ -139,7 +124,7 @@ def _mobile_model(path: str) -> Any:
 
 def cmd_release_mobile(args: argparse.Namespace) -> int:
     from relctl.model_options import parameters_from_options
-    from relctl.trigger import DeadRun, PrefectApi, start_release
+    from relctl.trigger import PrefectApi
 
     flow_name = MOBILE[args.path][0]
     # the flow's own request model: a bad value exits 2 naming it, before the API is called
@@ -149,8 +134,18 @@ def cmd_release_mobile(args: argparse.Namespace) -> int:
     run_id, attempt = os.environ.get("GITHUB_RUN_ID"), os.environ.get("GITHUB_RUN_ATTEMPT")
     digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
     key = f"{flow_name}:{digest}" + (f"@ci={run_id}.{attempt}" if run_id and attempt else "")
+    return _start_and_watch(api, dep, params, key, args)
+
+
+def _start_and_watch(
+    api: Any, deployment: str, params: dict[str, Any], key: str, args: argparse.Namespace
+) -> int:
+    """Start the run (or find it under its key), print it; with --watch follow its
+    continuations to the final verdict: 0 released, 1 failed, 3 superseded, 4 a dead run."""
+    from relctl.trigger import DeadRun, start_release
+
     try:
-        run, created, replaced = start_release(api, dep, params, key, resume=args.resume)
+        run, created, replaced = start_release(api, deployment, params, key, resume=args.resume)
     except DeadRun as dead:
         print(f"relctl: {dead}", file=sys.stderr)
         return 4
@@ -162,6 +157,8 @@ def cmd_release_mobile(args: argparse.Namespace) -> int:
         return 0
     final = api.wait_chain(run["id"], timeout_s=args.timeout)  # follows the continuations
     print(f"{final['name']}: {final['state']['type']} — {final['state'].get('message') or ''}")
+    if final["state"]["type"] == "COMPLETED" and final["state"]["name"] == "Superseded":
+        return 3  # not released: production already runs something newer (or diverged)
     return 0 if final["state"]["type"] == "COMPLETED" else 1
 
 

@@ -19,15 +19,10 @@ from procedure.ios import (
     sessions_verdict,
 )
 from procedure.ios_request import IosReleaseRequest, ios_target
-from procedure.policy import IosApp, parse_policy
+from procedure.policy import parse_policy
 from procedure.request import RequestError, parse_request
+from tests.procedure.test_ios_phased_properties import APP
 
-APP = IosApp(
-    app_id="1234567890",
-    bundle_id="app.provii.wallet",
-    beta_groups=["Internal"],
-    sessions={"organization": "provii", "project": "wallet-ios"},
-)
 NOW = datetime(2026, 12, 3, 1, 0, tzinfo=UTC)
 READY = StoreView("VALID", True, True)
 
