@@ -5,8 +5,10 @@ import contextlib
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from procedure.policy import Policy
 from sandbox.control import SAMPLE_WORKER_DIR, SandboxControl
 from sandbox.server import RunningSandbox, start_sandbox
 from scripts.localstack import PreparedRelease, prepare_release, seed_document
+from tasks.clock import ManualClock, clock, use_clock
 from tasks.policy_file import load_policy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +49,31 @@ def prefect_server() -> Iterator[None]:
 def sandbox_server() -> Iterator[RunningSandbox]:
     with start_sandbox(tokens=TOKENS) as sb:
         yield sb
+
+
+@pytest.fixture
+def shared_clock(sandbox_server: RunningSandbox) -> Iterator[ManualClock]:
+    """One manual clock for the product (tasks/clock.py) and the sandbox (Play's review times,
+    vitals and analytics windows), so a test advances soaks and waits instead of sleeping them.
+    Ask for it before `stack` / `android`, so their set-up is on it too. Slot heartbeats stay on
+    real time (tasks/slots.py reads SYSTEM): liveness is judged by other processes."""
+    manual = ManualClock(datetime.now(UTC))
+    previous = sandbox_server.state.clock
+    sandbox_server.state.clock = manual.now
+    try:
+        with use_clock(manual):
+            yield manual
+    finally:
+        sandbox_server.state.clock = previous
+
+
+def pause(seconds: float) -> None:
+    """Let `seconds` pass on the clock flows read: advanced when it is a manual one, else slept."""
+    current = clock()
+    if isinstance(current, ManualClock):
+        current.advance(max(0.0, seconds))
+    else:
+        time.sleep(max(0.0, seconds))
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 from prefect.states import State
 
-from tests.scenarios.conftest import PACKAGE, Android
+from tasks import clock
+from tasks.clock import ManualClock
+from tests.scenarios.conftest import PACKAGE, Android, pause
 from tests.scenarios.real_server import real_prefect_server
 
 pytestmark = [pytest.mark.scenario]
@@ -44,10 +46,8 @@ def drive(
             return states
         found = DUE.search(state.message or "")
         assert found, state.message
-        wait = (
-            datetime.fromisoformat(found.group(1)) - datetime.now().astimezone()
-        ).total_seconds()
-        time.sleep(max(0.0, wait) + 0.05)
+        wait = (datetime.fromisoformat(found.group(1)) - clock.now()).total_seconds()
+        pause(max(0.0, wait) + 0.05)  # advanced, not slept, on the shared clock
         dropped = {"aab_path", "resume_reason", "pr_number"} | (
             {"operator"} if "incident_id" not in params else set()
         )
@@ -68,7 +68,7 @@ def fractions_set(android: Android) -> list[str]:
     return seen
 
 
-def test_happy_path_to_100_percent(android: Android) -> None:
+def test_happy_path_to_100_percent(shared_clock: ManualClock, android: Android) -> None:
     android.ci_upload(101)
     android.stack.control.play_set_vitals(
         PACKAGE, 101, user_perceived_crash_rate=0.003, distinct_users=4000
@@ -100,7 +100,9 @@ def test_happy_path_to_100_percent(android: Android) -> None:
     assert android.release_of(101)["status"] == "completed"
 
 
-def test_crash_rate_jump_at_20_percent_halts_and_never_reaches_50(android: Android) -> None:
+def test_crash_rate_jump_at_20_percent_halts_and_never_reaches_50(
+    shared_clock: ManualClock, android: Android
+) -> None:
     android.ci_upload(101)
     android.stack.control.play_set_vitals(
         PACKAGE, 101, user_perceived_crash_rate=0.003, distinct_users=4000
@@ -138,7 +140,7 @@ def test_crash_rate_jump_at_20_percent_halts_and_never_reaches_50(android: Andro
     assert android.release_of(101)["userFraction"] == 0.2  # resumed where it was, not higher
 
 
-def test_review_rejected_is_a_clear_failure(android: Android) -> None:
+def test_review_rejected_is_a_clear_failure(shared_clock: ManualClock, android: Android) -> None:
     android.stack.control.play_app(
         PACKAGE,
         review_seconds=1.0,
@@ -151,7 +153,9 @@ def test_review_rejected_is_a_clear_failure(android: Android) -> None:
     assert "rejected" in (states[-1].message or "") and "NOT_APPROVED" in (states[-1].message or "")
 
 
-def test_freeze_during_the_rollout_waits_and_continues_after_it_lifts(android: Android) -> None:
+def test_freeze_during_the_rollout_waits_and_continues_after_it_lifts(
+    shared_clock: ManualClock, android: Android
+) -> None:
     android.ci_upload(101)
     android.stack.control.play_set_vitals(PACKAGE, 101, distinct_users=4000)
     incident: list[str] = []
@@ -396,7 +400,9 @@ def test_internal_sign_off_suspends_for_a_typed_answer_then_promotes(
     assert android.release_of(101)["userFraction"] == 0.05
 
 
-def test_play_outage_mid_rollout_retries_the_step_and_reaches_100_percent(android: Android) -> None:
+def test_play_outage_mid_rollout_retries_the_step_and_reaches_100_percent(
+    shared_clock: ManualClock, android: Android
+) -> None:
     """Play answers 503 to every commit for a while — longer than the client's own retries —
     during the 20 % → 50 % advance: that run's step fails, it hands over to a retry of the same
     step (not the end of the chain), and the rollout reaches 100 % with each stage set once."""
