@@ -1,11 +1,14 @@
 """`advance-rollouts`: the cron safety net behind every rollout's scheduled continuation.
 
-Every few minutes: for each app in the policy, list the rollouts in flight *from Google Play*
+Every few minutes: for each Android app in the policy, list the rollouts in flight *from Google Play*
 (production releases in progress, halted or in review — not from memory — and internal-track
 versions a run of ours started that wait to be promoted), decide for each
 whether a step is due, and take it. It holds the app's slot while it looks, so when a rollout's
 own continuation fires at the same time one of them acts and the other finds nothing due. It
-refreshes one table artifact of every active rollout.
+refreshes one table artifact of every active rollout, web and mobile.
+
+iOS the same way, from App Store Connect: each version of ours on its way (in review, waiting for
+its release) or live with its phased release running, paused or inside its health watch.
 
 For Workers it is the safety net of the on-crash automation: a service whose production release
 was deployed but never finished its verification (a GitHub deployment record still in progress,
@@ -23,16 +26,19 @@ from prefect.exceptions import ObjectNotFound
 from prefect.logging import get_run_logger
 
 from flows.android_steps import StepResult, rollout_step
+from flows.ios_steps import IosStepResult, ios_step
+from procedure.ios import IosTimeline
 from procedure.policy import AndroidApp, Policy
 from procedure.recovery import UNFINISHED
 from tasks import clock
+from tasks.app_store import releases_in_flight
 from tasks.evidence import policy_review, publish_table
-from tasks.limits import app_limit, release_limit
+from tasks.limits import app_limit, ios_app_limit, release_limit
 from tasks.play import read_play
 from tasks.record import read_deployment_records
 from tasks.settings import current_policy
 from tasks.slots import hold_slot
-from tasks.timeline import load_timeline
+from tasks.timeline import load_ios_timeline, load_timeline
 
 SLOT_WAIT = timedelta(seconds=30)  # an app busy with its own run is being looked after: next tick
 RECOVER = "workers-recover/on-crash"
@@ -54,6 +60,60 @@ def _row(app: str, result: StepResult) -> dict[str, object]:
 async def _watched(name: str, app: AndroidApp, code: int) -> bool:
     since = (await load_timeline(name, code)).since(1.0)
     return since is not None and clock.now() < since + app.vitals.watch_after_complete
+
+
+async def advance_ios(policy: Policy) -> list[dict[str, object]]:
+    """Every iOS release of ours App Store Connect shows on its way or live: the steps due now,
+    under the app's slot (its own continuation, if it fires too, then finds nothing due)."""
+    log = get_run_logger()
+    rows: list[dict[str, object]] = []
+    for name, app in policy.ios_apps.items():
+        try:
+            async with hold_slot(ios_app_limit(name), min(SLOT_WAIT, policy.slots.wait), policy):
+                for version, build in await releases_in_flight(app):
+                    timeline = await load_ios_timeline(name, version, build)
+                    if timeline == IosTimeline():
+                        continue  # not started by a run of ours: not ours to drive
+                    result = await ios_step(
+                        app,
+                        policy,
+                        version=version,
+                        build=build,
+                        significant=timeline.significant,
+                    )
+                    if result.acted:
+                        log.info("%s %s (%s): %s", name, version, build, "; ".join(result.acted))
+                    rows.append(_ios_row(name, version, build, result))
+        except TimeoutError:
+            log.info("%s is busy with its own run; next tick", name)
+            rows.append(_busy(name))
+    return rows
+
+
+def _ios_row(app: str, version: str, build: str, result: IosStepResult) -> dict[str, object]:
+    return {
+        "app": f"{app} (iOS)",
+        "version": f"{version} ({build})",
+        "stage": result.decision.step.value,
+        "fraction": result.offered,
+        "acted": "; ".join(result.acted),
+        "next action": result.message,
+        "when": result.next_check.isoformat() if result.next_check else "",
+        "blocking": result.final or "",
+    }
+
+
+def _busy(app: str) -> dict[str, object]:
+    return {
+        "app": app,
+        "version": "",
+        "stage": "busy",
+        "fraction": "",
+        "acted": "",
+        "next action": "its own run holds the slot",
+        "when": "",
+        "blocking": "",
+    }
 
 
 async def recover_unverified_workers(policy: Policy) -> list[dict[str, object]]:
@@ -153,18 +213,8 @@ async def advance_rollouts() -> list[dict[str, object]]:
                     rows.append(_row(name, result))
         except TimeoutError:
             log.info("%s is busy with its own run; next tick", name)
-            rows.append(
-                {
-                    "app": name,
-                    "version": "",
-                    "stage": "busy",
-                    "fraction": "",
-                    "acted": "",
-                    "next action": "its own run holds the slot",
-                    "when": "",
-                    "blocking": "",
-                }
-            )
+            rows.append(_busy(name))
+    rows += await advance_ios(policy)
     rows += await recover_unverified_workers(policy)
     await publish_table(
         "active-rollouts", rows, f"{len(rows)} rollout(s) in flight; policy: {review}"

@@ -32,6 +32,7 @@ from procedure.android_request import (
     resolve_significance,
 )
 from procedure.emergency import check_incident
+from procedure.ios_request import IosReleaseRequest
 from procedure.policy import Policy
 from procedure.request import RequestError
 from tasks import clock
@@ -192,9 +193,11 @@ async def retry_after_outage(
     return deferred(f"{why}; continues as {name} at {when.isoformat()}")
 
 
-async def confirm_emergency(request: AndroidReleaseRequest, policy: Policy) -> Emergency | None:
-    """An emergency release needs its incident confirmed active P1/P2 by its source, as the
-    Workers emergency path does; otherwise it is refused before Play is called."""
+async def confirm_emergency(
+    request: AndroidReleaseRequest | IosReleaseRequest, policy: Policy
+) -> Emergency | None:
+    """An emergency mobile release needs its incident confirmed active P1/P2 by its source, as the
+    Workers emergency path does; otherwise it is refused before the store is called."""
     if not request.incident_id:
         return None
     confirmed = check_incident(

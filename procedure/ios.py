@@ -77,6 +77,9 @@ class IosTimeline:
     paused_at: datetime | None = None
     health_checked_at: datetime | None = None
     significant: bool = False
+    alerted: frozenset[str] = (
+        frozenset()
+    )  # alerts already sent: one per state change, not per check
 
 
 class Step(StrEnum):

@@ -68,6 +68,12 @@ class IosReleaseRequest(BaseModel):
         min_length=10,
         description="why the fix cannot wait for the freeze to end (needs incident_id, operator)",
     )
+    outage_attempt: int = Field(
+        0,
+        ge=0,
+        description="set by the runs themselves: how many times this step met an App Store "
+        "Connect outage",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> IosReleaseRequest:

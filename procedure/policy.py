@@ -309,6 +309,9 @@ class IosHealthRules(_Model):
     check_interval: Interval = Field(
         timedelta(hours=1), description="how often health is read on every phase day"
     )
+    window: Window = Field(
+        timedelta(hours=1), description="the crash-free figures are over this much time to now"
+    )
     watch_after_complete: Duration = Field(
         timedelta(hours=24), description="health still watched this long after 100 %"
     )
@@ -368,6 +371,11 @@ class IosApp(_Model):
     sessions: SessionsSource
     repo: str | None = Field(
         None, description="GitHub owner/name: `significant` is read from a PR's label there"
+    )
+    expedite_hotfix: bool = Field(
+        False,
+        description="an emergency release asks for Apple's expedited review (a form in App "
+        "Store Connect, not an API: the run says so and links it)",
     )
 
     @field_validator("stages")

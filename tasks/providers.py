@@ -24,12 +24,15 @@ import httpx
 from clients import (
     PLAY_PUBLISHER_SCOPE,
     PLAY_REPORTING_SCOPE,
+    AppStoreConnectClient,
+    AppStoreKey,
     CloudflareClient,
     GitHubClient,
     PagerDutyClient,
     PlayPublisherClient,
     PlayReportingClient,
     RetryPolicy,
+    SentrySessionsClient,
     ServiceAccountCredentials,
     StatuspageClient,
     WorkerProbe,
@@ -100,3 +103,26 @@ def play_reporting() -> PlayReportingClient:
     return PlayReportingClient(
         s.play_reporting_url, _google_credentials(PLAY_REPORTING_SCOPE), transport=_transport()
     )
+
+
+@lru_cache(maxsize=4)
+def _app_store_key(key_id: str, issuer_id: str, pem: str) -> AppStoreKey:
+    # One signer per key and process: its JWT is reused until close to expiry (Apple: ≤ 20 min).
+    return AppStoreKey(key_id, issuer_id, pem)
+
+
+def app_store() -> AppStoreConnectClient:
+    s = ProviderSettings.from_env()
+    pem = s.app_store_private_key.get_secret_value()
+    if not (pem and s.app_store_key_id and s.app_store_issuer_id):
+        raise RuntimeError(
+            "no App Store Connect API key: set APP_STORE_CONNECT_KEY_ID, "
+            "APP_STORE_CONNECT_ISSUER_ID and APP_STORE_CONNECT_PRIVATE_KEY(_PATH)"
+        )
+    key = _app_store_key(s.app_store_key_id, s.app_store_issuer_id, pem)
+    return AppStoreConnectClient(s.app_store_url, key, transport=_transport())
+
+
+def sentry(base_url: str) -> SentrySessionsClient:
+    s = ProviderSettings.from_env()
+    return SentrySessionsClient(base_url, s.sentry_token.get_secret_value(), transport=_transport())

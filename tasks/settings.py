@@ -32,6 +32,11 @@ class ProviderSettings:
     play_upload_url: str
     play_reporting_url: str
     google_service_account: SecretStr  # the key file's JSON text
+    app_store_url: str = "https://api.appstoreconnect.apple.com"
+    app_store_key_id: str = ""
+    app_store_issuer_id: str = ""
+    app_store_private_key: SecretStr = SecretStr("")  # the .p8 key's PEM text
+    sentry_token: SecretStr = SecretStr("")
 
     @classmethod
     def from_env(cls) -> ProviderSettings:
@@ -57,11 +62,20 @@ class ProviderSettings:
                 "https://playdeveloperreporting.googleapis.com/v1beta1",
             ),
             google_service_account=SecretStr(_service_account_text(env)),
+            app_store_url=env.get(
+                "RELORCH_APP_STORE_API_URL", "https://api.appstoreconnect.apple.com"
+            ),
+            app_store_key_id=env.get("APP_STORE_CONNECT_KEY_ID", ""),
+            app_store_issuer_id=env.get("APP_STORE_CONNECT_ISSUER_ID", ""),
+            app_store_private_key=SecretStr(_app_store_key_text(env)),
+            sentry_token=SecretStr(env.get("SENTRY_AUTH_TOKEN", "")),
         )
 
     def secret_values(self) -> list[str]:
-        tokens = (self.github_token, self.cloudflare_token, self.pagerduty_token)
+        tokens = (self.github_token, self.cloudflare_token, self.pagerduty_token, self.sentry_token)
         values = [s.get_secret_value() for s in tokens if s.get_secret_value()]
+        apple = self.app_store_private_key.get_secret_value()
+        values += [line for line in apple.splitlines() if len(line) > 16]
         account = self.google_service_account.get_secret_value()
         if account:
             try:
@@ -78,6 +92,14 @@ def _service_account_text(env: os._Environ[str] | dict[str, str]) -> str:
     if env.get("GOOGLE_SERVICE_ACCOUNT_JSON"):
         return env["GOOGLE_SERVICE_ACCOUNT_JSON"]
     path = env.get("GOOGLE_APPLICATION_CREDENTIALS")
+    return Path(path).read_text() if path and Path(path).exists() else ""
+
+
+def _app_store_key_text(env: os._Environ[str] | dict[str, str]) -> str:
+    """APP_STORE_CONNECT_PRIVATE_KEY (the .p8 PEM itself) or APP_STORE_CONNECT_PRIVATE_KEY_PATH."""
+    if env.get("APP_STORE_CONNECT_PRIVATE_KEY"):
+        return env["APP_STORE_CONNECT_PRIVATE_KEY"]
+    path = env.get("APP_STORE_CONNECT_PRIVATE_KEY_PATH")
     return Path(path).read_text() if path and Path(path).exists() else ""
 
 
