@@ -4,6 +4,16 @@ Every client takes an injectable `base_url` (the real API or the sandbox), an ht
 or `transport`), and a `RetryPolicy`; none of them imports Prefect or anything else of ours.
 """
 
+from clients._app_store import AppStoreConnectClient
+from clients._app_store_models import (
+    AscBetaGroup,
+    AscBuild,
+    AscPhasedRelease,
+    AscReviewSubmission,
+    AscVersion,
+    ReleaseHealth,
+)
+from clients._apple_auth import AppStoreKey
 from clients._auth import AccessTokenSource, SourcedAuth, StaticAuth
 from clients._cloudflare import CloudflareClient
 from clients._cloudflare_models import (
@@ -53,12 +63,20 @@ from clients._play_reporting import PlayReportingClient
 from clients._probe import WorkerProbe
 from clients._probe_models import HealthProbe, KeyFlowProbe
 from clients._retry import RetryPolicy
+from clients._sentry import SentrySessionsClient
 from clients._statuspage import StatuspageClient
 from clients._statuspage_models import SpComponent, SpIncident, SpMaintenance
 
 __all__ = [
     "AccessTokenSource",
     "AppEdit",
+    "AppStoreConnectClient",
+    "AppStoreKey",
+    "AscBetaGroup",
+    "AscBuild",
+    "AscPhasedRelease",
+    "AscReviewSubmission",
+    "AscVersion",
     "Bundle",
     "CfDeployment",
     "CfVersion",
@@ -87,20 +105,22 @@ __all__ = [
     "ProviderError",
     "PullRequest",
     "Release",
+    "ReleaseHealth",
     "ReleaseStatus",
     "RetryPolicy",
     "Review",
     "ReviewRequirement",
     "ReviewState",
     "ReviewThread",
+    "SentrySessionsClient",
     "ServiceAccountCredentials",
     "SourcedAuth",
     "SpComponent",
     "SpIncident",
     "SpMaintenance",
-    "StatusContext",
     "StaleEditError",
     "StaticAuth",
+    "StatusContext",
     "StatuspageClient",
     "TokenCache",
     "Track",
