@@ -492,6 +492,24 @@ async def test_submit_is_a_no_op_when_the_version_is_already_in_review(asc, prov
     assert len(provider.exchanges) == 1
 
 
+async def test_a_rejected_submission_holding_the_version_is_submitted_again(asc, provider):
+    provider.on(
+        "GET",
+        SUBMISSIONS,
+        _submissions(
+            (submission("s-0", "READY_FOR_REVIEW"), []),
+            (
+                submission("s-1", "UNRESOLVED_ISSUES", ("i-1",)),
+                [submission_item("i-1", "v-1", "REJECTED")],
+            ),
+        ),
+    )
+    provider.on("PATCH", f"{SUBMISSIONS}/s-1", _patched())
+    assert (await asc.submit_for_review(APP, "v-1")).state == "WAITING_FOR_REVIEW"
+    assert provider.calls("POST", SUBMISSIONS) == [] and provider.calls("POST", ITEMS) == []
+    assert provider.calls("PATCH", f"{SUBMISSIONS}/s-0") == []
+
+
 async def test_a_lost_create_submission_answer_reuses_the_submission_it_made(asc, provider):
     provider.on(
         "GET",
