@@ -40,6 +40,7 @@ _PLATFORM = "IOS"
 _LIMIT = 200  # Apple's maximum page size on most collections
 _MAX_PAGES = 20
 _BETA_GROUPS_LIMIT = 50  # limit[betaGroups] maximum on GET /v1/builds/{id}
+_TERRITORIES_LIMIT = 50  # a page size every territoryAvailabilities listing takes
 # Every reviewSubmissions state but COMPLETE: a submission still open for changes or in review.
 _OPEN_SUBMISSION_STATES = (
     "READY_FOR_REVIEW",
@@ -439,7 +440,7 @@ class AppStoreConnectClient(BaseClient):
         territories = await self._collect(
             op,
             self._url("v2", "appAvailabilities", availability_id, "territoryAvailabilities"),
-            {"limit": _LIMIT},
+            {"limit": _TERRITORIES_LIMIT},
         )
         with self._parsing(op):
             available = [

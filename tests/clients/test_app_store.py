@@ -617,6 +617,7 @@ async def test_remove_from_sale_makes_every_available_territory_unavailable(asc,
         lambda request, _: doc(territory(request.url.path.rsplit("/", 1)[1], False), "/x"),
     )
     await asc.remove_from_sale(APP)
+    assert params(provider.calls("GET", listing)[0]) == {"limit": "50"}
     patches = provider.calls("PATCH", r"/v1/territoryAvailabilities/t-\w+")
     assert [p.path for p in patches] == [
         "/v1/territoryAvailabilities/t-us",
@@ -712,6 +713,19 @@ async def test_a_401_signs_a_new_token_and_sends_once_more(asc, provider, clock)
     first, second = (e.request.headers["authorization"] for e in provider.exchanges)
     assert first.startswith("Bearer ey") and second.startswith("Bearer ey")
     assert first != second
+
+
+async def test_a_second_401_is_an_error_with_apples_code(asc, provider):
+    path = "/v1/appStoreVersions/v-1"
+    provider.on(
+        "GET",
+        path,
+        asc_error(401, "NOT_AUTHORIZED", "Authentication credentials are missing or invalid."),
+    )
+    with pytest.raises(ProviderError) as caught:
+        await asc.version("v-1")
+    assert (caught.value.status, caught.value.code) == (401, "NOT_AUTHORIZED")
+    assert len(provider.exchanges) == 2  # one fresh token, then the answer stands
 
 
 async def test_the_jwt_never_appears_in_error_text(asc, provider, key):
