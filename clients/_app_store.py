@@ -28,9 +28,9 @@ from clients._apple_auth import AppStoreKey
 from clients._auth import SourcedAuth
 from clients._base import BaseClient, Options, json_body
 from clients._errors import NotFoundError
-from clients._retry import Retry, transient
+from clients._retry import Retry, RetryPolicy, transient
 
-__all__ = ["AppStoreConnectClient", "PhasedReleaseState"]
+__all__ = ["AppStoreConnectClient", "PhasedReleaseState", "rate_remaining"]
 
 log = logging.getLogger("clients")
 
@@ -40,6 +40,7 @@ _PLATFORM = "IOS"
 _LIMIT = 200  # Apple's maximum page size on most collections
 _MAX_PAGES = 20
 _BETA_GROUPS_LIMIT = 50  # limit[betaGroups] maximum on GET /v1/builds/{id}
+_TERRITORIES_LIMIT = 50  # a page size every territoryAvailabilities listing takes
 # Every reviewSubmissions state but COMPLETE: a submission still open for changes or in review.
 _OPEN_SUBMISSION_STATES = (
     "READY_FOR_REVIEW",
@@ -50,6 +51,9 @@ _OPEN_SUBMISSION_STATES = (
     "COMPLETING",
 )
 _READY = "READY_FOR_REVIEW"
+# A submission in these states is sent (again) with `submitted: true`; any other open one is
+# already with App Review.
+_SUBMITTABLE = (_READY, "UNRESOLVED_ISSUES")
 _AWAITING_RELEASE = ("PENDING_DEVELOPER_RELEASE", "PENDING_APPLE_RELEASE", "ACCEPTED")
 
 
@@ -60,6 +64,11 @@ class AppStoreConnectClient(BaseClient):
     provider = "app-store-connect"
     extra_headers: ClassVar[Mapping[str, str]] = {"Accept": "application/json"}
     default_timeout: ClassVar[float] = 30.0
+    # Apple rarely sends Retry-After with a 429 and counts requests per rolling hour: back off
+    # from 1 s (as fastlane does) rather than from our usual 0.2 s.
+    default_retry: ClassVar[RetryPolicy] = RetryPolicy(
+        max_attempts=6, max_total_s=60.0, base_delay_s=1.0, max_delay_s=16.0
+    )
 
     def __init__(self, base_url: str, key: AppStoreKey, **options: Unpack[Options]) -> None:
         super().__init__(base_url, auth=SourcedAuth(key), **options)
@@ -372,23 +381,23 @@ class AppStoreConnectClient(BaseClient):
         """Submit the version for App Review: a reviewSubmission (platform IOS) → a
         reviewSubmissionItem for the version → PATCH `submitted: true`.
 
-        Safe to run again: a submission already holding the version and past READY_FOR_REVIEW is
-        returned as it is; an open READY_FOR_REVIEW submission (and its item for the version) is
-        reused, so a re-run after a lost answer never makes a second submission.
+        Safe to run again: a submission already holding the version is returned as it is when it
+        is with App Review, and sent again when it is READY_FOR_REVIEW or UNRESOLVED_ISSUES (a
+        rejection, resubmitted); an open READY_FOR_REVIEW submission is reused for the item, so a
+        re-run after a lost answer never makes a second submission.
         """
         op = "submit_for_review"
-        ready: tuple[AscReviewSubmission, frozenset[str]] | None = None
-        for submission, versions in await self._open_submissions(op, app_id):
-            if version_id in versions and submission.state != _READY:
-                return submission  # already submitted
-            if submission.state == _READY and ready is None:
-                ready = (submission, versions)
+        submissions = await self._open_submissions(op, app_id)
+        for submission, versions in submissions:
+            if version_id in versions:
+                if submission.state in _SUBMITTABLE:
+                    return await self._submit(op, submission.id)
+                return submission  # already with App Review
+        ready = next((s for s, _ in submissions if s.state == _READY), None)
         if ready is None:
-            ready = (await self._create_submission(op, app_id), frozenset())
-        submission, versions = ready
-        if version_id not in versions:
-            await self._add_item(op, submission.id, version_id)
-        return await self._submit(op, submission.id)
+            ready = await self._create_submission(op, app_id)
+        await self._add_item(op, ready.id, version_id)
+        return await self._submit(op, ready.id)
 
     async def request_release(self, version_id: str) -> None:
         """Release a version that is PENDING_DEVELOPER_RELEASE (irreversible). A lost answer is
@@ -431,7 +440,7 @@ class AppStoreConnectClient(BaseClient):
         territories = await self._collect(
             op,
             self._url("v2", "appAvailabilities", availability_id, "territoryAvailabilities"),
-            {"limit": _LIMIT},
+            {"limit": _TERRITORIES_LIMIT},
         )
         with self._parsing(op):
             available = [
@@ -530,7 +539,7 @@ class AppStoreConnectClient(BaseClient):
     async def _submit(self, op: str, submission_id: str) -> AscReviewSubmission:
         async def read_back() -> AscReviewSubmission | None:
             submission, _ = await self._submission_with_versions(op, submission_id)
-            return submission if submission.state != _READY else None
+            return submission if submission.state not in _SUBMITTABLE else None
 
         def parse(response: httpx.Response) -> AscReviewSubmission:
             with self._parsing(op):

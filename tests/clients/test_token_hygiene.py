@@ -9,7 +9,13 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from clients import CloudflareClient, GitHubClient, NotFoundError, ProviderError
+from clients import (
+    CloudflareClient,
+    GitHubClient,
+    NotFoundError,
+    ProviderError,
+    SentrySessionsClient,
+)
 from tests.clients._canned import ACCOUNT, REPO, SCRIPT
 from tests.clients._support import TOKEN, Reply, cf_error
 from tests.clients.conftest import CLOUDFLARE_URL, GITHUB_URL
@@ -75,7 +81,12 @@ async def test_transport_failures_never_carry_the_token(github, provider):
 
 @pytest.mark.parametrize("token", [TOKEN, SecretStr(TOKEN)], ids=["str", "SecretStr"])
 async def test_clients_do_not_show_the_token(token):
-    for client in (GitHubClient(GITHUB_URL, token), CloudflareClient(CLOUDFLARE_URL, token)):
+    clients = (
+        GitHubClient(GITHUB_URL, token),
+        CloudflareClient(CLOUDFLARE_URL, token),
+        SentrySessionsClient("https://sentry.io", token),
+    )
+    for client in clients:
         async with client:
             assert TOKEN not in repr(client) and TOKEN not in str(client)
             assert TOKEN not in repr(vars(client))  # stored as a SecretStr
