@@ -121,6 +121,13 @@ class AppStoreConnectClient(BaseClient):
         chosen = live or builds
         return chosen[0] if chosen else None
 
+    async def build(self, build_id: str) -> AscBuild:
+        """One build by its id (`GET /v1/builds/{id}`)."""
+        op = "build"
+        body = await self._get(op, self._url("v1", "builds", build_id))
+        with self._parsing(op):
+            return _build(body["data"])
+
     async def build_beta_group_ids(self, build_id: str) -> frozenset[str]:
         """Ids of the beta groups the build is in (`GET /v1/builds/{id}?include=betaGroups`)."""
         op = "build_beta_group_ids"

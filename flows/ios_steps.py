@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Literal
 
 from prefect.artifacts import acreate_progress_artifact
 from prefect.logging import get_run_logger
@@ -442,7 +443,7 @@ async def operator_action(
     allowed, result = await _freeze_allows(release, action, result)
     if not allowed:
         return result
-    target = "ACTIVE" if action == "resume" else "COMPLETE"
+    target: Literal["ACTIVE", "COMPLETE"] = "ACTIVE" if action == "resume" else "COMPLETE"
     await set_phased_release(reading.phased_id, target)
     days = timeline.day_since if target == "ACTIVE" else {**timeline.day_since, 7: now}
     await _save(

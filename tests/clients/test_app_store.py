@@ -771,3 +771,9 @@ def test_rate_remaining_parses_apples_header():
     assert rate_remaining(answer("user-hour-rem:12;user-hour-lim:3600")) == 12
     assert rate_remaining(answer("user-hour-lim:3600;")) is None
     assert rate_remaining(answer(None)) is None
+
+
+async def test_build_by_id_reads_its_build_number(asc, provider):
+    provider.on("GET", f"{BUILDS}/b-7", doc(build("b-7", "41", encryption=True), f"{BUILDS}/b-7"))
+    got = await asc.build("b-7")
+    assert (got.id, got.version, got.uses_non_exempt_encryption) == ("b-7", "41", True)
