@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, ClassVar, Literal, Unpack
 
 import httpx
@@ -721,7 +721,7 @@ def _phased_release(item: dict[str, Any]) -> AscPhasedRelease:
         id=str(item["id"]),
         state=str(a["phasedReleaseState"]),
         current_day=int(a.get("currentDayNumber") or 0),
-        total_pause=timedelta(seconds=int(a.get("totalPauseDuration") or 0)),
+        paused_days=int(a.get("totalPauseDuration") or 0),
         start=_when(a.get("startDate")),
     )
 

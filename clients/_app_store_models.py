@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from clients._models import Frozen
 
@@ -48,13 +48,14 @@ class AscVersion(Frozen):
 
 class AscPhasedRelease(Frozen):
     """An `appStoreVersionPhasedReleases` resource: Apple's fixed 7-day schedule; day 0 before it
-    starts. `total_pause` is `totalPauseDuration` (an integer the spec does not give a unit for;
-    read as seconds)."""
+    starts. `paused_days` is `totalPauseDuration`: whole phased-release days paused so far, the
+    pause in progress included (the spec gives an integer and no unit; App Store Connect counts
+    the 30-day pause budget in days)."""
 
     id: str
     state: str  # INACTIVE | ACTIVE | PAUSED | COMPLETE
     current_day: int
-    total_pause: timedelta
+    paused_days: int
     start: datetime | None
 
 

@@ -246,7 +246,7 @@ async def _release(
         what = f"version {release.version} released with a phased release (day 1: 1 %)"
     else:  # live with its phased release not started
         assert reading.phased_id is not None
-        await set_phased_release(reading.phased_id, "ACTIVE")
+        await set_phased_release(release.app, reading.phased_id, "ACTIVE")
         what = "phased release started"
     days = {**timeline.day_since, 1: now}
     await _save(release, replace(timeline, day_since=days, health_checked_at=now))
@@ -312,8 +312,9 @@ async def _phased(
         frozen = freeze.frozen
         if frozen and freeze.retry_at is not None:
             freeze_left = freeze.retry_at - now
-    in_pause = now - timeline.paused_at if phased.state == "PAUSED" and timeline.paused_at else None
-    budget = PauseBudget(phased.paused_for + (in_pause or timedelta(0)))
+    # Apple's whole days paused (the one in progress included) + up to a day not yet counted
+    in_pause = app.phased_day if phased.state == "PAUSED" else timedelta(0)
+    budget = PauseBudget(phased.paused_for + in_pause, day=app.phased_day)
     action, cause, why = phased_action(
         decision,
         verdict,
@@ -329,7 +330,7 @@ async def _phased(
     result = replace(result, message=why + note)
     if action is PhasedAction.PAUSE:
         assert reading.phased_id is not None
-        await set_phased_release(reading.phased_id, "PAUSED")
+        await set_phased_release(app, reading.phased_id, "PAUSED")
         timeline = replace(timeline, paused_by=cause, paused_at=now)
         await _save(release, timeline)
         where = f"day {phased.day} ({percentage(phased.day):.0%})"
@@ -349,7 +350,7 @@ async def _phased(
         return replace(result, next_check=now + check)
     if action is PhasedAction.RESUME:
         assert reading.phased_id is not None
-        await set_phased_release(reading.phased_id, "ACTIVE")
+        await set_phased_release(app, reading.phased_id, "ACTIVE")
         timeline = replace(timeline, paused_by=None, paused_at=None)
         await _save(release, timeline)
         await alert(release.subject, f"phased release resumed: {why}", level="warning")
@@ -444,7 +445,7 @@ async def operator_action(
     if not allowed:
         return result
     target: Literal["ACTIVE", "COMPLETE"] = "ACTIVE" if action == "resume" else "COMPLETE"
-    await set_phased_release(reading.phased_id, target)
+    await set_phased_release(app, reading.phased_id, target)
     days = timeline.day_since if target == "ACTIVE" else {**timeline.day_since, 7: now}
     await _save(
         release,

@@ -260,7 +260,7 @@ def _pause(
             PhasedAction.CANNOT_PAUSE,
             None,
             f"{why}, but pausing would exceed Apple's 30 days of pause "
-            f"({format_duration(budget.left)} left): a person must decide",
+            f"({budget.left / budget.day:.1f} days left): a person must decide",
         )
     return PhasedAction.PAUSE, cause, why
 

@@ -58,13 +58,19 @@ def stage_reached(day: int, stages: list[float] | tuple[float, ...]) -> float:
 @dataclass(frozen=True)
 class PauseBudget:
     """Apple's 30 days of pause per version, counted from the version's own history (the paused
-    time Apple reports plus the pause in progress)."""
+    time Apple reports plus the pause in progress). `day` is the phased-release day's length:
+    the budget is 30 of them (24 h in production; the sandbox shrinks both alike)."""
 
     used: timedelta
+    day: timedelta = timedelta(days=1)
+
+    @property
+    def limit(self) -> timedelta:
+        return self.day * (PAUSE_BUDGET / timedelta(days=1))
 
     @property
     def left(self) -> timedelta:
-        return max(timedelta(0), PAUSE_BUDGET - self.used)
+        return max(timedelta(0), self.limit - self.used)
 
     def allows(self, pause: timedelta) -> bool:
         """Whether a pause this long fits: a pause is never planned past the budget."""
@@ -73,5 +79,5 @@ class PauseBudget:
     def warning(self, threshold: timedelta) -> str | None:
         if self.left > threshold:
             return None
-        days = self.left.total_seconds() / 86400
+        days = self.left / self.day
         return f"{days:.1f} of Apple's 30 days of pause left for this version"

@@ -16,7 +16,7 @@ from typing import Literal
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from clients import ProviderError
+from clients import AscPhasedRelease, ProviderError
 from procedure.ios import PhasedView, SessionsSample, StoreView
 from procedure.policy import IosApp
 from tasks.providers import app_store, sentry
@@ -59,6 +59,12 @@ class StoreReading:
     version_build_id: str | None = None  # the build attached to the version now
     phased_id: str | None = None
     previous_release: str | None = None  # the live release before this one, as the source names it
+
+
+def _phased_view(phased: AscPhasedRelease, app: IosApp) -> PhasedView:
+    # Apple counts the pause in whole days, the one in progress included; a day is the policy's
+    # `phased_day` (24 h; the sandbox shrinks it alike)
+    return PhasedView(phased.state, phased.current_day, phased.paused_days * app.phased_day)
 
 
 def release_name(app: IosApp, version: str, build: str) -> str:
@@ -105,7 +111,7 @@ async def read_store(app: IosApp, version: str, build_number: str) -> StoreReadi
         encryption_answered=build is not None and build.uses_non_exempt_encryption is not None,
         in_beta_groups=in_groups,
         version_state=state,
-        phased=PhasedView(phased.state, phased.current_day, phased.total_pause) if phased else None,
+        phased=_phased_view(phased, app) if phased else None,
     )
     return StoreReading(
         view,
@@ -166,11 +172,11 @@ async def request_release(reading: StoreReading) -> None:
 
 @task(name="set the phased release", retries=0, cache_policy=NO_CACHE)
 async def set_phased_release(
-    phased_id: str, state: Literal["ACTIVE", "PAUSED", "COMPLETE"]
+    app: IosApp, phased_id: str, state: Literal["ACTIVE", "PAUSED", "COMPLETE"]
 ) -> PhasedView:
     async with app_store() as asc:
         got = await asc.set_phased_release(phased_id, state)
-    return PhasedView(got.state, got.current_day, got.total_pause)
+    return _phased_view(got, app)
 
 
 @task(name="remove the app from sale", retries=0, cache_policy=NO_CACHE)

@@ -5,7 +5,7 @@ the rate budget, Apple's errors, and a token that never leaks."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -340,12 +340,12 @@ async def test_set_whats_new_creates_a_missing_localization(asc, provider):
 
 async def test_phased_release_is_read_and_parsed(asc, provider):
     path = "/v1/appStoreVersions/v-1/appStoreVersionPhasedRelease"
-    provider.on("GET", path, doc(phased("p-1", "PAUSED", 3, 7200, "2026-03-01T10:00:00Z"), path))
+    provider.on("GET", path, doc(phased("p-1", "PAUSED", 3, 2, "2026-03-01T10:00:00Z"), path))
     assert await asc.phased_release("v-1") == AscPhasedRelease(
         id="p-1",
         state="PAUSED",
         current_day=3,
-        total_pause=timedelta(hours=2),
+        paused_days=2,
         start=datetime(2026, 3, 1, 10, 0, tzinfo=UTC),
     )
 
