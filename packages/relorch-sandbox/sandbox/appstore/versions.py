@@ -292,7 +292,11 @@ async def delete_phased(request: Request) -> Response:
         store.advance(state.now())
         p = _find_phased(store, request.path_params["id"])
         if p.state != "INACTIVE":
-            raise AscError(409, f"A phased release that is {p.state} cannot be deleted.")
+            # The spec lists no 409 for DELETE; Apple refuses forbidden operations with 403.
+            raise AscError(
+                403,
+                f"A phased release that is {p.state} cannot be deleted (only a planned one).",
+            )
         del store.phased[p.id]
         store.versions[p.version_id].phased_id = None
         return Response(status_code=204)
