@@ -8,6 +8,7 @@ receives through `asc` is checked against tests/specs/app-store-connect.json whe
 
 from __future__ import annotations
 
+import json
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,8 +17,9 @@ from typing import Any
 
 import httpx
 import pytest
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
 from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
+from openapi_core.templating.responses.exceptions import ResponseNotFound
 from openapi_core.testing import MockRequest, MockResponse
 
 from sandbox.clock import ManualClock
@@ -47,7 +49,8 @@ def sandbox(clock: ManualClock) -> Iterator[RunningSandbox]:
 
 @pytest.fixture(scope="module")
 def spec() -> OpenAPI:
-    return OpenAPI.from_file_path(str(SPEC))
+    # The trimmed spec is validated once by tests/specs; validating it again here costs ~6 s.
+    return OpenAPI.from_dict(json.loads(SPEC.read_text()), config=Config(spec_validator_cls=None))
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +80,8 @@ def spec_problems(spec: OpenAPI, response: httpx.Response) -> list[str]:
     for error in spec.iter_response_errors(mock_request, mock_response):
         if isinstance(error, PathNotFound | OperationNotFound):
             return []
+        if isinstance(error, ResponseNotFound) and response.status_code >= 500:
+            continue  # injected faults: the spec documents no 5xx, Apple still sends them
         inner = getattr(error.__cause__, "schema_errors", [])
         problems.append(f"{type(error).__name__}: {[e.message[:300] for e in inner]}")
     return problems
