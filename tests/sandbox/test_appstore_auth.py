@@ -65,7 +65,9 @@ def test_wrong_audience(asc: Asc) -> None:
 def test_lifetime_over_twenty_minutes(asc: Asc) -> None:
     token = asc_jwt(asc.key, now=asc.clock(), lifetime_s=20 * 60 + 1)
     assert "20 minutes" in _refused(asc, token)["detail"]
-    assert asc.get("/v1/builds", token=asc_jwt(asc.key, now=asc.clock(), lifetime_s=1200)).is_success
+    assert asc.get(
+        "/v1/builds", token=asc_jwt(asc.key, now=asc.clock(), lifetime_s=1200)
+    ).is_success
 
 
 def test_expired_and_future_tokens(asc: Asc) -> None:

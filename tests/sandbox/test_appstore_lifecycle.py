@@ -122,9 +122,9 @@ def test_whole_life_of_a_version(asc: Asc) -> None:
     paused = asc.set_phase(phased_id, "PAUSED")
     assert paused.json()["data"]["attributes"]["phasedReleaseState"] == "PAUSED"
     asc.clock.advance(5 * DAY)  # paused: the day does not move
-    attributes = asc.get(
-        f"/v1/appStoreVersions/{version_id}/appStoreVersionPhasedRelease"
-    ).json()["data"]["attributes"]
+    attributes = asc.get(f"/v1/appStoreVersions/{version_id}/appStoreVersionPhasedRelease").json()[
+        "data"
+    ]["attributes"]
     assert (attributes["currentDayNumber"], attributes["totalPauseDuration"]) == (3, 5)
     resumed = asc.set_phase(phased_id, "ACTIVE")
     assert resumed.json()["data"]["attributes"]["phasedReleaseState"] == "ACTIVE"
@@ -135,9 +135,9 @@ def test_whole_life_of_a_version(asc: Asc) -> None:
     asc.clock.advance(1 * DAY)
     assert asc.state()["versions"][0]["phased_release"]["day"] == 7
     asc.clock.advance(1 * DAY)
-    attributes = asc.get(
-        f"/v1/appStoreVersions/{version_id}/appStoreVersionPhasedRelease"
-    ).json()["data"]["attributes"]
+    attributes = asc.get(f"/v1/appStoreVersions/{version_id}/appStoreVersionPhasedRelease").json()[
+        "data"
+    ]["attributes"]
     assert attributes["phasedReleaseState"] == "COMPLETE"
     assert asc.set_phase(phased_id, "PAUSED").status_code == 409  # COMPLETE is final
     assert asc.state()["versions"][0]["rollout_percent"] == 100
