@@ -7,6 +7,8 @@ review, release request, phased days (pauses do not count), COMPLETE; and the re
 
 from __future__ import annotations
 
+from sandbox.appstore.keys import new_api_key
+from sandbox.control_appstore import asc_jwt
 from tests.sandbox.asc_helpers import (  # noqa: F401  (fixtures)
     APP_ID,
     Asc,
@@ -272,3 +274,49 @@ def test_remove_from_sale(asc: Asc) -> None:
     assert asc.state()["on_sale"] is False
     version = asc.get(f"/v1/appStoreVersions/{version_id}").json()["data"]["attributes"]
     assert version["appStoreState"] == "DEVELOPER_REMOVED_FROM_SALE"
+
+
+def test_includes_and_whats_new(asc: Asc) -> None:
+    build_id = asc.valid_build()
+    version_id = asc.new_version("1.2.0", build_id).json()["data"]["id"]
+    phased_id = asc.phased(version_id).json()["data"]["id"]
+    listed = asc.get(
+        f"/v1/apps/{APP_ID}/appStoreVersions",
+        params={"filter[platform]": "IOS", "include": "build,appStoreVersionPhasedRelease"},
+    ).json()
+    assert {(i["type"], i["id"]) for i in listed["included"]} == {
+        ("builds", build_id),
+        ("appStoreVersionPhasedReleases", phased_id),
+    }
+    linked = asc.get(f"/v1/appStoreVersions/{version_id}/build").json()["data"]
+    assert linked["id"] == build_id
+    (loc,) = asc.get(f"/v1/appStoreVersions/{version_id}/appStoreVersionLocalizations").json()[
+        "data"
+    ]
+    body = {
+        "data": {
+            "type": "appStoreVersionLocalizations",
+            "id": loc["id"],
+            "attributes": {"whatsNew": "Bug fixes."},
+        }
+    }
+    patched = asc.patch(f"/v1/appStoreVersionLocalizations/{loc['id']}", body)
+    assert patched.json()["data"]["attributes"] == {"locale": "en-US", "whatsNew": "Bug fixes."}
+
+
+def test_seed(asc: Asc) -> None:
+    key_id, issuer_id, private_pem, public_pem = new_api_key()
+    created = asc.ctl.seed(
+        {
+            "appstore": {
+                "keys": [{"key_id": key_id, "issuer_id": issuer_id, "public_key_pem": public_pem}],
+                "apps": [{"id": "555", "bundle_id": "com.acme.other", "beta_groups": ["QA"]}],
+            },
+            "sentry": {"health": [{"project": "1", "release": "r", "sessions_per_hour": 1}]},
+        }
+    )
+    assert created["appstore_apps"] == ["555"]
+    key = {"key_id": key_id, "issuer_id": issuer_id, "private_key": private_pem}
+    token = asc_jwt(key, now=asc.clock())
+    groups = asc.get("/v1/betaGroups", params={"filter[app]": "555"}, token=token).json()["data"]
+    assert [g["attributes"]["name"] for g in groups] == ["QA"]

@@ -15,6 +15,7 @@ __all__ = [
     "App",
     "AppStoreStore",
     "BetaGroup",
+    "Localization",
     "Build",
     "PhasedRelease",
     "Rejection",
@@ -169,6 +170,14 @@ class Version:
 
 
 @dataclass
+class Localization:
+    id: str
+    version_id: str
+    locale: str
+    whats_new: str | None = None
+
+
+@dataclass
 class SubmissionItem:
     id: str
     submission_id: str
@@ -211,6 +220,7 @@ class App:
     review_outcome: str = "approve"  # what the clock decides
     rejection_reason: str | None = None
     on_sale: bool = True
+    primary_locale: str = "en-US"
     rejections: list[Rejection] = field(default_factory=list)
 
 
@@ -226,6 +236,7 @@ class AppStoreStore:
     phased: dict[str, PhasedRelease] = field(default_factory=dict)
     submissions: dict[str, ReviewSubmission] = field(default_factory=dict)
     items: dict[str, SubmissionItem] = field(default_factory=dict)
+    localizations: dict[str, Localization] = field(default_factory=dict)
 
     # -- rate limit ----------------------------------------------------------------------------
     def spend(self, issuer: str, kid: str, now: datetime) -> int:

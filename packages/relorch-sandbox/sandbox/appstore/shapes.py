@@ -12,6 +12,7 @@ from sandbox.appstore.model import (
     AppStoreStore,
     BetaGroup,
     Build,
+    Localization,
     PhasedRelease,
     ReviewSubmission,
     SubmissionItem,
@@ -24,6 +25,7 @@ __all__ = [
     "group",
     "iso",
     "item",
+    "localization",
     "phased",
     "pre_release",
     "submission",
@@ -178,6 +180,19 @@ def submission(s: ReviewSubmission, store: AppStoreStore, base: str) -> dict[str
         "attributes": attributes,
         "relationships": relationships,
         "links": {"self": f"{base}/reviewSubmissions/{s.id}"},
+    }
+
+
+def localization(loc: Localization, base: str) -> dict[str, Any]:
+    attributes: dict[str, Any] = {"locale": loc.locale}
+    if loc.whats_new is not None:
+        attributes["whatsNew"] = loc.whats_new
+    return {
+        "type": "appStoreVersionLocalizations",
+        "id": loc.id,
+        "attributes": attributes,
+        "relationships": {"appStoreVersion": _ref("appStoreVersions", loc.version_id)},
+        "links": {"self": f"{base}/appStoreVersionLocalizations/{loc.id}"},
     }
 
 

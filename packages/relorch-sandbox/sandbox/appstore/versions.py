@@ -23,6 +23,7 @@ from sandbox.appstore.model import (
     IN_FLIGHT,
     PAUSE_BUDGET_DAYS,
     AppStoreStore,
+    Localization,
     PhasedRelease,
     Version,
     new_id,
@@ -37,8 +38,25 @@ RELEASE_TYPES = ("MANUAL", "AFTER_APPROVAL", "SCHEDULED")
 PHASED_CAN_BE_CREATED = EDITABLE | {"WAITING_FOR_REVIEW", "IN_REVIEW", "PENDING_DEVELOPER_RELEASE"}
 
 
+def _included(request: Request, store: AppStoreStore, versions: list[Version]) -> list[dict]:
+    """`include=build,appStoreVersionPhasedRelease` (the other includes are not modelled)."""
+    wanted = set(filter(None, request.query_params.get("include", "").split(",")))
+    base, now = api_base(request), request.app.state.sandbox.now()
+    out = []
+    for v in versions:
+        b = store.builds.get(v.build_id or "")
+        if "build" in wanted and b is not None:
+            out.append(shapes.build(b, base, now))
+        p = store.phased.get(v.phased_id or "")
+        if "appStoreVersionPhasedRelease" in wanted and p is not None:
+            out.append(shapes.phased(p, store, base, now))
+    return out
+
+
 def _version_doc(request: Request, v: Version) -> dict:
-    return shapes.document(shapes.version(v, api_base(request)), str(request.url))
+    store = request.app.state.sandbox.appstore
+    data = shapes.version(v, api_base(request))
+    return shapes.document(data, str(request.url), included=_included(request, store, [v]))
 
 
 def _attach(store: AppStoreStore, v: Version, build_id: str) -> None:
@@ -85,9 +103,9 @@ async def list_app_versions(request: Request) -> Response:
                 versions = [v for v in versions if value(v) in wanted]
         versions.sort(key=lambda v: v.created_at, reverse=True)
         base = api_base(request)
-        return answer(
-            shapes.document([shapes.version(v, base) for v in versions], str(request.url))
-        )
+        data = [shapes.version(v, base) for v in versions]
+        included = _included(request, store, versions)
+        return answer(shapes.document(data, str(request.url), included=included))
 
 
 async def create_version(request: Request) -> Response:
@@ -128,6 +146,8 @@ async def create_version(request: Request) -> Response:
         if build_id is not None:
             _attach(store, v, build_id)
         store.versions[v.id] = v
+        loc = Localization(new_id(), v.id, app.primary_locale)
+        store.localizations[loc.id] = loc
         return answer(_version_doc(request, v), 201)
 
 
@@ -192,6 +212,39 @@ async def version_build(request: Request) -> Response:
         b = store.builds.get(v.build_id or "")
         data = shapes.build(b, api_base(request), now) if b else None
         return answer({"data": data, "links": {"self": str(request.url)}})
+
+
+async def version_localizations(request: Request) -> Response:
+    state, store = store_of(request)
+    with state.lock:
+        v = find_version(store, request.path_params["id"])
+        base = api_base(request)
+        mine = [loc for loc in store.localizations.values() if loc.version_id == v.id]
+        data = [shapes.localization(loc, base) for loc in mine]
+        return answer(shapes.document(data, str(request.url)))
+
+
+async def patch_localization(request: Request) -> Response:
+    """attributes.whatsNew (the release notes), while the version can still be edited."""
+    ident = request.path_params["id"]
+    data = await request_data(request, "appStoreVersionLocalizations", with_id=ident)
+    attributes = data.get("attributes") or {}
+    state, store = store_of(request)
+    with state.lock:
+        store.advance(state.now())
+        loc = store.localizations.get(ident)
+        if loc is None:
+            raise AscError(404, f"There is no appStoreVersionLocalizations resource '{ident}'")
+        v = store.versions[loc.version_id]
+        if "whatsNew" in attributes:
+            if v.state not in EDITABLE | {"WAITING_FOR_REVIEW"}:
+                raise AscError(409, f"whatsNew cannot change while the version is {v.state}.")
+            value = attributes["whatsNew"]
+            if value is not None and (not isinstance(value, str) or len(value) > 4000):
+                raise AscError(409, "whatsNew must be text of at most 4000 characters.")
+            loc.whats_new = value
+        doc = shapes.document(shapes.localization(loc, api_base(request)), str(request.url))
+        return answer(doc)
 
 
 # -- phased release ------------------------------------------------------------------------------
@@ -392,6 +445,12 @@ ROUTES = [
     Route(
         "/v1/appStoreVersions/{id}/appStoreVersionPhasedRelease", version_phased, methods=["GET"]
     ),
+    Route(
+        "/v1/appStoreVersions/{id}/appStoreVersionLocalizations",
+        version_localizations,
+        methods=["GET"],
+    ),
+    Route("/v1/appStoreVersionLocalizations/{id}", patch_localization, methods=["PATCH"]),
     Route("/v1/appStoreVersionPhasedReleases", create_phased, methods=["POST"]),
     Route("/v1/appStoreVersionPhasedReleases/{id}", patch_phased, methods=["PATCH"]),
     Route("/v1/appStoreVersionPhasedReleases/{id}", delete_phased, methods=["DELETE"]),
