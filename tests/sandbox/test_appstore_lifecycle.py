@@ -320,3 +320,13 @@ def test_seed(asc: Asc) -> None:
     token = asc_jwt(key, now=asc.clock())
     groups = asc.get("/v1/betaGroups", params={"filter[app]": "555"}, token=token).json()["data"]
     assert [g["attributes"]["name"] for g in groups] == ["QA"]
+
+
+def test_apps_by_bundle_id(asc: Asc) -> None:
+    found = asc.get("/v1/apps", params={"filter[bundleId]": "com.acme.verifier"}).json()["data"]
+    assert [a["id"] for a in found] == [APP_ID]
+    one = asc.get(f"/v1/apps/{APP_ID}").json()["data"]["attributes"]
+    assert one["bundleId"] == "com.acme.verifier"
+    asc.submitted_version()
+    listed = asc.get(f"/v1/apps/{APP_ID}/reviewSubmissions").json()["data"]
+    assert [s["attributes"]["state"] for s in listed] == ["WAITING_FOR_REVIEW"]

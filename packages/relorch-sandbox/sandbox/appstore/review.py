@@ -50,8 +50,10 @@ def _state_error(detail: str) -> AscError:
 
 
 async def list_submissions(request: Request) -> Response:
-    """GET /v1/reviewSubmissions?filter[app]= (required) &filter[state]=&filter[platform]=."""
-    apps = filter_values(request, "app")
+    """GET /v1/reviewSubmissions?filter[app]= (required) &filter[state]=&filter[platform]=;
+    also GET /v1/apps/{id}/reviewSubmissions."""
+    apps = [request.path_params["id"]] if "id" in request.path_params else None
+    apps = apps or filter_values(request, "app")
     if not apps:
         raise AscError(
             400, "The parameter 'filter[app]' is required.", code="PARAMETER_ERROR.REQUIRED"
@@ -174,6 +176,7 @@ async def patch_submission(request: Request) -> Response:
 
 ROUTES = [
     Route("/v1/reviewSubmissions", list_submissions, methods=["GET"]),
+    Route("/v1/apps/{id}/reviewSubmissions", list_submissions, methods=["GET"]),
     Route("/v1/reviewSubmissions", create_submission, methods=["POST"]),
     Route("/v1/reviewSubmissions/{id}", get_submission, methods=["GET"]),
     Route("/v1/reviewSubmissions/{id}", patch_submission, methods=["PATCH"]),

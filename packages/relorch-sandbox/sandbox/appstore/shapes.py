@@ -9,6 +9,7 @@ from typing import Any
 
 from sandbox.appstore.model import (
     PHASE_DAYS,
+    App,
     AppStoreStore,
     BetaGroup,
     Build,
@@ -20,6 +21,7 @@ from sandbox.appstore.model import (
 )
 
 __all__ = [
+    "app",
     "build",
     "document",
     "group",
@@ -56,6 +58,20 @@ def document(
     if isinstance(data, list):
         doc["meta"] = {"paging": {"total": len(data), "limit": max(len(data), 50)}}
     return doc
+
+
+def app(a: App, base: str) -> dict[str, Any]:
+    return {
+        "type": "apps",
+        "id": a.id,
+        "attributes": {
+            "name": a.name,
+            "bundleId": a.bundle_id,
+            "sku": a.sku,
+            "primaryLocale": a.primary_locale,
+        },
+        "links": {"self": f"{base}/apps/{a.id}"},
+    }
 
 
 def build(b: Build, base: str, now: datetime) -> dict[str, Any]:
