@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from sandbox.adminutil import AdminError, admin_json
+from sandbox.appstore import admin as appstore_admin
 from sandbox.cloudflare import admin as cloudflare_admin
 from sandbox.faults import TARGETS, FaultSpecError
 from sandbox.github import admin as github_admin
@@ -18,6 +19,7 @@ from sandbox.googleplay import admin as googleplay_admin
 from sandbox.httputil import sandbox_state
 from sandbox.pagerduty import admin as pagerduty_admin
 from sandbox.seed import apply_seed
+from sandbox.sentry import admin as sentry_admin
 from sandbox.statuspage import admin as statuspage_admin
 from sandbox.worker import admin as worker_admin
 
@@ -91,4 +93,6 @@ ROUTES: list[BaseRoute] = [
     Mount("/pagerduty", routes=pagerduty_admin.ROUTES),
     Mount("/statuspage", routes=statuspage_admin.ROUTES),
     Mount("/googleplay", routes=googleplay_admin.ROUTES),
+    Mount("/appstore", routes=appstore_admin.ROUTES),
+    Mount("/sentry", routes=sentry_admin.ROUTES),
 ]

@@ -8,6 +8,7 @@ from starlette.routing import Mount
 
 from sandbox import admin
 from sandbox.adminutil import AdminError, on_admin_error
+from sandbox.appstore import routes as appstore_routes
 from sandbox.cloudflare import (
     analytics,
     deployments,
@@ -26,6 +27,7 @@ from sandbox.github import rest as github_rest
 from sandbox.googleplay import routes as googleplay_routes
 from sandbox.middleware import ProviderMiddleware
 from sandbox.pagerduty import routes as pagerduty_routes
+from sandbox.sentry import routes as sentry_routes
 from sandbox.state import SandboxState
 from sandbox.statuspage import routes as statuspage_routes
 from sandbox.worker import routes as worker_routes
@@ -47,6 +49,8 @@ def build_app(state: SandboxState) -> Starlette:
             Mount("/pagerduty", routes=pagerduty_routes.ROUTES),
             Mount("/statuspage", routes=statuspage_routes.ROUTES),
             Mount("/google", routes=googleplay_routes.ROUTES),
+            Mount("/appstore", routes=appstore_routes.ROUTES),
+            Mount("/sentry", routes=sentry_routes.ROUTES),
             Mount("/_sandbox", routes=admin.ROUTES),
         ],
         middleware=[Middleware(ProviderMiddleware, state=state)],

@@ -42,4 +42,9 @@ def unauthorised(target: str, authorization: str | None) -> Response:
         return JSONResponse(github_body(401, message), status_code=401)
     if target == "pagerduty":
         return JSONResponse(pagerduty_body(401), status_code=401)
+    if target == "sentry":
+        detail = (
+            "Invalid token" if authorization else "Authentication credentials were not provided."
+        )
+        return JSONResponse({"detail": detail}, status_code=401)
     return JSONResponse(cloudflare_body(CF_AUTH, "Authentication error"), status_code=401)

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from sandbox.control_appstore import AppStoreControl
 from sandbox.control_play import PlayControl, PlayControlError
 from sandbox.control_sources import FreezeSourcesControl
 
@@ -31,7 +32,7 @@ class SandboxAdminError(RuntimeError):
     """The admin API refused a request (bad input, unknown script, ...)."""
 
 
-class SandboxControl(FreezeSourcesControl, PlayControl):  # PagerDuty, status pages, Google Play
+class SandboxControl(FreezeSourcesControl, PlayControl, AppStoreControl):  # + App Store, Sentry
     def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout)

@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from sandbox.appstore.wire import AscError, error_body
 from sandbox.googleplay.wire import (
     GoogleError,
     OAuthError,
@@ -101,6 +102,10 @@ def provider_error(
         body = generic_google_body(status, message)
     elif target == "google-oauth":
         body = generic_oauth_body(status, message)
+    elif target == "app-store-connect":
+        body = error_body(status, message)
+    elif target == "sentry":
+        body = {"detail": message}
     else:  # the Worker, and status pages: {"error": message}
         body = worker_body(message)
     return JSONResponse(body, status_code=status, headers=dict(headers or {}))
@@ -122,6 +127,10 @@ def target_of(path: str) -> str | None:
         return "google-oauth"
     if path.startswith("/google/"):
         return "googleplay"
+    if path.startswith("/appstore/"):
+        return "app-store-connect"
+    if path.startswith("/sentry/"):
+        return "sentry"
     return None
 
 
@@ -151,6 +160,12 @@ async def on_oauth_error(_: Request, exc: Exception) -> Response:
     return JSONResponse(oauth_body(exc.error, exc.description), status_code=exc.http_status)
 
 
+async def on_asc_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AscError)
+    body = error_body(exc.status, exc.detail, code=exc.code, title=exc.title)
+    return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+
+
 async def on_http_exception(request: Request, exc: Exception) -> Response:
     """Routing misses (404/405) answered in the shape of whichever provider the path names."""
     assert isinstance(exc, HTTPException)
@@ -168,5 +183,6 @@ EXCEPTION_HANDLERS = {
     WorkerError: on_worker_error,
     GoogleError: on_google_error,
     OAuthError: on_oauth_error,
+    AscError: on_asc_error,
     HTTPException: on_http_exception,
 }

@@ -14,6 +14,8 @@ TARGETS = (
     "statuspage",
     "googleplay",  # androidpublisher, its uploads and Play Developer Reporting
     "google-oauth",  # the token endpoint
+    "app-store-connect",
+    "sentry",  # release-health sessions
     "*",
 )
 KINDS = ("status", "rate_limit", "slow", "drop_after_commit")

@@ -11,6 +11,8 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sandbox.appstore.auth import AscAuth
+from sandbox.appstore.auth import check_request as asc_check
 from sandbox.auth import is_authorised, unauthorised
 from sandbox.clock import iso_micro
 from sandbox.errors import provider_error, target_of
@@ -27,6 +29,8 @@ PREFIXES = {
     "statuspage": "/statuspage",  # the logged path keeps the page: /cloudflare/api/v2/...
     "googleplay": "/google",  # logged as /androidpublisher/v3/..., /upload/..., /playdev...
     "google-oauth": "/google/oauth2",
+    "app-store-connect": "/appstore",
+    "sentry": "/sentry",
 }
 RATE_LIMIT_MESSAGES = {
     "github": "API rate limit exceeded for installation.",
@@ -36,6 +40,8 @@ RATE_LIMIT_MESSAGES = {
     "statuspage": "Too Many Requests",
     "googleplay": "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute'.",
     "google-oauth": "Rate limit exceeded.",
+    "app-store-connect": "The request rate limit has been reached.",
+    "sentry": "You are attempting to use this endpoint too frequently. Limit is 40 requests in 1 seconds",
 }
 STATUS_MESSAGES = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 
@@ -68,6 +74,13 @@ class _Captured:
             self.status = message["status"]
         self.messages.append(message)
 
+    def add_header(self, name: str, value: str) -> None:
+        for message in self.messages:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((name.encode("latin-1"), value.encode("latin-1")))
+                message["headers"] = headers
+
 
 class ProviderMiddleware:
     def __init__(self, app: ASGIApp, state: SandboxState) -> None:
@@ -92,6 +105,7 @@ class ProviderMiddleware:
             await asyncio.sleep(decision.delay_s)
         fault = decision.terminal
         status = 500
+        asc: AscAuth | None = None
         try:
             if fault is not None and fault.kind == "status":
                 status = await _answer(fault_answer(target, fault), scope, receive, send)
@@ -110,9 +124,14 @@ class ProviderMiddleware:
                 and (denied := access_denied(self.state, path, headers)) is not None
             ):
                 status = await _answer(denied, scope, receive, send)
+            elif target == "app-store-connect" and (asc := asc_check(self.state, headers)).refusal:
+                assert asc.refusal is not None
+                status = await _answer(asc.refusal, scope, receive, send)
             else:
                 captured = _Captured()
                 await self.app(scope, _replay(body, receive), captured.send)
+                if asc is not None and asc.rate_header:
+                    captured.add_header("x-rate-limit", asc.rate_header)
                 if fault is not None and fault.kind == "drop_after_commit":
                     # The change is made; only the answer is lost on the way back.
                     status = await _answer(fault_answer(target, fault), scope, receive, send)

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Mapping
 from datetime import datetime
 
+from sandbox.appstore.model import AppStoreStore
 from sandbox.clock import Clock, system_clock
 from sandbox.cloudflare.model import CloudflareStore
 from sandbox.faults import FaultStore
@@ -14,11 +15,12 @@ from sandbox.github.model import GitHubStore
 from sandbox.googleplay.model import GooglePlayStore
 from sandbox.pagerduty.model import PagerDutyStore
 from sandbox.requestlog import RequestLog
+from sandbox.sentry.model import SentryStore
 from sandbox.statuspage.model import StatuspageStore
 from sandbox.worker.model import WorkerSessions
 
 # Providers whose API needs a token (status pages are public; the Worker has no auth).
-PROVIDERS = ("github", "cloudflare", "pagerduty")
+PROVIDERS = ("github", "cloudflare", "pagerduty", "sentry")
 # Traffic splitting and worker error rolls use a seeded generator so runs are reproducible.
 RNG_SEED = 0
 
@@ -35,6 +37,8 @@ class SandboxState:
         self.pagerduty = PagerDutyStore()
         self.statuspage = StatuspageStore.default(self.clock())
         self.googleplay = GooglePlayStore()
+        self.appstore = AppStoreStore()
+        self.sentry = SentryStore()
         self.faults = FaultStore()
         self.log = RequestLog()
         self.rng = random.Random(RNG_SEED)
@@ -54,6 +58,8 @@ class SandboxState:
             self.pagerduty = PagerDutyStore()
             self.statuspage = StatuspageStore.default(self.now())
             self.googleplay = GooglePlayStore()  # service accounts and tokens too
+            self.appstore = AppStoreStore()  # API keys too
+            self.sentry = SentryStore()
             self.faults.clear()
             self.log.clear()
             self.rng = random.Random(RNG_SEED)

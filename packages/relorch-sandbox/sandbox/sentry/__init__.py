@@ -1,0 +1,1 @@
+"""The fake Sentry release-health sessions API, mounted at /sentry."""
