@@ -30,14 +30,27 @@ def _includes(request: Request) -> set[str]:
     return set(filter(None, request.query_params.get("include", "").split(",")))
 
 
-def _build_doc(request: Request, builds: list[Build], now: Any, *, single: bool) -> dict:
+def _build_doc(
+    request: Request, builds: list[Build], now: Any, *, single: bool, store: Any = None
+) -> dict:
     base = api_base(request)
     data = [shapes.build(b, base, now) for b in builds]
     included = None
-    if "preReleaseVersion" in _includes(request):
-        seen: dict[str, dict[str, Any]] = {}
+    includes = _includes(request)
+    seen: dict[str, dict[str, Any]] = {}
+    if "preReleaseVersion" in includes:
         for b in builds:
             seen.setdefault(b.pre_release_id, shapes.pre_release(b, base))
+    if "betaGroups" in includes and store is not None:
+        # JSON:API: an included to-many relationship carries its linkage in the resource
+        for b, resource in zip(builds, data, strict=True):
+            groups = [g for g in store.groups.values() if b.id in g.build_ids]
+            resource["relationships"]["betaGroups"] = {
+                "data": [{"type": "betaGroups", "id": g.id} for g in groups]
+            }
+            for g in groups:
+                seen.setdefault(g.id, shapes.group(g, base))
+    if seen:
         included = list(seen.values())
     return shapes.document(data[0] if single else data, str(request.url), included=included)
 
@@ -75,7 +88,7 @@ async def get_build(request: Request) -> Response:
         now = state.now()
         store.advance(now)
         b = find_build(store, request.path_params["id"])
-        return answer(_build_doc(request, [b], now, single=True))
+        return answer(_build_doc(request, [b], now, single=True, store=store))
 
 
 async def patch_build(request: Request) -> Response:

@@ -220,6 +220,10 @@ class App:
     review_outcome: str = "approve"  # what the clock decides
     rejection_reason: str | None = None
     on_sale: bool = True
+    # territory code → available (App Store Connect 4.x: territoryAvailabilities)
+    territories: dict[str, bool] = field(
+        default_factory=lambda: dict.fromkeys(("AUS", "NZL", "USA", "GBR", "CAN"), True)
+    )
     primary_locale: str = "en-US"
     rejections: list[Rejection] = field(default_factory=list)
 

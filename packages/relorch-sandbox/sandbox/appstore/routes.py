@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from sandbox.appstore import apps, builds, review, versions
+from sandbox.appstore import apps, availability, builds, review, versions
 
 __all__ = ["ROUTES"]
 
-ROUTES: list[BaseRoute] = [*apps.ROUTES, *builds.ROUTES, *versions.ROUTES, *review.ROUTES]
+ROUTES: list[BaseRoute] = [
+    *apps.ROUTES,
+    *builds.ROUTES,
+    *versions.ROUTES,
+    *review.ROUTES,
+    *availability.ROUTES,
+]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -22,6 +24,7 @@ from sandbox.appstore.model import (
     EDITABLE,
     IN_FLIGHT,
     PAUSE_BUDGET_DAYS,
+    App,
     AppStoreStore,
     Localization,
     PhasedRelease,
@@ -415,15 +418,8 @@ async def create_availability(request: Request) -> Response:
         now = state.now()
         store.advance(now)
         app = find_app(store, app_id)
-        app.on_sale = False
-        for v in store.versions.values():
-            if v.app_id == app.id and v.state == "READY_FOR_DISTRIBUTION":
-                v.removed_from_sale = True
-                p = store.phased.get(v.phased_id or "")
-                if p is not None and p.state in ("ACTIVE", "PAUSED"):
-                    if p.state == "ACTIVE":
-                        p.pause(now)
-                    p.frozen = True
+        take_off_sale(store, app, now)
+        app.territories = dict.fromkeys(app.territories, False)
         ident = app.id
         resource = {
             "type": kind,
@@ -433,6 +429,19 @@ async def create_availability(request: Request) -> Response:
             "links": {"self": f"{str(request.url)}/{ident}"},
         }
         return answer(shapes.document(resource, str(request.url)), 201)
+
+
+def take_off_sale(store: AppStoreStore, app: App, now: datetime) -> None:
+    """No territory left: the live version is removed from sale and its phased release stops."""
+    app.on_sale = False
+    for v in store.versions.values():
+        if v.app_id == app.id and v.state == "READY_FOR_DISTRIBUTION":
+            v.removed_from_sale = True
+            p = store.phased.get(v.phased_id or "")
+            if p is not None and p.state in ("ACTIVE", "PAUSED"):
+                if p.state == "ACTIVE":
+                    p.pause(now)
+                p.frozen = True
 
 
 ROUTES = [
