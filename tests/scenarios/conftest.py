@@ -26,7 +26,13 @@ ROOT = Path(__file__).resolve().parents[2]
 GITHUB_TOKEN = "ghp_scenarioSECRETgithub0123456789"
 CLOUDFLARE_TOKEN = "cf-scenario-SECRET-cloudflare-9876543210"
 PAGERDUTY_TOKEN = "pd-scenario-SECRET-pagerduty-5555"
-TOKENS = {"github": GITHUB_TOKEN, "cloudflare": CLOUDFLARE_TOKEN, "pagerduty": PAGERDUTY_TOKEN}
+SENTRY_TOKEN = "sntrys-scenario-SECRET-sentry-4242"
+TOKENS = {
+    "github": GITHUB_TOKEN,
+    "cloudflare": CLOUDFLARE_TOKEN,
+    "pagerduty": PAGERDUTY_TOKEN,
+    "sentry": SENTRY_TOKEN,
+}
 TEST_MONITOR = {
     "standard": "2s",
     "significant": "3s",
@@ -250,3 +256,104 @@ def play_store(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Android:
         distinct_users=90000,
     )
     return Android(stack)
+
+
+IOS_APP_ID = "1600000001"
+IOS_BUNDLE = "app.provii.wallet"
+IOS_PROJECT = "wallet-ios"
+IOS_PREVIOUS = ("2.3.0", "300")
+HEALTHY = {"crash_free_sessions": 0.999, "crash_free_users": 0.999}
+SESSIONS_PER_HOUR = 3_600_000.0  # 1,000 a second: the policy's 1,000 sessions after a second
+
+
+@dataclass
+class Ios:
+    stack: Stack
+    app_id: str = IOS_APP_ID
+
+    @property
+    def control(self) -> SandboxControl:
+        return self.stack.control
+
+    def ci_upload(self, version: str, build: str) -> str:
+        """What CI's upload to TestFlight does; the build is PROCESSING for a second."""
+        return self.control.asc_upload_build(self.app_id, version, build)
+
+    def health(self, version: str, build: str, **rates: float) -> None:
+        """The release's crash-free rates from now on (Sentry: bundle@version+build)."""
+        self.control.sentry_health(
+            IOS_PROJECT,
+            f"{IOS_BUNDLE}@{version}+{build}",
+            sessions_per_hour=SESSIONS_PER_HOUR,
+            users_per_hour=SESSIONS_PER_HOUR / 4,
+            **{**HEALTHY, **rates},
+        )
+
+    def state(self) -> dict[str, Any]:
+        return self.control.asc_app_state(self.app_id)
+
+    def version(self, version: str) -> dict[str, Any]:
+        found = self.version_or_none(version)
+        assert found is not None, f"no version {version} in App Store Connect"
+        return found
+
+    def version_or_none(self, version: str) -> dict[str, Any] | None:
+        return next((v for v in self.state()["versions"] if v["version_string"] == version), None)
+
+    def sessions_reads(self, version: str, build: str) -> list[dict[str, Any]]:
+        release = f"{IOS_BUNDLE}@{version}+{build}"
+        return [r for r in self.control.requests("sentry") if release in str(r["query"])]
+
+    def writes(self, path_part: str, method: str = "PATCH") -> list[dict[str, Any]]:
+        """Every successful write of ours to App Store Connect whose path holds `path_part`."""
+        return [
+            r
+            for r in self.control.requests("app-store-connect")
+            if r["method"] == method and path_part in r["path"] and r["status"] < 300
+        ]
+
+
+@pytest.fixture
+def ios(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Ios:
+    """The wallet app on the App Store sandbox with 2.3.0 (300) live and healthy, paced by the
+    policy's sandbox profile (a phase day of `phased_day`), and the settings that point the
+    orchestrator at it."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    from tasks.limits import ensure_limits, ios_app_limit
+
+    async def fresh_prefect_state() -> None:
+        async with get_client() as client:
+            for variable in await client.read_variables():
+                if variable.name.startswith("rollout_ios_wallet"):
+                    await client.delete_variable_by_name(variable.name)
+            with contextlib.suppress(ObjectNotFound):
+                await client.delete_global_concurrency_limit_by_name(ios_app_limit("wallet"))
+        await ensure_limits(stack.policy)
+
+    asyncio.run(fresh_prefect_state())
+    control = stack.control
+    app = stack.policy.ios_app("wallet")
+    key = control.asc_api_key()
+    for name, value in {
+        "RELORCH_APP_STORE_API_URL": f"{stack.url}/appstore",
+        "APP_STORE_CONNECT_KEY_ID": key["key_id"],
+        "APP_STORE_CONNECT_ISSUER_ID": key["issuer_id"],
+        "APP_STORE_CONNECT_PRIVATE_KEY": key["private_key"],
+        "SENTRY_AUTH_TOKEN": SENTRY_TOKEN,
+    }.items():
+        monkeypatch.setenv(name, value)
+    control.asc_app(
+        IOS_APP_ID,
+        IOS_BUNDLE,
+        name="Provii Wallet",
+        beta_groups=[{"name": group, "internal": True} for group in app.beta_groups],
+        processing_seconds=1,
+        review_seconds=2,
+        day_seconds=app.phased_day.total_seconds(),
+    )
+    control.asc_live_version(IOS_APP_ID, *IOS_PREVIOUS)
+    world = Ios(stack)
+    world.health(*IOS_PREVIOUS, crash_free_sessions=0.998, crash_free_users=0.998)
+    return world

@@ -94,6 +94,22 @@ class AppStoreControl:
         result = self._call("POST", f"/appstore/apps/{app_id}/builds", doc)
         return str(result["id"])
 
+    def asc_live_version(self, app_id: str, version: str, build_number: str) -> str:
+        """A version already live at 100 % (the previous release); returns its id."""
+        result = self._call(
+            "POST",
+            f"/appstore/apps/{app_id}/live-version",
+            {"version": version, "build_number": build_number},
+        )
+        return str(result["id"])
+
+    def asc_set_pause_used(self, version_id: str, days: float) -> dict[str, Any]:
+        """The version's phased release has already been paused `days` (app) days."""
+        result: dict[str, Any] = self._call(
+            "POST", f"/appstore/versions/{version_id}/pause-used", {"days": days}
+        )
+        return result
+
     def asc_fail_processing(self, build_id: str, state: str = "INVALID") -> None:
         self._call("POST", f"/appstore/builds/{build_id}/processing-failure", {"state": state})
 

@@ -23,6 +23,7 @@ from sandbox.appstore.model import (
     AppStoreStore,
     BetaGroup,
     Build,
+    Version,
     new_id,
 )
 from sandbox.appstore.shapes import iso
@@ -138,6 +139,51 @@ def upload_build(state: SandboxState, app_id: str, doc: dict[str, Any]) -> Build
         store.builds[build.id] = build
         store.advance(now)  # processing_seconds 0: VALID at once
         return build
+
+
+def live_version(state: SandboxState, app_id: str, doc: dict[str, Any]) -> Version:
+    """A version already on the App Store at 100 % (released before the sandbox started): its
+    build VALID with export compliance answered. The previous release a new one is compared to."""
+    build = upload_build(state, app_id, {**doc, "uses_non_exempt_encryption": False})
+    with state.lock:
+        store, now = state.appstore, state.now()
+        build.due_at = now
+        store.advance(now)
+        version = Version(
+            new_id(),
+            build.app_id,
+            build.short_version,
+            "IOS",
+            "MANUAL",
+            now,
+            state="READY_FOR_DISTRIBUTION",
+            build_id=build.id,
+            released_at=now,
+        )
+        store.versions[version.id] = version
+        return version
+
+
+async def post_live_version(request: Request) -> Response:
+    doc = await admin_json(request)
+    version = live_version(sandbox_state(request), request.path_params["app_id"], doc)
+    return JSONResponse({"id": version.id, "build_id": version.build_id}, status_code=201)
+
+
+async def post_pause_used(request: Request) -> Response:
+    """{days}: the version's phased release has been paused this many (app) days before now —
+    a history the 30-day budget counts."""
+    doc = await admin_json(request)
+    days = number(doc, "days", 0.0, low=0, high=30)
+    state = sandbox_state(request)
+    with state.lock:
+        store = state.appstore
+        version = store.versions.get(request.path_params["version_id"])
+        phased = store.phased.get(version.phased_id or "") if version else None
+        if version is None or phased is None:
+            raise AdminError("no phased release for that version", 404)
+        phased.paused_before_s = days * store.apps[version.app_id].day_seconds
+        return JSONResponse(_day_state(store, version.id, state.now()))
 
 
 def _app(store: AppStoreStore, app_id: str) -> App:
@@ -332,6 +378,8 @@ ROUTES = [
     Route("/apps/{app_id}", put_app, methods=["PUT"]),
     Route("/apps/{app_id}", get_app, methods=["GET"]),
     Route("/apps/{app_id}/builds", post_build, methods=["POST"]),
+    Route("/apps/{app_id}/live-version", post_live_version, methods=["POST"]),
+    Route("/versions/{version_id}/pause-used", post_pause_used, methods=["POST"]),
     Route("/apps/{app_id}/review", review, methods=["POST"]),
     Route("/builds/{build_id}/processing-failure", fail_processing, methods=["POST"]),
 ]

@@ -1,0 +1,267 @@
+"""The iOS procedure on a real Prefect server against the App Store Connect and Sentry sandbox,
+in compressed time on one manual clock (the product's and the sandbox's): each `ios-release`
+run takes the steps due now; the test plays the continuations' part (runs again at the instant
+the previous run said) and advances the clock instead of sleeping. A phase day is the sandbox
+profile's `phased_day` (8 s), a health check every 2 s."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+from prefect.states import State
+
+from tasks import clock
+from tasks.clock import ManualClock
+from tests.scenarios.conftest import IOS_APP_ID, Ios, pause
+
+pytestmark = [pytest.mark.scenario]
+DUE = re.compile(r"next step due (\S+) ")
+NEW = ("2.4.0", "400")
+
+
+def run_ios(**params: Any) -> State:
+    from flows.ios_release import ios_release
+
+    return asyncio.run(ios_release(**params, return_state=True))  # type: ignore[call-overload]
+
+
+def is_deferred(state: State) -> bool:
+    return state.is_completed() and state.name == "Deferred"
+
+
+def drive(
+    params: dict[str, Any],
+    between: Callable[[list[State]], bool | None] | None = None,
+    max_runs: int = 80,
+) -> list[State]:
+    """Run again at the instant the previous run gave, with what hand_over carries; `between`
+    runs after each run and may stop the drive by returning True."""
+    states: list[State] = []
+    for _ in range(max_runs):
+        state = run_ios(**params)
+        states.append(state)
+        if not is_deferred(state):
+            return states
+        if between and between(states):
+            return states
+        found = DUE.search(state.message or "")
+        assert found, state.message
+        wait = (datetime.fromisoformat(found.group(1)) - clock.now()).total_seconds()
+        pause(max(0.0, wait) + 0.05)
+        params = {
+            **{k: v for k, v in params.items() if k not in ("reason", "confirm_remove_from_sale")},
+            "action": "release",
+        }
+        if "incident_id" not in params:
+            params.pop("operator", None)
+    raise AssertionError(f"no end after {max_runs} runs: {[s.message for s in states[-3:]]}")
+
+
+def release(**extra: Any) -> dict[str, Any]:
+    return {
+        "app": "wallet",
+        "version": NEW[0],
+        "build_number": NEW[1],
+        "significant": False,
+    } | extra
+
+
+def messages(states: list[State]) -> str:
+    return "\n".join(s.message or "" for s in states)
+
+
+def phased_states(ios: Ios) -> list[str]:
+    """Every phased-release state we set, in order."""
+    return [
+        r["body"]["data"]["attributes"]["phasedReleaseState"]
+        for r in ios.writes("/v1/appStoreVersionPhasedReleases/")
+    ]
+
+
+def test_happy_path_from_upload_to_complete(shared_clock: ManualClock, ios: Ios) -> None:
+    ios.ci_upload(*NEW)
+    ios.health(*NEW)
+    import time as _t
+
+    t0 = _t.monotonic()
+    states = drive(release(release_notes="Faster proofs."))
+    print("RUNS", len(states), _t.monotonic() - t0)
+    for st in states:
+        print("  ", st.message[:150])
+    assert states[-1].is_completed() and "live to 100 %" in (states[-1].message or "")
+    version = ios.version(NEW[0])
+    assert version["state"] == "READY_FOR_DISTRIBUTION"
+    assert version["phased_release"]["day"] == 7  # 100 % (Apple then marks it COMPLETE)
+    assert version["phased_release"]["pause_seconds"] == 0
+    (build,) = [b for b in ios.state()["builds"] if b["build_number"] == NEW[1]]
+    assert build["uses_non_exempt_encryption"] is False  # the policy's answer
+    assert all(build["id"] in g["builds"] for g in ios.state()["beta_groups"])
+    # once each: one submission, one release request, never a pause
+    assert len(ios.state()["submissions"]) == 1
+    assert len(ios.writes("/v1/appStoreVersionReleaseRequests", "POST")) == 1
+    assert phased_states(ios) == []
+    # health was read on every phase day, not only at the checkpoints
+    assert len(ios.sessions_reads(*NEW)) >= 7 * 2
+    previous = ios.version("2.3.0")
+    assert previous["state"] == "REPLACED_WITH_NEW_VERSION"
+
+
+def test_crash_free_drop_mid_day_pauses_within_one_check_until_an_operator_resumes(
+    shared_clock: ManualClock, ios: Ios
+) -> None:
+    app = ios.stack.policy.ios_app("wallet")
+    ios.ci_upload(*NEW)
+    ios.health(*NEW)
+    dropped_at: list[datetime] = []
+
+    def drop_on_day_two(states: list[State]) -> None:
+        phased = ios.version(NEW[0])["phased_release"]
+        if not dropped_at and phased and phased["day"] == 2:
+            ios.health(*NEW, crash_free_sessions=0.95, crash_free_users=0.97)
+            dropped_at.append(clock.now())
+
+    states = drive(release(), between=drop_on_day_two)
+    assert dropped_at, "never reached day 2"
+    final = states[-1]
+    assert final.is_failed() and "paused" in (final.message or "")
+    assert "iOS cannot roll back" in (final.message or "")
+    phased = ios.version(NEW[0])["phased_release"]
+    assert phased["state"] == "PAUSED" and phased["day"] == 2
+    pauses = ios.writes("/v1/appStoreVersionPhasedReleases/")
+    assert [p["body"]["data"]["attributes"]["phasedReleaseState"] for p in pauses] == ["PAUSED"]
+    # within one check interval of the drop (a second of data, then the next check)
+    paused_at = datetime.fromisoformat(pauses[0]["time"])
+    assert (paused_at - dropped_at[0]).total_seconds() <= (
+        app.health.check_interval.total_seconds() + 1.5
+    )
+    # nothing moves by itself: a run now finds it paused by health and changes nothing
+    pause(app.phased_day.total_seconds() * 2)
+    again = run_ios(**release())
+    assert again.is_failed() and ios.version(NEW[0])["phased_release"]["day"] == 2
+    assert len(ios.writes("/v1/appStoreVersionPhasedReleases/")) == 1
+
+    # the operator resumes (health back): the phased release goes on from day 2 to the end
+    ios.health(*NEW)
+    pause(1.5)
+    resumed = drive(release(action="resume", operator="ops-lee", reason="fixed server-side flag"))
+    assert resumed[-1].is_completed(), messages(resumed)
+    assert phased_states(ios) == ["PAUSED", "ACTIVE"]
+    assert ios.version(NEW[0])["phased_release"]["state"] == "COMPLETE"
+
+
+def test_a_freeze_on_a_checkpoint_day_pauses_and_resumes_after_it(
+    shared_clock: ManualClock, ios: Ios
+) -> None:
+    ios.ci_upload(*NEW)
+    ios.health(*NEW)
+    incident: list[str] = []
+
+    def p1_on_day_three(states: list[State]) -> None:
+        phased = ios.version(NEW[0])["phased_release"]
+        if not incident and phased and phased["day"] == 3:
+            incident.append(ios.control.pd_open_incident("Payments down", priority="P1"))
+        elif incident and phased and phased["state"] == "PAUSED" and len(incident) == 1:
+            pause(4)
+            ios.control.pd_set_incident_status(incident[0], "resolved")
+            incident.append("resolved")
+
+    states = drive(release(), between=p1_on_day_three)
+    assert states[-1].is_completed(), messages(states)
+    assert len(incident) == 2
+    assert phased_states(ios) == ["PAUSED", "ACTIVE"]
+    assert "change freeze" in messages(states)
+
+
+def test_rejection_fails_the_release_and_points_at_the_hotfix_path(
+    shared_clock: ManualClock, ios: Ios
+) -> None:
+    ios.ci_upload(*NEW)
+    ios.control.asc_app(
+        IOS_APP_ID,
+        "app.provii.wallet",
+        review_outcome="reject",
+        rejection_reason="Guideline 2.1 - App Completeness",
+    )
+    states = drive(release())
+    final = states[-1]
+    assert final.is_failed()
+    assert "REJECTED" in (final.message or "") and "new version" in (final.message or "")
+    assert ios.writes("/v1/appStoreVersionReleaseRequests", "POST") == []
+
+
+def test_processing_invalid_fails_with_apples_words(shared_clock: ManualClock, ios: Ios) -> None:
+    build_id = ios.ci_upload(*NEW)
+    ios.control.asc_fail_processing(build_id, "INVALID")
+    states = drive(release())
+    final = states[-1]
+    assert final.is_failed() and "INVALID" in (final.message or "")
+    assert ios.state()["submissions"] == []
+
+
+def test_the_pause_budget_warns_before_it_runs_out(shared_clock: ManualClock, ios: Ios) -> None:
+    """A version already paused for 26 of Apple's 30 days: one warning, once, not per check."""
+    ios.ci_upload(*NEW)
+    ios.health(*NEW)
+    app = ios.stack.policy.ios_app("wallet")
+    used: list[bool] = []
+
+    def use_the_budget(states: list[State]) -> bool:
+        phased = ios.version(NEW[0])["phased_release"]
+        if phased and phased["state"] == "ACTIVE" and not used:
+            ios.control.asc_set_pause_used(ios.version(NEW[0])["id"], days=26)
+            used.append(True)
+        return len(used) == 1 and phased is not None and phased["day"] >= 3
+
+    drive(release(), between=use_the_budget)
+    assert used
+    found = asyncio.run(_artifacts_with("days of pause left"))
+    assert len(found) == 1, found  # one alert, though every check since saw the budget low
+    assert ios.version(NEW[0])["phased_release"]["state"] == "ACTIVE"  # a warning, not a pause
+    assert app.pause_warning.total_seconds() / app.phased_day.total_seconds() == 7
+
+
+async def _artifacts_with(text: str) -> list[str]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    async with get_client() as client:
+        artifacts = await client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(like_="ios-wallet"))
+        )
+    return [str(a.data) for a in artifacts if text in str(a.data)]
+
+
+def test_an_emergency_hotfix_goes_through_a_p1_freeze(shared_clock: ManualClock, ios: Ios) -> None:
+    incident = ios.control.pd_open_incident("Wallet crashes on launch", priority="P1")
+    ios.ci_upload(*NEW)
+    ios.health(*NEW)
+    params = release(
+        incident_id=incident,
+        emergency_reason="the crash on launch is fixed only by this build",
+        operator="ops-lee",
+    )
+
+    def live(_: list[State]) -> bool:
+        found = ios.version_or_none(NEW[0])
+        return found is not None and found["state"] == "READY_FOR_DISTRIBUTION"
+
+    states = drive(params, between=live)
+    assert ios.version(NEW[0])["state"] == "READY_FOR_DISTRIBUTION"
+    assert "expedite" in messages(states)
+    audits = asyncio.run(_artifacts_with("EMERGENCY"))
+    assert audits
+
+
+def test_a_release_without_an_incident_waits_out_the_p1(
+    shared_clock: ManualClock, ios: Ios
+) -> None:
+    ios.control.pd_open_incident("Wallet crashes on launch", priority="P1")
+    ios.ci_upload(*NEW)
+    first = drive(release(), between=lambda s: "change freeze" in (s[-1].message or ""))
+    assert "change freeze" in (first[-1].message or "")
+    assert ios.state()["submissions"] == []
