@@ -62,9 +62,14 @@ def _tls(cafile: str) -> ssl.SSLContext:
 
 
 @asynccontextmanager
-async def conflict_client() -> AsyncIterator[PrefectClient]:
-    """A Prefect client whose requests inside `through_conflicts` fail fast on a 503."""
+async def conflict_client(
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> AsyncIterator[PrefectClient]:
+    """A Prefect client whose requests inside `through_conflicts` fail fast on a 503
+    (`transport`: a test's in-process server)."""
     settings: dict[str, Any] = {"event_hooks": {"response": [_fail_fast]}}
+    if transport is not None:
+        settings["transport"] = transport
     if not PREFECT_API_TLS_INSECURE_SKIP_VERIFY.value():
         settings["verify"] = _tls(PREFECT_API_SSL_CERT_FILE.value() or certifi.where())
     async with get_client(httpx_settings=settings) as client:
