@@ -21,7 +21,6 @@ from uuid import UUID
 import httpx
 from prefect import get_run_logger
 from prefect.client.orchestration import PrefectClient, get_client
-from prefect.client.schemas.actions import VariableCreate, VariableUpdate
 from prefect.client.schemas.objects import ConcurrencyLeaseHolder
 from prefect.context import FlowRunContext
 from prefect.states import Running
@@ -29,6 +28,7 @@ from prefect.states import Running
 from procedure.policy import Policy
 from tasks.clock import SYSTEM
 from tasks.evidence import publish
+from tasks.prefect_writes import conflict_client, delete_variable, through_conflicts, write_variable
 
 LEASE_S = (
     60.0  # Prefect's floor, renewed every `slots.poll`: a killed holder's lease lapses in a minute
@@ -53,11 +53,7 @@ async def _record(client: PrefectClient, limit: str) -> dict[str, Any] | None:
 
 
 async def _write(client: PrefectClient, limit: str, value: dict[str, Any]) -> None:
-    name = _record_name(limit)
-    if await client.read_variable_by_name(name) is None:
-        await client.create_variable(VariableCreate(name=name, value=value))
-    else:
-        await client.update_variable(VariableUpdate(name=name, value=value))
+    await write_variable(client, _record_name(limit), value)
 
 
 async def _holder(client: PrefectClient, record: dict[str, Any] | None) -> tuple[str, str | None]:
@@ -80,7 +76,7 @@ async def _active(client: PrefectClient, limit: str) -> tuple[int, int]:
 async def heal(limit: str, policy: Policy) -> str | None:
     """Frees the slot of a dead recorded holder; returns who it was, or None."""
     log = get_run_logger()
-    async with get_client() as client:
+    async with conflict_client() as client:
         active, size = await _active(client, limit)
         record = await _record(client, limit)
         if active < size or record is None:
@@ -102,7 +98,7 @@ async def heal(limit: str, policy: Policy) -> str | None:
             await client.release_concurrency_slots([limit], 1, max(silent, 1.0))
             how = "its lease was lost; slot count decremented"
         with suppress(Exception):
-            await client.delete_variable_by_name(_record_name(limit))
+            await delete_variable(client, _record_name(limit))
     why = f"its run is {state}" if ended else f"silent for {silent:.0f}s"
     log.warning("freed %s: held by dead %s (%s; %s)", limit, who, why, how)
     await publish(
@@ -126,7 +122,7 @@ async def _say_waiting(text: str) -> None:
 async def _beat(limit: str, lease: UUID, record: dict[str, Any], every: float) -> None:
     """Renews the lease and the record while the holder lives. A lease the server lost (410 after
     a restart) does not stop the holder: its record keeps the slot known as taken."""
-    async with get_client() as client:
+    async with conflict_client() as client:
         while True:
             await SYSTEM.sleep(every)
             with suppress(Exception):
@@ -145,11 +141,13 @@ async def hold_slot(limit: str, wait: timedelta, policy: Policy) -> AsyncIterato
     poll = policy.slots.poll.total_seconds()
     deadline = SYSTEM.monotonic() + wait.total_seconds()
     said: str | None = None
-    async with get_client() as client:
+    async with conflict_client() as client:
         while True:
             try:
-                response = await client.increment_concurrency_slots_with_lease(
-                    [limit], 1, "concurrency", LEASE_S, holder
+                response = await through_conflicts(
+                    lambda: client.increment_concurrency_slots_with_lease(
+                        [limit], 1, "concurrency", LEASE_S, holder
+                    )
                 )
                 body = response.json()
                 if not body.get("limits"):
@@ -195,10 +193,10 @@ async def _release(client: PrefectClient, limit: str, lease: UUID) -> None:
     record = await _record(client, limit)
     mine = record is not None and record.get("lease_id") == str(lease)
     if mine:  # before the slot is free, so the next holder's record is never the one deleted
-        await client.delete_variable_by_name(_record_name(limit))
+        await delete_variable(client, _record_name(limit))
     try:
-        await client.renew_concurrency_lease(lease, 60)
-        await client.release_concurrency_slots_with_lease(lease)
+        await through_conflicts(lambda: client.renew_concurrency_lease(lease, 60))
+        await through_conflicts(lambda: client.release_concurrency_slots_with_lease(lease))
     except httpx.HTTPStatusError as exc:
         if exc.response.status_code != 410:
             raise

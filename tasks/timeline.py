@@ -17,6 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from procedure.android import Timeline
 from procedure.ios import IosTimeline
+from tasks.prefect_writes import conflict_client, write_variable
 
 __all__ = [
     "load_ios_timeline",
@@ -55,7 +56,8 @@ async def _load(kind: type[T], name: str) -> T:
 
 async def _save(name: str, timeline: Any) -> None:
     value = _adapter(type(timeline)).dump_python(timeline, mode="json")
-    await Variable.aset(name, value, overwrite=True)
+    async with conflict_client() as client:  # a save right after a task ends meets a conflict
+        await write_variable(client, name, value)
 
 
 async def load_timeline(app: str, version_code: int) -> Timeline:
