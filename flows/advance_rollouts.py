@@ -85,8 +85,13 @@ async def advance_ios(policy: Policy) -> list[dict[str, object]]:
                         log.info("%s %s (%s): %s", name, version, build, "; ".join(result.acted))
                     rows.append(_ios_row(name, version, build, result))
         except TimeoutError:
-            log.info("%s is busy with its own run; next tick", name)
-            rows.append(_busy(name))
+            log.info("%s (iOS) is busy with its own run; next tick", name)
+            rows.append(_busy(f"{name} (iOS)"))
+        except Exception as error:  # noqa: BLE001 - one app's trouble must not stop the others
+            log.error("%s (iOS): %s; next tick", name, error)
+            rows.append(
+                {**_busy(f"{name} (iOS)"), "stage": "error", "next action": str(error)[:200]}
+            )
     return rows
 
 
@@ -214,9 +219,15 @@ async def advance_rollouts() -> list[dict[str, object]]:
         except TimeoutError:
             log.info("%s is busy with its own run; next tick", name)
             rows.append(_busy(name))
+        except Exception as error:  # noqa: BLE001 - one app's trouble must not stop the others
+            log.error("%s (Android): %s; next tick", name, error)
+            rows.append({**_busy(name), "stage": "error", "next action": str(error)[:200]})
     rows += await advance_ios(policy)
     rows += await recover_unverified_workers(policy)
     await publish_table(
         "active-rollouts", rows, f"{len(rows)} rollout(s) in flight; policy: {review}"
     )
+    failed = [f"{r['app']}: {r['next action']}" for r in rows if r["stage"] == "error"]
+    if failed:  # every other app was looked after; the tick still says it was not all well
+        raise RuntimeError(f"advance-rollouts could not look at {'; '.join(failed)}")
     return rows

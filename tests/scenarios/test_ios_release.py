@@ -17,7 +17,7 @@ from prefect.states import State
 
 from tasks import clock
 from tasks.clock import ManualClock
-from tests.scenarios.conftest import IOS_APP_ID, Ios, pause
+from tests.scenarios.conftest import IOS_APP_ID, Android, Ios, pause
 
 pytestmark = [pytest.mark.scenario]
 DUE = re.compile(r"next step due (\S+) ")
@@ -275,3 +275,30 @@ def test_a_release_without_an_incident_waits_out_the_p1(
     first = drive(release(), between=lambda s: "change freeze" in (s[-1].message or ""))
     assert "change freeze" in (first[-1].message or "")
     assert ios.state()["submissions"] == []
+
+
+def test_a_lost_continuation_is_taken_by_advance_rollouts_and_not_acted_on_twice(
+    shared_clock: ManualClock, android: Android, ios: Ios
+) -> None:
+    """The review ends while the rollout's continuation is lost: one advance-rollouts tick
+    releases the version; the rollout's own run right after finds it released."""
+    from flows.advance_rollouts import advance_rollouts
+
+    ios.ci_upload(*NEW)
+    ios.health(*NEW)
+
+    def submitted(_: list[State]) -> bool:
+        return bool(ios.state()["submissions"])
+
+    drive(release(), between=submitted)  # then the continuation is lost
+    pause(3)  # review over: pending developer release
+    assert ios.version(NEW[0])["state"] == "PENDING_DEVELOPER_RELEASE"
+    rows = asyncio.run(advance_rollouts())
+    (row,) = [r for r in rows if r["app"] == "wallet (iOS)"]
+    assert row["version"] == "2.4.0 (400)" and "released" in str(row["acted"])
+    assert ios.version(NEW[0])["state"] == "READY_FOR_DISTRIBUTION"
+    state = run_ios(**release())
+    assert is_deferred(state) and "phase" in (state.message or "")
+    assert len(ios.writes("/v1/appStoreVersionReleaseRequests", "POST")) == 1
+    # the previous release (live, not ours) is left alone
+    assert [r["version"] for r in rows if r["app"] == "wallet (iOS)"] == ["2.4.0 (400)"]
