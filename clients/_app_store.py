@@ -145,10 +145,11 @@ class AppStoreConnectClient(BaseClient):
             return frozenset(str(item["id"]) for item in linkage or ())
 
     async def beta_groups(self, app_id: str) -> tuple[AscBetaGroup, ...]:
-        """Every TestFlight group of the app, internal and external."""
+        """Every TestFlight group of the app, internal and external (`GET /v1/betaGroups`
+        filtered by app, as the API description gives it)."""
         op = "beta_groups"
         items = await self._collect(
-            op, self._url("v1", "apps", app_id, "betaGroups"), {"limit": _LIMIT}
+            op, self._url("v1", "betaGroups"), {"filter[app]": app_id, "limit": _LIMIT}
         )
         with self._parsing(op):
             return tuple(_beta_group(item) for item in items)

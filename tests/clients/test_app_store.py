@@ -171,10 +171,12 @@ async def test_build_beta_group_ids_reads_the_builds_group_linkage(asc, provider
 
 
 async def test_beta_groups_of_the_app(asc, provider):
-    path = f"/v1/apps/{APP}/betaGroups"
+    path = "/v1/betaGroups"
     groups = [beta_group("g-1", "QA", True), beta_group("g-2", "Friends", False)]
     provider.on("GET", path, doc(groups, path))
-    assert await asc.beta_groups(APP) == (
+    found = await asc.beta_groups(APP)
+    assert params(provider.exchanges[0]) == {"filter[app]": APP, "limit": "200"}
+    assert found == (
         AscBetaGroup(id="g-1", name="QA", is_internal=True),
         AscBetaGroup(id="g-2", name="Friends", is_internal=False),
     )
