@@ -83,7 +83,8 @@ async def advance_ios(policy: Policy) -> list[dict[str, object]]:
                     )
                     if result.acted:
                         log.info("%s %s (%s): %s", name, version, build, "; ".join(result.acted))
-                    rows.append(_ios_row(name, version, build, result))
+                    if result.final not in ("done", "superseded"):  # over: not in flight
+                        rows.append(_ios_row(name, version, build, result))
         except TimeoutError:
             log.info("%s (iOS) is busy with its own run; next tick", name)
             rows.append(_busy(f"{name} (iOS)"))

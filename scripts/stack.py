@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 
+from procedure.policy import Policy
 from sandbox.control import SandboxControl
 from sandbox.server import RunningSandbox, start_sandbox
 from scripts.localstack import seed_document
@@ -37,6 +38,9 @@ class Stack:
     sandbox: RunningSandbox
     control: SandboxControl
     env: dict[str, str]
+
+
+SANDBOX_SENTRY_TOKEN = "sandbox-sentry-token"
 
 
 def stack_env(api_url: str, sandbox_url: str, prefect_home: Path) -> dict[str, str]:
@@ -57,6 +61,8 @@ def stack_env(api_url: str, sandbox_url: str, prefect_home: Path) -> dict[str, s
         "RELORCH_PLAY_API_URL": f"{sandbox_url}/google/androidpublisher/v3",
         "RELORCH_PLAY_UPLOAD_URL": f"{sandbox_url}/google/upload/androidpublisher/v3",
         "RELORCH_PLAY_REPORTING_URL": f"{sandbox_url}/google/playdeveloperreporting/v1beta1",
+        "RELORCH_APP_STORE_API_URL": f"{sandbox_url}/appstore",
+        "SENTRY_AUTH_TOKEN": os.environ.get("SENTRY_AUTH_TOKEN", SANDBOX_SENTRY_TOKEN),
     }
 
 
@@ -104,6 +110,31 @@ def _relctl(env: dict[str, str], *args: str) -> None:
     )
 
 
+def seed_ios(control: SandboxControl, policy: Policy, sentry_token: str) -> None:
+    """Each iOS app on the App Store sandbox, paced as the policy's profile (a phase day of
+    `phased_day`), with 1.0.0 (100) live and healthy in Sentry: the previous release."""
+    control.seed({"tokens": {"sentry": sentry_token}})
+    for app in policy.ios_apps.values():
+        control.asc_app(
+            app.app_id,
+            app.bundle_id,
+            name=app.name,
+            beta_groups=[{"name": group, "internal": True} for group in app.beta_groups],
+            processing_seconds=5,
+            review_seconds=20,
+            day_seconds=app.phased_day.total_seconds(),
+        )
+        control.asc_live_version(app.app_id, "1.0.0", "100")
+        control.sentry_health(
+            app.sessions.project,
+            f"{app.bundle_id}@1.0.0+100",
+            crash_free_sessions=0.998,
+            crash_free_users=0.998,
+            sessions_per_hour=3_600_000,
+            users_per_hour=900_000,
+        )
+
+
 @contextmanager
 def running_stack(
     port: int = 4200,
@@ -126,10 +157,15 @@ def running_stack(
     control = SandboxControl(sandbox.url)
     # a Google service account whose key the sandbox's token endpoint trusts
     account = control.play_service_account()
+    # an App Store Connect API key whose public half the sandbox verifies JWTs with
+    asc_key = control.asc_api_key()
     env = {
         **os.environ,
         **stack_env(api_url, sandbox.url, home),
         "GOOGLE_SERVICE_ACCOUNT_JSON": json.dumps(account),
+        "APP_STORE_CONNECT_KEY_ID": asc_key["key_id"],
+        "APP_STORE_CONNECT_ISSUER_ID": asc_key["issuer_id"],
+        "APP_STORE_CONNECT_PRIVATE_KEY": asc_key["private_key"],
     }
     server_env = {**env, **(backend.server_settings() if backend else {})}
     out = subprocess.DEVNULL if quiet else None
@@ -154,7 +190,11 @@ def running_stack(
         procs.append(server)
         wait_healthy(api_url, server)
         os.environ.update(
-            {k: v for k, v in env.items() if k.startswith(("RELORCH_", "PREFECT_", "GOOGLE_"))}
+            {
+                k: v
+                for k, v in env.items()
+                if k.startswith(("RELORCH_", "PREFECT_", "GOOGLE_", "APP_STORE_", "SENTRY_"))
+            }
         )
         from tasks.limits import ensure_limits
         from tasks.settings import current_policy
@@ -163,6 +203,7 @@ def running_stack(
         control.seed(seed_document(policy))
         for app in policy.android_apps.values():  # live on production already, as real apps are
             control.play_app(app.package_name, production_version_code=100, review_seconds=5.0)
+        seed_ios(control, policy, env["SENTRY_AUTH_TOKEN"])
         asyncio.run(ensure_limits(policy))
         _prefect(env, "work-pool", "create", POOL, "--type", "process", "--overwrite")
         _prefect(env, "--no-prompt", "deploy", "--all")
