@@ -159,17 +159,8 @@ class AppStoreConnectClient(BaseClient):
     ) -> AscBuild:
         """Answer the build's export-compliance question (`usesNonExemptEncryption`)."""
         op = "set_export_compliance"
-        body = await self._json(
-            op,
-            "PATCH",
-            self._url("v1", "builds", build_id),
-            {
-                "data": {
-                    "type": "builds",
-                    "id": build_id,
-                    "attributes": {"usesNonExemptEncryption": uses_non_exempt_encryption},
-                }
-            },
+        body = await self._patch(
+            op, "builds", build_id, {"usesNonExemptEncryption": uses_non_exempt_encryption}
         )
         with self._parsing(op):
             return _build(body["data"])
@@ -190,28 +181,27 @@ class AppStoreConnectClient(BaseClient):
 
     async def find_version(self, app_id: str, version_string: str) -> AscVersion | None:
         """The app's iOS App Store version `version_string`, or None."""
-        op = "find_version"
-        items = await self._collect(
-            op,
-            self._url("v1", "apps", app_id, "appStoreVersions"),
-            {"filter[versionString]": version_string, "filter[platform]": _PLATFORM},
+        found = await self._versions(
+            "find_version", app_id, {"filter[versionString]": version_string}
         )
-        with self._parsing(op):
-            found = [_version(item) for item in items]
         return next((v for v in found if v.version_string == version_string), None)
 
     async def versions(self, app_id: str) -> tuple[AscVersion, ...]:
         """Every iOS App Store version of the app, newest (by createdDate) first."""
-        op = "versions"
+        found = await self._versions("versions", app_id, {"limit": _LIMIT})
+        dated = sorted((v for v in found if v.created is not None), key=_created, reverse=True)
+        return (*dated, *(v for v in found if v.created is None))
+
+    async def _versions(
+        self, op: str, app_id: str, params: dict[str, str | int]
+    ) -> list[AscVersion]:
         items = await self._collect(
             op,
             self._url("v1", "apps", app_id, "appStoreVersions"),
-            {"filter[platform]": _PLATFORM, "limit": _LIMIT},
+            {**params, "filter[platform]": _PLATFORM},
         )
         with self._parsing(op):
-            found = [_version(item) for item in items]
-        dated = sorted((v for v in found if v.created is not None), key=_created, reverse=True)
-        return (*dated, *(v for v in found if v.created is None))
+            return [_version(item) for item in items]
 
     async def version(self, version_id: str) -> AscVersion:
         op = "version"
@@ -239,23 +229,13 @@ class AppStoreConnectClient(BaseClient):
         async def read_back() -> AscVersion | None:
             return await self.find_version(app_id, version_string)
 
-        document = {
-            "data": {
-                "type": "appStoreVersions",
-                "attributes": {
-                    "platform": _PLATFORM,
-                    "versionString": version_string,
-                    "releaseType": release_type,
-                },
-                "relationships": {
-                    "app": {"data": {"type": "apps", "id": app_id}},
-                    "build": {"data": {"type": "builds", "id": build_id}},
-                },
-            }
-        }
-        return await self._create(
-            op, self._url("v1", "appStoreVersions"), document, _version, read_back
+        document = _new(
+            "appStoreVersions",
+            {"platform": _PLATFORM, "versionString": version_string, "releaseType": release_type},
+            app=("apps", app_id),
+            build=("builds", build_id),
         )
+        return await self._create(op, document, read_back, _version)
 
     async def attach_build(self, version_id: str, build_id: str) -> None:
         """Make `build_id` the version's build (refused by Apple once the version is submitted)."""
@@ -272,39 +252,18 @@ class AppStoreConnectClient(BaseClient):
         op = "set_whats_new"
         existing = await self._localization_id(op, version_id, locale)
         if existing is not None:
-            await self._json(
-                op,
-                "PATCH",
-                self._url("v1", "appStoreVersionLocalizations", existing),
-                {
-                    "data": {
-                        "type": "appStoreVersionLocalizations",
-                        "id": existing,
-                        "attributes": {"whatsNew": text},
-                    }
-                },
-            )
+            await self._patch(op, "appStoreVersionLocalizations", existing, {"whatsNew": text})
             return
 
         async def read_back() -> bool | None:
             return True if await self._localization_id(op, version_id, locale) else None
 
-        document = {
-            "data": {
-                "type": "appStoreVersionLocalizations",
-                "attributes": {"locale": locale, "whatsNew": text},
-                "relationships": {
-                    "appStoreVersion": {"data": {"type": "appStoreVersions", "id": version_id}}
-                },
-            }
-        }
-        await self._create(
-            op,
-            self._url("v1", "appStoreVersionLocalizations"),
-            document,
-            lambda _: True,
-            read_back,
+        document = _new(
+            "appStoreVersionLocalizations",
+            {"locale": locale, "whatsNew": text},
+            appStoreVersion=("appStoreVersions", version_id),
         )
+        await self._create(op, document, read_back)
 
     async def _localization_id(self, op: str, version_id: str, locale: str) -> str | None:
         items = await self._collect(
@@ -339,22 +298,12 @@ class AppStoreConnectClient(BaseClient):
         async def read_back() -> AscPhasedRelease | None:
             return await self.phased_release(version_id)
 
-        document = {
-            "data": {
-                "type": "appStoreVersionPhasedReleases",
-                "attributes": {"phasedReleaseState": "INACTIVE"},
-                "relationships": {
-                    "appStoreVersion": {"data": {"type": "appStoreVersions", "id": version_id}}
-                },
-            }
-        }
-        return await self._create(
-            op,
-            self._url("v1", "appStoreVersionPhasedReleases"),
-            document,
-            _phased_release,
-            read_back,
+        document = _new(
+            "appStoreVersionPhasedReleases",
+            {"phasedReleaseState": "INACTIVE"},
+            appStoreVersion=("appStoreVersions", version_id),
         )
+        return await self._create(op, document, read_back, _phased_release)
 
     async def set_phased_release(
         self, phased_id: str, state: PhasedReleaseState
@@ -362,17 +311,8 @@ class AppStoreConnectClient(BaseClient):
         """Pause, resume, or release to everyone (COMPLETE, irreversible). Setting a state is
         idempotent, so a lost answer is sent again."""
         op = "set_phased_release"
-        body = await self._json(
-            op,
-            "PATCH",
-            self._url("v1", "appStoreVersionPhasedReleases", phased_id),
-            {
-                "data": {
-                    "type": "appStoreVersionPhasedReleases",
-                    "id": phased_id,
-                    "attributes": {"phasedReleaseState": state},
-                }
-            },
+        body = await self._patch(
+            op, "appStoreVersionPhasedReleases", phased_id, {"phasedReleaseState": state}
         )
         with self._parsing(op):
             return _phased_release(body["data"])
@@ -416,21 +356,10 @@ class AppStoreConnectClient(BaseClient):
             state = (await self.version(version_id)).state
             return None if state in _AWAITING_RELEASE else True
 
-        document = {
-            "data": {
-                "type": "appStoreVersionReleaseRequests",
-                "relationships": {
-                    "appStoreVersion": {"data": {"type": "appStoreVersions", "id": version_id}}
-                },
-            }
-        }
-        await self._create(
-            op,
-            self._url("v1", "appStoreVersionReleaseRequests"),
-            document,
-            lambda _: True,
-            read_back,
+        document = _new(
+            "appStoreVersionReleaseRequests", appStoreVersion=("appStoreVersions", version_id)
         )
+        await self._create(op, document, read_back)
 
     async def remove_from_sale(self, app_id: str) -> None:
         """Take the app off the App Store in every territory: the only real stop of an iOS
@@ -457,18 +386,7 @@ class AppStoreConnectClient(BaseClient):
                 if (item.get("attributes") or {}).get("available") is not False
             ]
         for territory_id in available:
-            await self._json(
-                op,
-                "PATCH",
-                self._url("v1", "territoryAvailabilities", territory_id),
-                {
-                    "data": {
-                        "type": "territoryAvailabilities",
-                        "id": territory_id,
-                        "attributes": {"available": False},
-                    }
-                },
-            )
+            await self._patch(op, "territoryAvailabilities", territory_id, {"available": False})
 
     # -- submissions plumbing --------------------------------------------------------------------
 
@@ -513,36 +431,20 @@ class AppStoreConnectClient(BaseClient):
             ready = await self._open_submissions(op, app_id, (_READY,))
             return ready[0][0] if ready else None
 
-        document = {
-            "data": {
-                "type": "reviewSubmissions",
-                "attributes": {"platform": _PLATFORM},
-                "relationships": {"app": {"data": {"type": "apps", "id": app_id}}},
-            }
-        }
-        return await self._create(
-            op, self._url("v1", "reviewSubmissions"), document, _submission, read_back
-        )
+        document = _new("reviewSubmissions", {"platform": _PLATFORM}, app=("apps", app_id))
+        return await self._create(op, document, read_back, _submission)
 
     async def _add_item(self, op: str, submission_id: str, version_id: str) -> None:
         async def read_back() -> bool | None:
             _, versions = await self._submission_with_versions(op, submission_id)
             return True if version_id in versions else None
 
-        document = {
-            "data": {
-                "type": "reviewSubmissionItems",
-                "relationships": {
-                    "reviewSubmission": {
-                        "data": {"type": "reviewSubmissions", "id": submission_id}
-                    },
-                    "appStoreVersion": {"data": {"type": "appStoreVersions", "id": version_id}},
-                },
-            }
-        }
-        await self._create(
-            op, self._url("v1", "reviewSubmissionItems"), document, lambda _: True, read_back
+        document = _new(
+            "reviewSubmissionItems",
+            reviewSubmission=("reviewSubmissions", submission_id),
+            appStoreVersion=("appStoreVersions", version_id),
         )
+        await self._create(op, document, read_back)
 
     async def _submit(self, op: str, submission_id: str) -> AscReviewSubmission:
         async def read_back() -> AscReviewSubmission | None:
@@ -576,21 +478,25 @@ class AppStoreConnectClient(BaseClient):
         response = await self._call(op, "GET", url, params=params)
         return self._document(op, response)
 
-    async def _json(self, op: str, method: str, url: str, document: Any) -> dict[str, Any]:
-        """An idempotent write (PATCH of attributes): re-sent freely after a lost answer."""
-        response = await self._call(op, method, url, json=document)
+    async def _patch(
+        self, op: str, kind: str, ident: str, attributes: dict[str, Any]
+    ) -> dict[str, Any]:
+        """`PATCH /v1/{kind}/{id}` of attributes: idempotent, so re-sent freely after a lost
+        answer."""
+        document = {"data": {"type": kind, "id": ident, "attributes": attributes}}
+        response = await self._call(op, "PATCH", self._url("v1", kind, ident), json=document)
         return self._document(op, response)
 
     async def _create(
         self,
         op: str,
-        url: str,
-        document: Any,
-        parse: Callable[[Any], Any],
+        document: dict[str, Any],
         read_back: Callable[[], Awaitable[Any]],
+        parse: Callable[[Any], Any] = lambda _: True,
     ) -> Any:
-        """A POST that must not happen twice: after a lost answer `read_back` says whether it
-        took effect (a value) or not (None, and it is sent again)."""
+        """`POST /v1/{type}` of a `_new` document, which must not happen twice: after a lost
+        answer `read_back` says whether it took effect (a value) or not (None: sent again)."""
+        url = self._url("v1", document["data"]["type"])
 
         def parsed(response: httpx.Response) -> Any:
             body = self._document(op, response) if response.content else {}
@@ -634,13 +540,19 @@ class AppStoreConnectClient(BaseClient):
                 items.extend(page["data"])
         return items
 
-    def _follow(self, op: str, response: httpx.Response, link: str) -> str:
-        """The next page's URL, refused if it leaves our host: it would carry our token along."""
-        target = response.url.join(link)
-        base = httpx.URL(self.base_url)
-        if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):
-            raise self._fail(op, detail=f"refusing to follow a page link to {target.host}")
-        return str(target)
+
+def _new(
+    kind: str, attributes: dict[str, Any] | None = None, **related: tuple[str, str]
+) -> dict[str, Any]:
+    """A JSON:API create document: `related` names each to-one relationship (type, id)."""
+    data: dict[str, Any] = {"type": kind}
+    if attributes:
+        data["attributes"] = attributes
+    if related:
+        data["relationships"] = {
+            name: {"data": {"type": kind_, "id": ident}} for name, (kind_, ident) in related.items()
+        }
+    return {"data": data}
 
 
 # -- rate limit ----------------------------------------------------------------------------------

@@ -12,16 +12,15 @@ in an error or a repr.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import jwt
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, EllipticCurvePrivateKey
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from pydantic import SecretStr
+
+from clients._keys import private_key
 
 __all__ = ["APP_STORE_AUDIENCE", "MAX_TOKEN_LIFETIME", "AppStoreKey"]
 
@@ -29,26 +28,12 @@ APP_STORE_AUDIENCE = "appstoreconnect-v1"
 MAX_TOKEN_LIFETIME = timedelta(minutes=20)  # Apple's limit on exp - iat
 _RENEW_WHEN_LEFT = timedelta(minutes=2)
 
-_KEYS: dict[bytes, EllipticCurvePrivateKey] = {}
-_KEYS_GUARD = threading.Lock()
-
 
 def _private_key(pem: str) -> EllipticCurvePrivateKey:
-    """The parsed key, once per process per key (keyed by a digest, never by the text)."""
-    digest = hashlib.sha256(pem.encode()).digest()
-    with _KEYS_GUARD:
-        key = _KEYS.get(digest)
-    if key is not None:
-        return key
-    try:
-        loaded = load_pem_private_key(pem.encode(), password=None)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        # The loader's message is dropped: nothing about the key text may travel on.
-        raise ValueError("the App Store Connect private key is not a PEM private key") from None
+    loaded = private_key(pem, "the App Store Connect private key")
     if not isinstance(loaded, EllipticCurvePrivateKey) or not isinstance(loaded.curve, SECP256R1):
         raise ValueError("an App Store Connect key must be an EC P-256 private key (.p8)")
-    with _KEYS_GUARD:
-        return _KEYS.setdefault(digest, loaded)
+    return loaded
 
 
 def _utc_now() -> datetime:

@@ -154,6 +154,14 @@ class BaseClient(Closing):
             retry_after=retry_after,
         )
 
+    def _follow(self, operation: str, response: httpx.Response, link: str) -> str:
+        """A next page's URL, refused if it leaves our host: it would carry our token along."""
+        target = response.url.join(link)
+        base = httpx.URL(self.base_url)
+        if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):
+            raise self._fail(operation, detail=f"refusing to follow a page link to {target.host}")
+        return str(target)
+
     @contextmanager
     def _parsing(self, operation: str) -> Iterator[None]:
         """Turn an answer of unexpected shape into a ProviderError instead of a KeyError."""

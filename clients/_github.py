@@ -524,14 +524,6 @@ class GitHubClient(TokenClient):
                 collected.extend(items(page))
         return collected
 
-    def _follow(self, operation: str, response: httpx.Response, link: str) -> str:
-        """The next page's URL, refused if it leaves our host: it would carry our token along."""
-        target = response.url.join(link)
-        base = httpx.URL(self.base_url)
-        if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):
-            raise self._fail(operation, detail=f"refusing to follow a page link to {target.host}")
-        return str(target)
-
 
 def _rate_limit_wait(response: httpx.Response) -> float | None:
     after = retry_after_seconds(response)

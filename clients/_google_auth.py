@@ -13,7 +13,6 @@ never shown by repr. The signed assertion and the access token are redacted from
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import threading
 import time
 import weakref
@@ -24,13 +23,12 @@ from urllib.parse import urlencode
 
 import httpx
 import jwt
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from pydantic import SecretStr
 
 from clients._base import BaseClient, Closing, Options, json_body
 from clients._google import google_error
+from clients._keys import private_key
 
 __all__ = [
     "GOOGLE_TOKEN_URI",
@@ -50,26 +48,12 @@ _DEFAULT_LIFETIME_S = 600.0  # ...and one answered without `expires_in` is trust
 
 # -- once per process ------------------------------------------------------------------------------
 
-_KEYS: dict[bytes, RSAPrivateKey] = {}
-_KEYS_GUARD = threading.Lock()
-
 
 def _private_key(pem: str) -> RSAPrivateKey:
-    """The parsed key, parsed once per process per key (keyed by a digest, not the text)."""
-    digest = hashlib.sha256(pem.encode()).digest()
-    with _KEYS_GUARD:
-        key = _KEYS.get(digest)
-    if key is not None:
-        return key
-    try:
-        loaded = load_pem_private_key(pem.encode(), password=None)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        # The loader's own message is dropped: nothing about the key text may travel on.
-        raise ValueError("the service account private_key is not a PEM private key") from None
+    loaded = private_key(pem, "the service account private_key")
     if not isinstance(loaded, RSAPrivateKey):
         raise ValueError("a service account key must be an RSA private key")
-    with _KEYS_GUARD:
-        return _KEYS.setdefault(digest, loaded)
+    return loaded
 
 
 CacheKey = tuple[str, tuple[str, ...], str]  # (client email, scopes, token uri)

@@ -17,6 +17,7 @@ from clients import (
     StaleEditError,
     Track,
     _google_auth,
+    _keys,
 )
 from tests.clients._canned_google import (
     APP,
@@ -135,14 +136,14 @@ async def test_a_refused_shared_token_is_replaced_for_the_next_credentials_too(p
 
 async def test_the_key_is_parsed_once_per_process(monkeypatch):
     parsed: list[bytes] = []
-    real = _google_auth.load_pem_private_key
+    real = _keys.load_pem_private_key
 
     def counting(data: bytes, password: bytes | None = None) -> object:
         parsed.append(data)
         return real(data, password=password)
 
-    monkeypatch.setattr(_google_auth, "_KEYS", {})
-    monkeypatch.setattr(_google_auth, "load_pem_private_key", counting)
+    monkeypatch.setattr(_keys, "_KEYS", {})
+    monkeypatch.setattr(_keys, "load_pem_private_key", counting)
     for scope in (PLAY_PUBLISHER_SCOPE, PLAY_REPORTING_SCOPE, PLAY_PUBLISHER_SCOPE):
         ServiceAccountCredentials.from_info(service_account_info(), [scope])
     assert len(parsed) == 1
