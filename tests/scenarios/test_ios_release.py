@@ -138,6 +138,7 @@ def test_crash_free_drop_mid_day_pauses_within_one_check_until_an_operator_resum
     assert (paused_at - dropped_at[0]).total_seconds() <= (
         app.health.check_interval.total_seconds() + 1.5
     )
+    assert asyncio.run(_artifacts_with("phased release PAUSED at day 2"))  # the alert
     # nothing moves by itself: a run now finds it paused by health and changes nothing
     pause(app.phased_day.total_seconds() * 2)
     again = run_ios(**release())
@@ -302,3 +303,38 @@ def test_a_lost_continuation_is_taken_by_advance_rollouts_and_not_acted_on_twice
     assert len(ios.writes("/v1/appStoreVersionReleaseRequests", "POST")) == 1
     # the previous release (live, not ours) is left alone
     assert [r["version"] for r in rows if r["app"] == "wallet (iOS)"] == ["2.4.0 (400)"]
+
+
+def test_operator_actions_release_to_all_and_remove_from_sale_are_audited(
+    shared_clock: ManualClock, ios: Ios
+) -> None:
+    ios.ci_upload(*NEW)
+    ios.health(*NEW)
+
+    def day_two(_: list[State]) -> bool:
+        phased = phased_of(ios)
+        return phased is not None and phased["day"] >= 2
+
+    drive(release(), between=day_two)
+    done = drive(release(action="release to all", operator="ops-lee", reason="fix verified"))
+    assert done[-1].is_completed() and "live to 100 %" in (done[-1].message or "")
+    assert phased_states(ios) == ["COMPLETE"]
+    assert asyncio.run(_artifacts_with("release to all by ops-lee: fix verified"))
+
+    # the drastic stop needs its confirmation: refused before App Store Connect is called
+    before = len(ios.control.requests("app-store-connect"))
+    refused = run_ios(**release(action="remove from sale", operator="ops-lee", reason="data leak"))
+    assert refused.is_failed() and "confirm_remove_from_sale" in (refused.message or "")
+    assert len(ios.control.requests("app-store-connect")) == before
+    assert ios.state()["on_sale"] is True
+    removed = run_ios(
+        **release(
+            action="remove from sale",
+            operator="ops-lee",
+            reason="data leak",
+            confirm_remove_from_sale=True,
+        )
+    )
+    assert removed.is_completed() and "no longer on the App Store" in (removed.message or "")
+    assert ios.state()["on_sale"] is False
+    assert asyncio.run(_artifacts_with("REMOVED FROM SALE by ops-lee"))
