@@ -338,3 +338,40 @@ def test_operator_actions_release_to_all_and_remove_from_sale_are_audited(
     assert removed.is_completed() and "no longer on the App Store" in (removed.message or "")
     assert ios.state()["on_sale"] is False
     assert asyncio.run(_artifacts_with("REMOVED FROM SALE by ops-lee"))
+
+
+def test_lost_answers_and_outages_never_make_a_write_twice(
+    shared_clock: ManualClock, ios: Ios
+) -> None:
+    """Apple applies each first write and the answer is lost; reads fail now and then: the
+    release goes on and App Store Connect holds one of everything."""
+    control = ios.control
+    for method, path in (
+        ("POST", "/v1/appStoreVersions"),
+        ("POST", "/v1/reviewSubmissions"),
+        ("POST", "/v1/reviewSubmissionItems"),
+        ("PATCH", "/v1/reviewSubmissions/"),
+        ("POST", "/v1/appStoreVersionReleaseRequests"),
+    ):
+        control.add_fault(
+            "app-store-connect", "drop_after_commit", method=method, path_contains=path, count=1
+        )
+    control.add_fault(
+        "app-store-connect", "status", status=503, path_contains="/v1/builds", count=2
+    )
+    control.add_fault("sentry", "rate_limit", count=1)
+    ios.ci_upload(*NEW)
+    ios.health(*NEW)
+
+    def day_two(_: list[State]) -> bool:
+        phased = phased_of(ios)
+        return phased is not None and phased["day"] >= 2
+
+    states = drive(release(), between=day_two)
+    assert is_deferred(states[-1]), messages(states)
+    assert all(f["fired"] == f["count"] for f in control.faults()), control.faults()  # all struck
+    state = ios.state()
+    assert [v["version_string"] for v in state["versions"]].count(NEW[0]) == 1
+    (submission,) = state["submissions"]
+    assert submission["items"] == [ios.version(NEW[0])["id"]]
+    assert ios.version(NEW[0])["state"] == "READY_FOR_DISTRIBUTION"
