@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 from flows.android_steps import Emergency, StepResult, rollout_step
 from flows.continuation import CannotContinue, continue_at, deferred
 from flows.requests import takes
+from flows.run_names import android_run_name
 from procedure.android import Step
 from procedure.android_request import (
     AndroidReleaseRequest,
@@ -66,7 +67,7 @@ class InternalSignOff(BaseModel):
     note: str = ""
 
 
-@flow(name="android-release", log_prints=True)
+@flow(name="android-release", log_prints=True, flow_run_name=android_run_name)
 @takes(AndroidReleaseRequest, choices={"app": "android_apps"})
 async def android_release(request: AndroidReleaseRequest) -> dict[str, Any] | State:
     """Take one Android version through the procedure, one due step per run."""
@@ -154,7 +155,8 @@ async def hand_over(request: AndroidReleaseRequest, result: StepResult, signific
     }
     why = f"{result.decision.step.value}: {result.message}"
     try:
-        _, name = await continue_at(when, why, params)
+        step = f"{result.decision.step.value} at {result.fraction:.0%}"
+        _, name = await continue_at(when, why, params, step=step)
     except CannotContinue:
         get_run_logger().warning(
             "no continuation (not run from a deployment): advance-rollouts will act when due"
@@ -187,7 +189,7 @@ async def retry_after_outage(
     why = f"Google Play outage: {error}; retry {attempt + 1} of {OUTAGE_RETRIES}"
     params = {**request.model_dump(), "outage_attempt": attempt + 1}
     try:
-        _, name = await continue_at(when, why, params)
+        _, name = await continue_at(when, why, params, step=f"retry {attempt + 1} after an outage")
     except CannotContinue:
         return deferred(f"{why}; next step due {when.isoformat()} — left to advance-rollouts")
     return deferred(f"{why}; continues as {name} at {when.isoformat()}")

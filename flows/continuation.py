@@ -14,6 +14,7 @@ from prefect.runtime import deployment, flow_run
 from prefect.states import Completed, State
 
 CONTINUES_TAG = "continues:"
+NEXT = " → "  # a continuation's name: the release's, then the step it continues with
 
 
 class CannotContinue(RuntimeError):
@@ -21,10 +22,10 @@ class CannotContinue(RuntimeError):
 
 
 async def continue_at(
-    when: datetime, why: str, parameters: dict[str, object] | None = None
+    when: datetime, why: str, parameters: dict[str, object] | None = None, step: str = "resume"
 ) -> tuple[str, str]:
-    """Schedule this run's continuation at `when` (with `parameters`, default this run's own);
-    returns (run id, run name). Idempotent: a retried or re-run attempt of this same run finds
+    """Schedule this run's continuation at `when` (with `parameters`, default this run's own),
+    named for the `step` it continues with; returns (run id, run name). Idempotent: a retried or re-run attempt of this same run finds
     the continuation it already scheduled."""
     deployment_id = deployment.id
     if not deployment_id:
@@ -33,14 +34,14 @@ async def continue_at(
             "continuation — run it through its deployment (UI, API or relctl)"
         )
     this = str(flow_run.id)
-    base = str(flow_run.name).split("~")[0]
+    base = str(flow_run.name).split(NEXT)[0].split("~")[0]
     run = await arun_deployment(
         UUID(str(deployment_id)),
         parameters=dict(flow_run.parameters) if parameters is None else parameters,
         scheduled_time=when,
         timeout=0,
         as_subflow=False,
-        flow_run_name=f"{base}~resume",
+        flow_run_name=f"{base}{NEXT}{step}",
         tags=[f"{CONTINUES_TAG}{this}"],
         idempotency_key=f"continuation-of-{this}",
     )

@@ -18,6 +18,7 @@ from prefect.runtime import flow_run
 
 from flows.recovery import finish_unverified
 from flows.requests import takes
+from flows.run_names import emergency_run_name
 from flows.verification import verify_or_roll_back
 from procedure.emergency import (
     EmergencyRefused,
@@ -38,7 +39,7 @@ from tasks.slots import SlotBusy, hold_slot
 BYPASSED = "freeze gate, pre-deploy checklist"
 
 
-@flow(name="workers-emergency-deploy", log_prints=True)
+@flow(name="workers-emergency-deploy", log_prints=True, flow_run_name=emergency_run_name)
 @takes(EmergencyRequest, choices={"service": "services"})
 async def workers_emergency_deploy(request: EmergencyRequest) -> dict[str, object]:
     """Deploy a Worker's checkout with `wrangler deploy --env production` during a P1/P2 incident."""

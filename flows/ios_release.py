@@ -28,6 +28,7 @@ from flows.android_steps import Emergency
 from flows.continuation import CannotContinue, continue_at, deferred
 from flows.ios_steps import IosStepResult, ios_step, operator_action
 from flows.requests import takes
+from flows.run_names import ios_run_name
 from procedure.android_request import resolve_significance
 from procedure.ios import Step
 from procedure.ios_request import IosReleaseRequest, ios_target
@@ -45,7 +46,7 @@ OUTAGE_RETRIES = 8
 OUTAGE_BACKOFF = timedelta(seconds=30)
 
 
-@flow(name="ios-release", log_prints=True)
+@flow(name="ios-release", log_prints=True, flow_run_name=ios_run_name)
 @takes(IosReleaseRequest, choices={"app": "ios_apps"})
 async def ios_release(request: IosReleaseRequest) -> dict[str, Any] | State:
     """Take one iOS build through the procedure, the steps due now per run."""
@@ -146,7 +147,8 @@ async def hand_over(request: IosReleaseRequest, result: IosStepResult, significa
     }
     why = f"{result.decision.step.value}: {result.message}"
     try:
-        _, name = await continue_at(when, why, params)
+        day = f" day {result.day}" if result.day else ""
+        _, name = await continue_at(when, why, params, step=f"{result.decision.step.value}{day}")
     except CannotContinue:
         get_run_logger().warning(
             "no continuation (not run from a deployment): advance-rollouts will act when due"
@@ -172,7 +174,7 @@ async def retry_after_outage(
     get_run_logger().warning("%s at %s", why, when.isoformat())
     params = {**request.model_dump(), "outage_attempt": attempt + 1}
     try:
-        _, name = await continue_at(when, why, params)
+        _, name = await continue_at(when, why, params, step=f"retry {attempt + 1} after an outage")
     except CannotContinue:
         return deferred(f"{why}; next step due {when.isoformat()} — left to advance-rollouts")
     return deferred(f"{why}; continues as {name} at {when.isoformat()}")

@@ -19,6 +19,7 @@ from prefect.states import Completed, State
 from flows.continuation import CannotContinue, continue_at, deferred
 from flows.recovery import finish_unverified
 from flows.requests import takes
+from flows.run_names import workers_run_name
 from flows.verification import verify_or_roll_back
 from procedure.policy import EnvironmentName, Policy, WorkerService
 from procedure.request import WorkersDeployRequest, workers_target
@@ -89,7 +90,7 @@ async def release_to_environment(
     raise GateFailed(failure.reason)
 
 
-@flow(name="workers-deploy", log_prints=True)
+@flow(name="workers-deploy", log_prints=True, flow_run_name=workers_run_name)
 @takes(WorkersDeployRequest, choices={"service": "services"})
 async def workers_deploy(request: WorkersDeployRequest) -> dict[str, object] | State:
     """Release one Cloudflare Worker through the standard procedure."""
@@ -192,7 +193,9 @@ async def standard_release(
         when = freeze.retry_at
         assert when is not None  # the core always gives one or the other when frozen
         try:
-            _, name = await continue_at(when, f"change freeze: {describe(freeze)}")
+            _, name = await continue_at(
+                when, f"change freeze: {describe(freeze)}", step="after the freeze"
+            )
         except CannotContinue as error:
             raise Frozen(freeze) from error
         message = f"change freeze ({describe(freeze)}): continues as {name} at {when.isoformat()}"

@@ -30,6 +30,16 @@ def run_ios(**params: Any) -> State:
     return asyncio.run(ios_release(**params, return_state=True))  # type: ignore[call-overload]
 
 
+def run_name(state: State) -> str:
+    from prefect.client.orchestration import get_client
+
+    async def read() -> str:
+        async with get_client() as client:
+            return (await client.read_flow_run(state.state_details.flow_run_id)).name
+
+    return asyncio.run(read())
+
+
 def is_deferred(state: State) -> bool:
     return state.is_completed() and state.name == "Deferred"
 
@@ -93,6 +103,7 @@ def test_happy_path_from_upload_to_complete(shared_clock: ManualClock, ios: Ios)
     ios.health(*NEW)
     states = drive(release(release_notes="Faster proofs."))
     assert states[-1].is_completed() and "live to 100 %" in (states[-1].message or "")
+    assert run_name(states[0]) == "wallet 2.4.0 (400)"  # the release, not a random name
     version = ios.version(NEW[0])
     assert version["state"] == "READY_FOR_DISTRIBUTION"
     assert version["phased_release"]["day"] == 7  # 100 % (Apple then marks it COMPLETE)
