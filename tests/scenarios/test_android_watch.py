@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,8 @@ import pytest
 import yaml
 from prefect.states import State
 
-from tests.scenarios.conftest import PACKAGE, Android
+from tasks.clock import ManualClock
+from tests.scenarios.conftest import PACKAGE, Android, pause
 from tests.scenarios.test_android_release import drive, fractions_set, is_deferred, run_android
 from tests.scenarios.test_workers_deploy import artifacts_of
 
@@ -53,7 +53,7 @@ def play_calls(android: Android) -> int:
 
 
 def test_crash_spike_mid_stage_halts_before_the_stage_soak_ends(
-    android: Android, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    shared_clock: ManualClock, android: Android, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     wallet_policy(tmp_path, monkeypatch, stage_soak="8s", vitals={"check_interval": "1s"})
     android.ci_upload(101)
@@ -66,7 +66,7 @@ def test_crash_spike_mid_stage_halts_before_the_stage_soak_ends(
     states = drive(
         {"app": "wallet", "version_code": 101, "significant": False}, between=spike_once_live
     )
-    halted_at = datetime.now().astimezone()
+    halted_at = shared_clock.now()
     final = states[-1]
     assert (
         final.is_failed() and "halted" in (final.message or "") and "crash" in (final.message or "")
@@ -81,7 +81,7 @@ def test_crash_spike_mid_stage_halts_before_the_stage_soak_ends(
 
 
 def test_crash_spike_after_100_percent_halts_the_completed_release(
-    android: Android, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    shared_clock: ManualClock, android: Android, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     wallet_policy(
         tmp_path, monkeypatch, vitals={"check_interval": "1s", "watch_after_complete": "8s"}
@@ -106,7 +106,7 @@ def test_crash_spike_after_100_percent_halts_the_completed_release(
 
 
 def test_advance_rollouts_watches_a_completed_release_whose_continuation_was_lost(
-    android: Android, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    shared_clock: ManualClock, android: Android, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from flows.advance_rollouts import advance_rollouts
 
@@ -124,7 +124,7 @@ def test_advance_rollouts_watches_a_completed_release_whose_continuation_was_los
         drive({"app": "wallet", "version_code": 101, "significant": False}, between=stop_at_100)
     assert android.release_of(101)["status"] == "completed"
     android.stack.control.play_set_vitals(PACKAGE, 101, **SPIKE)
-    time.sleep(1.1)  # the next check is due; the rollout's own continuation never comes
+    pause(1.1)  # the next check is due; the rollout's own continuation never comes
     rows = asyncio.run(advance_rollouts())
     assert [r for r in rows if r["version"] == 101 and "halted" in str(r["acted"])], rows
     assert android.release_of(101)["status"] == "halted"
@@ -134,7 +134,9 @@ class _Stop(Exception):
     pass
 
 
-def test_a_healthy_release_is_watched_after_100_percent_then_done(android: Android) -> None:
+def test_a_healthy_release_is_watched_after_100_percent_then_done(
+    shared_clock: ManualClock, android: Android
+) -> None:
     android.ci_upload(101)
     android.stack.control.play_set_vitals(PACKAGE, 101, **HEALTHY)
     states = drive({"app": "wallet", "version_code": 101, "significant": False})
@@ -146,7 +148,9 @@ def test_a_healthy_release_is_watched_after_100_percent_then_done(android: Andro
 # -- 10: a halt is never frozen ------------------------------------------------------------------
 
 
-def test_crash_spike_during_a_freeze_halts_at_once(android: Android) -> None:
+def test_crash_spike_during_a_freeze_halts_at_once(
+    shared_clock: ManualClock, android: Android
+) -> None:
     android.ci_upload(101)
     android.stack.control.play_set_vitals(PACKAGE, 101, **HEALTHY)
     incident: list[str] = []
@@ -177,7 +181,9 @@ def test_crash_spike_during_a_freeze_halts_at_once(android: Android) -> None:
 # -- 12: managed publishing and review states ----------------------------------------------------
 
 
-def test_approved_but_unpublished_release_waits_for_a_person_to_publish(android: Android) -> None:
+def test_approved_but_unpublished_release_waits_for_a_person_to_publish(
+    shared_clock: ManualClock, android: Android
+) -> None:
     android.stack.control.play_app(PACKAGE, managed_publishing=True, review_seconds=1.0)
     android.ci_upload(101)
     android.stack.control.play_set_vitals(PACKAGE, 101, **HEALTHY)
@@ -187,7 +193,7 @@ def test_approved_but_unpublished_release_waits_for_a_person_to_publish(android:
         waiting = [s for s in states if "Play Console" in (s.message or "")]
         if len(waiting) >= 4 and not published:  # well past the 2 s stage soak
             assert android.release_of(101)["userFraction"] == 0.05
-            published.append(datetime.now().astimezone())
+            published.append(shared_clock.now())
             android.stack.control.play_publish(PACKAGE)
 
     states = drive(
@@ -205,7 +211,9 @@ def test_approved_but_unpublished_release_waits_for_a_person_to_publish(android:
     assert started is not None and started >= published[0]  # the 5 % clock started at publishing
 
 
-def test_changes_already_in_review_schedules_a_retry_then_promotes(android: Android) -> None:
+def test_changes_already_in_review_schedules_a_retry_then_promotes(
+    shared_clock: ManualClock, android: Android
+) -> None:
     control = android.stack.control
     android.ci_upload(101)
     control.play_set_vitals(PACKAGE, 101, **HEALTHY)
@@ -215,9 +223,7 @@ def test_changes_already_in_review_schedules_a_retry_then_promotes(android: Andr
     control.play_app(PACKAGE, review_seconds=8.0)
     control.play_console_change(PACKAGE, "Store listing")
     control.play_app(PACKAGE, review_seconds=1.0)
-    time.sleep(
-        1.1
-    )  # the internal soak is over: promotion is due while the Console change is in review
+    pause(1.1)  # the internal soak is over: promotion is due while the Console change is in review
     states = drive({"app": "wallet", "version_code": 101, "significant": False})
     assert states[-1].is_completed() and not is_deferred(states[-1]), states[-1].message
     assert any("CHANGES_ALREADY_IN_REVIEW" in (s.message or "") for s in states)
@@ -232,7 +238,9 @@ def test_changes_already_in_review_schedules_a_retry_then_promotes(android: Andr
     assert android.release_of(101)["status"] == "completed"
 
 
-def test_advance_rollouts_promotes_a_version_whose_continuation_was_lost(android: Android) -> None:
+def test_advance_rollouts_promotes_a_version_whose_continuation_was_lost(
+    shared_clock: ManualClock, android: Android
+) -> None:
     from flows.advance_rollouts import advance_rollouts
 
     control = android.stack.control
@@ -242,16 +250,17 @@ def test_advance_rollouts_promotes_a_version_whose_continuation_was_lost(android
     control.play_app(PACKAGE, review_seconds=8.0)
     control.play_console_change(PACKAGE, "Store listing")  # in review for 8 s
     control.play_app(PACKAGE, review_seconds=1.0)
-    time.sleep(1.1)  # the internal soak is over: promotion is due
+    pause(1.1)  # the internal soak is over: promotion is due
     refused = run_android(app="wallet", version_code=101, significant=False)
     assert is_deferred(refused) and "CHANGES_ALREADY_IN_REVIEW" in (refused.message or ""), (
         refused.message
     )
     assert android.release_of(101) is None
     # the Console change's review ends; the run's continuation never comes
-    deadline = time.monotonic() + 15
-    while control.play_state(PACKAGE)["in_review"] is not None and time.monotonic() < deadline:
-        time.sleep(0.2)
+    for _ in range(75):  # 15 s of review time at most
+        if control.play_state(PACKAGE)["in_review"] is None:
+            break
+        pause(0.2)
     rows = asyncio.run(advance_rollouts())
     assert [r for r in rows if r["version"] == 101 and "promoted" in str(r["acted"])], rows
     assert android.release_of(101)["userFraction"] == 0.05
@@ -260,7 +269,9 @@ def test_advance_rollouts_promotes_a_version_whose_continuation_was_lost(android
 # -- 13: advance-rollouts keeps the release's name and notes ------------------------------------
 
 
-def test_advance_rollouts_keeps_the_release_name_and_notes(android: Android) -> None:
+def test_advance_rollouts_keeps_the_release_name_and_notes(
+    shared_clock: ManualClock, android: Android
+) -> None:
     from flows.advance_rollouts import advance_rollouts
 
     android.ci_upload(101)
@@ -277,9 +288,9 @@ def test_advance_rollouts_keeps_the_release_name_and_notes(android: Android) -> 
         release = android.release_of(101)
         if release and release.get("userFraction") == 0.05 and timeline_of().since(0.05):
             break
-        time.sleep(1.0)
+        pause(1.0)
     assert android.release_of(101)["name"] == "1.5.0"
-    time.sleep(2.2)  # the 5 % soak is over; the continuation is lost, the cron acts
+    pause(2.2)  # the 5 % soak is over; the continuation is lost, the cron acts
     asyncio.run(advance_rollouts())
     release = android.release_of(101)
     assert release["userFraction"] == 0.2

@@ -43,9 +43,10 @@ def served_deployments(extra_env: dict[str, str], workers: int = 1) -> Iterator[
             timeout=120,
         )
 
-    prefect("work-pool", "create", "release-local", "--type", "process", "--overwrite")
-    prefect("--no-prompt", "deploy", "--all")
-    PrefectApi(api_url).refuse_unknown_parameters()  # as `make run` does after deploying
+    if not _deployed(api_url):  # a server keeps its deployments: deploy once, not per test
+        prefect("work-pool", "create", "release-local", "--type", "process", "--overwrite")
+        prefect("--no-prompt", "deploy", "--all")
+        PrefectApi(api_url).refuse_unknown_parameters()  # as `make run` does after deploying
     started = [
         subprocess.Popen(
             [
@@ -78,6 +79,18 @@ def served_deployments(extra_env: dict[str, str], workers: int = 1) -> Iterator[
             except subprocess.TimeoutExpired:
                 worker.kill()
         api.close()
+
+
+def _deployed(api_url: str) -> bool:
+    """Every deployment in prefect.yaml is already on this server, in the local pool."""
+    import httpx
+    import yaml
+
+    wanted = len(yaml.safe_load((ROOT / "prefect.yaml").read_text())["deployments"])
+    query = {"work_pools": {"name": {"any_": ["release-local"]}}}
+    with httpx.Client(base_url=api_url.rstrip("/") + "/", timeout=30) as http:
+        answer = http.post("deployments/filter", json=query)
+    return answer.status_code == 200 and len(answer.json()) >= wanted
 
 
 def wait_for(predicate: Any, timeout: float, poll: float = 0.5) -> Any:
