@@ -10,7 +10,6 @@ versionString, a submission by its state, a release by the version's state.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar, Literal, Unpack
@@ -32,7 +31,6 @@ from clients._retry import Retry, RetryPolicy, transient
 
 __all__ = ["AppStoreConnectClient", "PhasedReleaseState", "rate_remaining"]
 
-log = logging.getLogger("clients")
 
 PhasedReleaseState = Literal["ACTIVE", "PAUSED", "COMPLETE"]
 
