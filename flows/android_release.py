@@ -13,58 +13,36 @@ hold no process. `advance-rollouts` is the safety net when a continuation is los
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
 from prefect import flow
 from prefect.flow_runs import suspend_flow_run
-from prefect.logging import get_run_logger
 from prefect.states import Completed, State
-from pydantic import BaseModel, Field
 
 from flows.android_steps import Emergency, StepResult, rollout_step
-from flows.continuation import CannotContinue, continue_at, deferred
+from flows.mobile import (
+    InternalSignOff,
+    RolloutStopped,
+    confirm_emergency,
+    hand_over_at,
+    retry_after_outage,
+    significance,
+)
 from flows.requests import takes
 from flows.run_names import android_run_name
 from procedure.android import Step
 from procedure.android_request import (
     AndroidReleaseRequest,
     android_target,
-    resolve_significance,
 )
-from procedure.emergency import check_incident
-from procedure.ios_request import IosReleaseRequest
-from procedure.policy import Policy
-from procedure.request import RequestError
 from tasks import clock
 from tasks.bundles import checked_bundle
-from tasks.emergency import read_incident
 from tasks.evidence import artifact_key, gate_markdown, policy_review, publish
 from tasks.limits import app_limit
 from tasks.play import is_play_outage
-from tasks.pull_labels import pull_labels
 from tasks.settings import current_policy
 from tasks.slots import hold_slot
 from tasks.timeline import load_timeline, save_timeline
-
-# A Play outage (5xx, timeouts) outlasting the client's own retries does not end the chain: the
-# run schedules a retry of the same step. Backoff from 30 s (or the app's review check interval
-# if shorter: the sandbox profile's seconds) doubling up to four review check intervals; eight
-# attempts span about four hours in production, then the chain ends and the cron takes over.
-OUTAGE_RETRIES = 8
-OUTAGE_BACKOFF = timedelta(seconds=30)
-
-
-class RolloutStopped(RuntimeError):
-    """The rollout cannot go on by itself: rejected, halted, missing, or a gate failed."""
-
-
-class InternalSignOff(BaseModel):
-    """The form the Prefect UI shows when the policy asks for an internal-testing sign-off."""
-
-    approver: str = Field(min_length=2)
-    decision: bool = Field(description="true: internal testing passed; promote")
-    note: str = ""
 
 
 @flow(name="android-release", log_prints=True, flow_run_name=android_run_name)
@@ -75,15 +53,7 @@ async def android_release(request: AndroidReleaseRequest) -> dict[str, Any] | St
     review = policy_review(policy)
     app = android_target(request, policy)
     bundle = str(checked_bundle(request.aab_path, app)) if request.aab_path else None
-    labels = None
-    if request.pr_number is not None and app.repo:
-        labels = await pull_labels(app.repo, request.pr_number)
-        if labels is None:
-            raise RequestError(f"pr_number: no pull request #{request.pr_number} in {app.repo}")
-    significant_now, significant_why = resolve_significance(
-        request, labels, policy.checklist.labels.significant
-    )
-    get_run_logger().info("significant: %s (%s)", significant_now, significant_why)
+    significant_now, significant_why = await significance(request, app.repo, policy)
     emergency = await confirm_emergency(request, policy)
     async with hold_slot(app_limit(request.app), policy.slots.wait, policy):
         try:
@@ -106,7 +76,14 @@ async def android_release(request: AndroidReleaseRequest) -> dict[str, Any] | St
         else:
             outage = None
     if outage is not None:  # the slot is free again: the retry takes it anew
-        return await retry_after_outage(request, app.review_check_interval, outage)
+        return await retry_after_outage(
+            "Google Play",
+            request.app,
+            request.model_dump(),
+            request.outage_attempt,
+            app.review_check_interval,
+            outage,
+        )
     if emergency is not None:
         await emergency_audit(request, emergency, result)
     if result.decision.step is Step.SIGN_OFF:
@@ -154,61 +131,8 @@ async def hand_over(request: AndroidReleaseRequest, result: StepResult, signific
         "significant": significant,
     }
     why = f"{result.decision.step.value}: {result.message}"
-    try:
-        step = f"{result.decision.step.value} at {result.fraction:.0%}"
-        _, name = await continue_at(when, why, params, step=step)
-    except CannotContinue:
-        get_run_logger().warning(
-            "no continuation (not run from a deployment): advance-rollouts will act when due"
-        )
-        return deferred(f"{why}; next step due {when.isoformat()} — left to advance-rollouts")
-    return deferred(f"{why}; continues as {name} at {when.isoformat()}")
-
-
-async def retry_after_outage(
-    request: AndroidReleaseRequest, interval: timedelta, error: Exception
-) -> State:
-    """The step met a Google Play outage: nothing is known to have changed (a write's answer lost
-    is read back by the client), so the same run is retried later with the same parameters; it
-    re-reads Play first, so a change that did land is not made twice."""
-    attempt = request.outage_attempt
-    if attempt >= OUTAGE_RETRIES:
-        raise RolloutStopped(
-            f"{request.app}: Google Play still failing after {attempt} retries ({error}); "
-            "advance-rollouts takes the rollout up when Play answers again"
-        )
-    delay = min(min(OUTAGE_BACKOFF, interval) * 2**attempt, interval * 4)
-    when = clock.now() + delay
-    get_run_logger().warning(
-        "Google Play outage (%s): retry %d of %d at %s",
-        error,
-        attempt + 1,
-        OUTAGE_RETRIES,
-        when.isoformat(),
-    )
-    why = f"Google Play outage: {error}; retry {attempt + 1} of {OUTAGE_RETRIES}"
-    params = {**request.model_dump(), "outage_attempt": attempt + 1}
-    try:
-        _, name = await continue_at(when, why, params, step=f"retry {attempt + 1} after an outage")
-    except CannotContinue:
-        return deferred(f"{why}; next step due {when.isoformat()} — left to advance-rollouts")
-    return deferred(f"{why}; continues as {name} at {when.isoformat()}")
-
-
-async def confirm_emergency(
-    request: AndroidReleaseRequest | IosReleaseRequest, policy: Policy
-) -> Emergency | None:
-    """An emergency mobile release needs its incident confirmed active P1/P2 by its source, as the
-    Workers emergency path does; otherwise it is refused before the store is called."""
-    if not request.incident_id:
-        return None
-    confirmed = check_incident(
-        await read_incident(request.incident_id, policy),
-        request.incident_id,
-        policy.freeze.incidents,
-    )
-    assert request.emergency_reason and request.operator  # the request model requires them
-    return Emergency(request.incident_id, confirmed, request.emergency_reason, request.operator)
+    step = f"{result.decision.step.value} at {result.fraction:.0%}"
+    return await hand_over_at(when, why, params, step)
 
 
 async def emergency_audit(

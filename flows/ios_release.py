@@ -15,35 +15,33 @@ processing, soaks and reviews hold no process. `advance-rollouts` is the safety 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
 from prefect import flow
 from prefect.flow_runs import suspend_flow_run
-from prefect.logging import get_run_logger
 from prefect.states import Completed, State
 
-from flows.android_release import InternalSignOff, RolloutStopped, confirm_emergency
 from flows.android_steps import Emergency
-from flows.continuation import CannotContinue, continue_at, deferred
 from flows.ios_steps import IosStepResult, ios_step, operator_action
+from flows.mobile import (
+    InternalSignOff,
+    RolloutStopped,
+    confirm_emergency,
+    hand_over_at,
+    retry_after_outage,
+    significance,
+)
 from flows.requests import takes
 from flows.run_names import ios_run_name
-from procedure.android_request import resolve_significance
 from procedure.ios import Step
 from procedure.ios_request import IosReleaseRequest, ios_target
-from procedure.request import RequestError
 from tasks import clock
 from tasks.app_store import is_apple_outage
 from tasks.evidence import artifact_key, gate_markdown, policy_review, publish
 from tasks.limits import ios_app_limit
-from tasks.pull_labels import pull_labels
 from tasks.settings import current_policy
 from tasks.slots import hold_slot
 from tasks.timeline import load_ios_timeline, save_ios_timeline
-
-OUTAGE_RETRIES = 8
-OUTAGE_BACKOFF = timedelta(seconds=30)
 
 
 @flow(name="ios-release", log_prints=True, flow_run_name=ios_run_name)
@@ -55,15 +53,7 @@ async def ios_release(request: IosReleaseRequest) -> dict[str, Any] | State:
     app = ios_target(request, policy)
     significant, significant_why = False, "not asked (an operator's action)"
     if request.action == "release":
-        labels = None
-        if request.pr_number is not None and app.repo:
-            labels = await pull_labels(app.repo, request.pr_number)
-            if labels is None:
-                raise RequestError(f"pr_number: no pull request #{request.pr_number} in {app.repo}")
-        significant, significant_why = resolve_significance(
-            request, labels, policy.checklist.labels.significant
-        )
-        get_run_logger().info("significant: %s (%s)", significant, significant_why)
+        significant, significant_why = await significance(request, app.repo, policy)
     emergency = await confirm_emergency(request, policy)
     outage: Exception | None = None
     async with hold_slot(ios_app_limit(app.name), policy.slots.wait, policy):
@@ -95,7 +85,14 @@ async def ios_release(request: IosReleaseRequest) -> dict[str, Any] | State:
                 raise
             outage = error
     if outage is not None:  # the slot is free again: the retry takes it anew
-        return await retry_after_outage(request, app.review_check_interval, outage)
+        return await retry_after_outage(
+            "App Store Connect",
+            request.app,
+            request.model_dump(),
+            request.outage_attempt,
+            app.review_check_interval,
+            outage,
+        )
     if emergency is not None or request.action != "release":
         await audit(request, emergency, result)
     if result.decision.step is Step.SIGN_OFF and not result.final:
@@ -146,38 +143,8 @@ async def hand_over(request: IosReleaseRequest, result: IosStepResult, significa
         "significant": significant,
     }
     why = f"{result.decision.step.value}: {result.message}"
-    try:
-        day = f" day {result.day}" if result.day else ""
-        _, name = await continue_at(when, why, params, step=f"{result.decision.step.value}{day}")
-    except CannotContinue:
-        get_run_logger().warning(
-            "no continuation (not run from a deployment): advance-rollouts will act when due"
-        )
-        return deferred(f"{why}; next step due {when.isoformat()} — left to advance-rollouts")
-    return deferred(f"{why}; continues as {name} at {when.isoformat()}")
-
-
-async def retry_after_outage(
-    request: IosReleaseRequest, interval: timedelta, error: Exception
-) -> State:
-    """App Store Connect did not answer after the client's retries: the same run later, which
-    reads the store first, so a write that did land is not made twice."""
-    attempt = request.outage_attempt
-    if attempt >= OUTAGE_RETRIES:
-        raise RolloutStopped(
-            f"{request.app}: App Store Connect still failing after {attempt} retries ({error}); "
-            "advance-rollouts takes the release up when it answers again"
-        )
-    delay = min(min(OUTAGE_BACKOFF, interval) * 2**attempt, interval * 4)
-    when = clock.now() + delay
-    why = f"App Store Connect outage: {error}; retry {attempt + 1} of {OUTAGE_RETRIES}"
-    get_run_logger().warning("%s at %s", why, when.isoformat())
-    params = {**request.model_dump(), "outage_attempt": attempt + 1}
-    try:
-        _, name = await continue_at(when, why, params, step=f"retry {attempt + 1} after an outage")
-    except CannotContinue:
-        return deferred(f"{why}; next step due {when.isoformat()} — left to advance-rollouts")
-    return deferred(f"{why}; continues as {name} at {when.isoformat()}")
+    day = f" day {result.day}" if result.day else ""
+    return await hand_over_at(when, why, params, f"{result.decision.step.value}{day}")
 
 
 async def audit(

@@ -514,7 +514,7 @@ def test_served_release_rides_out_a_play_outage_through_its_retry_continuation(
 def test_play_outage_retries_are_bounded_and_an_error_answer_still_ends_the_run(
     android: Android,
 ) -> None:
-    from flows.android_release import OUTAGE_RETRIES
+    from flows.mobile import OUTAGE_RETRIES
 
     control = android.stack.control
     android.ci_upload(101)
