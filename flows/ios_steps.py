@@ -37,7 +37,6 @@ from tasks.app_store import (
     StoreReading,
     add_to_beta_groups,
     answer_export_compliance,
-    read_sessions,
     read_store,
     release_name,
     remove_from_sale,
@@ -47,6 +46,7 @@ from tasks.app_store import (
 )
 from tasks.evidence import artifact_key, gate_markdown, publish
 from tasks.freeze import describe, freeze_gate
+from tasks.sessions import read_sessions
 from tasks.timeline import load_ios_timeline, save_ios_timeline
 
 __all__ = ["NO_ROLLBACK", "IosStepResult", "alert", "ios_step", "operator_action"]
@@ -143,7 +143,10 @@ async def _one_step(release: _Release) -> tuple[IosStepResult, bool]:
     if step in FINAL:
         message = decision.reason
         if step is Step.REJECTED:
-            message += f"; fix what review found and submit again — {NO_ROLLBACK}"
+            message += (
+                "; Apple's reasons are in App Store Connect's Resolution Center (the API does "
+                f"not give them): fix what review found and submit again — {NO_ROLLBACK}"
+            )
         return replace(result, final=FINAL[step], message=message), False
     if step in (Step.BUILD_WAIT, Step.SOAK, Step.SIGN_OFF):
         return replace(result, next_check=decision.due), False

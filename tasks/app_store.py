@@ -10,23 +10,22 @@ submission is reused, a version that is live is not released again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Literal
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.logging import get_run_logger
 
 from clients import AscPhasedRelease, ProviderError
-from procedure.ios import PhasedView, SessionsSample, StoreView
+from procedure.ios import PhasedView, StoreView
 from procedure.policy import IosApp
-from tasks.providers import app_store, sentry
+from tasks.providers import app_store
 
 __all__ = [
     "StoreReading",
     "add_to_beta_groups",
     "answer_export_compliance",
     "is_apple_outage",
-    "read_sessions",
     "read_store",
     "release_name",
     "releases_in_flight",
@@ -36,6 +35,7 @@ __all__ = [
     "submit_for_review",
 ]
 
+RATE_WARNING = 360  # a tenth of Apple's ~3,600 requests an hour per key
 LIVE_STATES = frozenset({"READY_FOR_DISTRIBUTION", "READY_FOR_SALE", "REPLACED_WITH_NEW_VERSION"})
 
 
@@ -103,6 +103,11 @@ async def read_store(app: IosApp, version: str, build_number: str) -> StoreReadi
             if previous_build:
                 got = await asc.build(previous_build)
                 previous_release = release_name(app, previous.version_string, got.version)
+        if asc.rate_remaining is not None and asc.rate_remaining < RATE_WARNING:
+            get_run_logger().warning(
+                "App Store Connect rate budget low: %d requests left this hour for this key",
+                asc.rate_remaining,
+            )
     # The version is keyed by its version string; a build attached before ours is replaced when
     # it is submitted (PREPARE_FOR_SUBMISSION), so its state is the version's own.
     state = ours.state if ours else None
@@ -183,20 +188,6 @@ async def set_phased_release(
 async def remove_from_sale(app: IosApp) -> None:
     async with app_store() as asc:
         await asc.remove_from_sale(app.app_id)
-
-
-@task(name="read crash-free sessions", retries=0, cache_policy=NO_CACHE)
-async def read_sessions(
-    app: IosApp, release: str, start: datetime, end: datetime
-) -> SessionsSample:
-    """The release's crash-free sessions and users from the policy's source (Sentry's sessions
-    API; another source would fill the same `SessionsSample`)."""
-    source = app.sessions
-    async with sentry(source.base_url) as client:
-        got = await client.release_health(
-            source.organization, source.project, release, start=start, end=end
-        )
-    return SessionsSample(got.crash_free_sessions, got.crash_free_users, got.sessions)
 
 
 IN_FLIGHT = frozenset(
