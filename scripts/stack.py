@@ -50,6 +50,8 @@ def stack_env(api_url: str, sandbox_url: str, prefect_home: Path) -> dict[str, s
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
         "PREFECT_LOGGING_LEVEL": os.environ.get("PREFECT_LOGGING_LEVEL", "INFO"),
+        # a continuation is picked up within a second of being due, not ten (Prefect's default)
+        "PREFECT_WORKER_QUERY_SECONDS": os.environ.get("PREFECT_WORKER_QUERY_SECONDS", "1"),
         "RELORCH_HOME": str(ROOT),
         "RELORCH_PROFILE": "sandbox",
         "RELORCH_SANDBOX_URL": sandbox_url,
