@@ -43,9 +43,17 @@ async def freeze_status(days: int = 14) -> dict[str, object]:
         }
         for w in windows
     ]
-    await publish_table(
-        "freeze-calendar", rows, f"freeze windows, next {days} days ({policy.freeze.timezone})"
-    )
+    if rows:
+        await publish_table(
+            "freeze-calendar", rows, f"freeze windows, next {days} days ({policy.freeze.timezone})"
+        )
+    else:  # an empty table shows as "No results": say what that means
+        await publish(
+            "freeze-calendar",
+            f"# Freeze calendar\n\nNo freeze in the next {days} days "
+            f"({policy.freeze.timezone}: holidays, announced maintenance, open P1/P2 incidents).",
+            f"no freeze in the next {days} days",
+        )
     verdict = evaluate_freeze(now, policy.freeze, observed)
     await publish(
         "freeze-now",
