@@ -228,6 +228,7 @@ def android(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Android:
 
     asyncio.run(forget_timelines())
     asyncio.run(free_the_slot())
+    app_store(stack, monkeypatch)  # advance-rollouts looks at every app, iOS too
     return play_store(stack, monkeypatch)
 
 
@@ -368,6 +369,16 @@ def ios(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ios]:
         await ensure_limits(stack.policy)
 
     asyncio.run(fresh_prefect_state())
+    world = app_store(stack, monkeypatch)
+    yield world
+    # Every request the orchestrator sent, held to Apple's own description of the API.
+    assert asc_request_problems(stack.control.requests("app-store-connect")) == {}
+
+
+def app_store(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Ios:
+    """The wallet app on the App Store sandbox with 2.3.0 (300) live and healthy, paced by the
+    policy's sandbox profile (a phase day of `phased_day`), and the settings that point the
+    orchestrator at it. Every mobile world has it: advance-rollouts looks at every app."""
     control = stack.control
     app = stack.policy.ios_app("wallet")
     key = control.asc_api_key()
@@ -388,9 +399,8 @@ def ios(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ios]:
         review_seconds=2,
         day_seconds=app.phased_day.total_seconds(),
     )
-    control.asc_live_version(IOS_APP_ID, *IOS_PREVIOUS)
     world = Ios(stack)
-    world.health(*IOS_PREVIOUS, crash_free_sessions=0.998, crash_free_users=0.998)
-    yield world
-    # Every request the orchestrator sent, held to Apple's own description of the API.
-    assert asc_request_problems(control.requests("app-store-connect")) == {}
+    if world.version_or_none(IOS_PREVIOUS[0]) is None:
+        control.asc_live_version(IOS_APP_ID, *IOS_PREVIOUS)
+        world.health(*IOS_PREVIOUS, crash_free_sessions=0.998, crash_free_users=0.998)
+    return world
