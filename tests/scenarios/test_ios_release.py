@@ -386,3 +386,43 @@ def test_lost_answers_and_outages_never_make_a_write_twice(
     (submission,) = state["submissions"]
     assert submission["items"] == [ios.version(NEW[0])["id"]]
     assert ios.version(NEW[0])["state"] == "READY_FOR_DISTRIBUTION"
+
+
+def test_a_slow_review_alerts_once_then_the_release_goes_on(
+    shared_clock: ManualClock, ios: Ios, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    from pathlib import Path
+
+    import yaml
+
+    doc = yaml.safe_load(Path(os.environ["RELORCH_POLICY"]).read_text())
+    doc["profiles"]["sandbox"]["ios_apps"]["wallet"]["review_check_interval"] = "10s"
+    slow = tmp_path / "policy.yaml"
+    slow.write_text(yaml.safe_dump(doc))
+    monkeypatch.setenv("RELORCH_POLICY", str(slow))
+    ios.ci_upload(*NEW)
+    ios.health(*NEW)
+    held: list[bool] = []
+
+    def hold_then_approve(states: list[State]) -> bool:
+        if ios.state()["submissions"] and not held:
+            ios.control.asc_hold(IOS_APP_ID)
+            held.append(True)
+        elif held and len(_alerts("review is slow")) and len(held) == 1:
+            pause(25)  # still in review: the next checks must not alert again
+            held.append(True)
+        elif len(held) == 2:
+            ios.control.asc_approve(IOS_APP_ID)
+            held.append(True)
+        phased = phased_of(ios)
+        return phased is not None and phased["day"] >= 1
+
+    states = drive(release(), between=hold_then_approve)
+    assert len(held) == 3, messages(states)
+    assert len(_alerts("App Store review is slow")) == 1
+    assert ios.version(NEW[0])["state"] == "READY_FOR_DISTRIBUTION"
+
+
+def _alerts(text: str) -> list[str]:
+    return asyncio.run(_artifacts_with(text))
