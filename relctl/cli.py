@@ -162,6 +162,13 @@ def _start_and_watch(
     return 0 if final["state"]["type"] == "COMPLETED" else 1
 
 
+def cmd_rollout_status(args: argparse.Namespace) -> int:
+    from relctl import rollout_cmd
+
+    policy = load_policy(Path(args.policy), args.profile)
+    return rollout_cmd.run(policy, as_json=args.json, live=not args.calendar_only)
+
+
 def cmd_freeze(args: argparse.Namespace) -> int:
     from relctl import freeze_cmd
 
@@ -276,6 +283,22 @@ def build_parser() -> argparse.ArgumentParser:
         )
         mobile.add_argument("--timeout", type=float, default=7 * 86400)
         mobile.set_defaults(func=cmd_release_mobile)
+    rollout = sub.add_parser("rollout", help="rollouts in flight").add_subparsers(
+        dest="rollout_command", required=True
+    )
+    status = rollout.add_parser(
+        "status",
+        help="each rollout in flight: its stage, what it waits for, and when it reaches 100 % "
+        "(remaining soaks over the freeze calendar)",
+    )
+    status.add_argument("--json", action="store_true", help="print the rows as JSON")
+    status.add_argument(
+        "--calendar-only",
+        action="store_true",
+        help="forecast over holidays and declared freezes only (read no provider)",
+    )
+    _policy_args(status)
+    status.set_defaults(func=cmd_rollout_status)
     freeze = sub.add_parser("freeze", help="is production frozen? (and the calendar ahead)")
     freeze.add_argument("--at", help="an instant (ISO 8601; no offset = the team's time zone)")
     freeze.add_argument("--json", action="store_true")

@@ -315,6 +315,20 @@ def test_a_lost_continuation_is_taken_by_advance_rollouts_and_not_acted_on_twice
     # the previous release (live, not ours) is left alone
     assert [r["version"] for r in rows if r["app"] == "wallet (iOS)"] == ["2.4.0 (400)"]
 
+    # relctl rollout status shows the table the tick wrote, with its 100 % forecast
+    import contextlib
+    import io
+    import json
+
+    from relctl.cli import main
+
+    asyncio.run(advance_rollouts())  # now in its phase: a row with Apple's day
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["rollout", "status", "--json", "--calendar-only"]) == 0
+    (shown,) = [r for r in json.loads(out.getvalue()) if r["app"] == "wallet (iOS)"]
+    assert shown["stage"] == "phase" and shown["forecast_100"]
+
 
 def test_operator_actions_release_to_all_and_remove_from_sale_are_audited(
     shared_clock: ManualClock, ios: Ios
