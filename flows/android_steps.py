@@ -33,6 +33,7 @@ from procedure.policy import AndroidApp, Policy
 from tasks import clock
 from tasks.evidence import artifact_key, gate_markdown, publish
 from tasks.freeze import describe, freeze_gate
+from tasks.notify import notify
 from tasks.play import (
     ChangesInReviewError,
     read_play,
@@ -175,8 +176,14 @@ async def rollout_step(
     if decision.step in FINAL:
         return replace(result, final=FINAL[decision.step])
     if decision.step in WAITS:
-        if decision.overdue:
-            await alert(app.name, version_code, f"Google Play review is slow: {decision.reason}")
+        if decision.overdue and not timeline.review_alerted:
+            await alert(
+                app.name,
+                version_code,
+                f"Google Play review is slow: {decision.reason}",
+                kind="review slow",
+            )
+            await save_timeline(app.name, version_code, replace(timeline, review_alerted=True))
         if decision.step is Step.PUBLISH:
             log.warning("%s %s: %s", app.name, version_code, decision.reason)
         note = f" (health {health[0]}: {health[1]})" if health else ""
@@ -297,7 +304,7 @@ async def _halt(
             message=f"health gate failed at {where}: {why}; "
             f"the halt was refused ({IN_REVIEW}); trying again at {retry:%H:%M:%S}",
         )
-    await alert(app.name, version_code, f"rollout HALTED at {where}: {why}")
+    await alert(app.name, version_code, f"rollout HALTED at {where}: {why}", kind="halted")
     return replace(
         result,
         acted=f"halted at {where}",
@@ -395,8 +402,11 @@ async def health_gate(
     return verdict, why
 
 
-async def alert(app_name: str, version_code: int, text: str, level: str = "error") -> None:
-    """Alerts go to the run log at error level and to an artifact the UI lists."""
+async def alert(
+    app_name: str, version_code: int, text: str, level: str = "error", kind: str = "alert"
+) -> None:
+    """Alerts go to the run log at error level, to an artifact the UI lists, and out as one
+    notification."""
     log = get_run_logger()
     (log.error if level == "error" else log.warning)(
         "ALERT %s %s: %s", app_name, version_code, text
@@ -406,6 +416,7 @@ async def alert(app_name: str, version_code: int, text: str, level: str = "error
         f"# Alert — {app_name} {version_code}\n\n{text}",
         text,
     )
+    notify(kind, f"android {app_name} {version_code}", text)
 
 
 async def progress(app_name: str, version_code: int, fraction: float) -> None:

@@ -46,6 +46,7 @@ from tasks.app_store import (
 )
 from tasks.evidence import artifact_key, gate_markdown, publish
 from tasks.freeze import describe, freeze_gate
+from tasks.notify import notify
 from tasks.sessions import read_sessions
 from tasks.timeline import load_ios_timeline, save_ios_timeline
 
@@ -341,6 +342,7 @@ async def _phased(
             release.subject,
             f"phased release PAUSED at {where}: {why}{note}",
             level="error" if cause == "health" else "warning",
+            kind="paused",
         )
         result = replace(result, acted=(f"paused at {where} ({cause})",))
         if cause == "health":
@@ -356,7 +358,9 @@ async def _phased(
         await set_phased_release(app, reading.phased_id, "ACTIVE")
         timeline = replace(timeline, paused_by=None, paused_at=None)
         await _save(release, timeline)
-        await alert(release.subject, f"phased release resumed: {why}", level="warning")
+        await alert(
+            release.subject, f"phased release resumed: {why}", level="warning", kind="resumed"
+        )
         return replace(result, acted=(f"resumed ({why})",), next_check=now + check)
     if action is PhasedAction.CANNOT_PAUSE:
         timeline = await _alert_once(release, timeline, "cannot pause", why)
@@ -430,7 +434,9 @@ async def operator_action(
     result = IosStepResult(decision, day=view.phased.day if view.phased else 0)
     if action == "remove from sale":
         await remove_from_sale(app)
-        await alert(release.subject, f"REMOVED FROM SALE by {operator}: {reason}")
+        await alert(
+            release.subject, f"REMOVED FROM SALE by {operator}: {reason}", kind="removed from sale"
+        )
         return replace(
             result,
             acted=(f"removed from sale by {operator}",),
@@ -455,7 +461,7 @@ async def operator_action(
         replace(timeline, paused_by=None, paused_at=None, day_since=days, health_checked_at=now),
     )
     what = f"{action} by {operator}: {reason}"
-    await alert(release.subject, what, level="warning")
+    await alert(release.subject, what, level="warning", kind=action)
     if target == "COMPLETE":
         await _progress(release, 7)
     return replace(
@@ -479,10 +485,12 @@ async def _alert_once(
     return timeline
 
 
-async def alert(subject: str, text: str, level: str = "error") -> None:
+async def alert(subject: str, text: str, level: str = "error", kind: str = "alert") -> None:
+    """An alert: the run log, an artifact the UI lists, and one notification."""
     log = get_run_logger()
     (log.error if level == "error" else log.warning)("ALERT %s: %s", subject, text)
     await publish(artifact_key("ios", subject, "alert"), f"# Alert — {subject}\n\n{text}", text)
+    notify(kind, f"ios {subject}", text)
 
 
 async def _progress(release: _Release, day: int) -> None:

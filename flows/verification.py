@@ -14,6 +14,7 @@ from procedure.policy import Policy, WorkerService
 from tasks import clock
 from tasks.deploy import DeployRecord, roll_back
 from tasks.evidence import artifact_key, gate_markdown, publish, table
+from tasks.notify import notify
 from tasks.verify import measure_baseline, verification_round
 
 
@@ -136,5 +137,10 @@ async def verify_or_roll_back(
     if not deployed.previous_version_id:
         return Unverified(f"{reason}; no earlier version to roll back to", rolled_back=False)
     await roll_back(service, env, deployed.previous_version_id, reason, release)
+    notify(
+        "rolled back",
+        f"workers {service.name} {env}",
+        f"rolled back to {deployed.previous_version_id}: {reason}",
+    )
     steps.append((f"roll back {env}", "done", f"to {deployed.previous_version_id}"))
     return Unverified(f"{reason}; rolled back to {deployed.previous_version_id}", rolled_back=True)

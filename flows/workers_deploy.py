@@ -35,6 +35,7 @@ from tasks.deploy import (
 from tasks.evidence import artifact_key, gate_markdown, publish, table
 from tasks.freeze import Frozen, describe, freeze_gate
 from tasks.limits import release_limit
+from tasks.notify import notify
 from tasks.record import finish_deployment_record, start_deployment_record
 from tasks.settings import current_policy
 from tasks.slots import hold_slot
@@ -199,6 +200,7 @@ async def standard_release(
         except CannotContinue as error:
             raise Frozen(freeze) from error
         message = f"change freeze ({describe(freeze)}): continues as {name} at {when.isoformat()}"
+        notify("deferred", f"workers {request.service}", message)
         steps.append(("production deploy", "deferred", message))
         return message
     # Never overwrite something newer, read right before the deploy, so a late continuation

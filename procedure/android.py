@@ -98,6 +98,7 @@ class Timeline:
     stage_since: dict[str, datetime] = field(default_factory=dict)  # "0.2" → when it went live
     vitals_checked_at: datetime | None = None  # the last health check while live
     significant: bool = False  # once a run said significant, the rollout stays significant
+    review_alerted: bool = False  # a slow review is said once, not at every check
 
     def since(self, fraction: float) -> datetime | None:
         return self.stage_since.get(stage_key(fraction))

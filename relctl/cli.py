@@ -75,7 +75,8 @@ def cmd_automations_apply(args: argparse.Namespace) -> int:
 
     async def apply() -> list[str]:
         async with get_client() as client:
-            return await apply_automations(client, args.missed_after)
+            webhook = os.environ.get("RELORCH_SLACK_WEBHOOK_URL") or None
+            return await apply_automations(client, args.missed_after, webhook)
 
     print("\n".join(asyncio.run(apply())))
     return 0

@@ -65,6 +65,10 @@ def stack_env(api_url: str, sandbox_url: str, prefect_home: Path) -> dict[str, s
         "RELORCH_PLAY_REPORTING_URL": f"{sandbox_url}/google/playdeveloperreporting/v1beta1",
         "RELORCH_APP_STORE_API_URL": f"{sandbox_url}/appstore",
         "SENTRY_AUTH_TOKEN": os.environ.get("SENTRY_AUTH_TOKEN", SANDBOX_SENTRY_TOKEN),
+        # notifications go to the sandbox's Slack (GET /_sandbox/slack/messages lists them)
+        "RELORCH_SLACK_WEBHOOK_URL": os.environ.get(
+            "RELORCH_SLACK_WEBHOOK_URL", f"{sandbox_url}/slack/services/T0SANDBOX/B0RELORCH/hook"
+        ),
     }
 
 

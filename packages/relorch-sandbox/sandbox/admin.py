@@ -20,6 +20,7 @@ from sandbox.httputil import sandbox_state
 from sandbox.pagerduty import admin as pagerduty_admin
 from sandbox.seed import apply_seed
 from sandbox.sentry import admin as sentry_admin
+from sandbox.slack import routes as slack_routes
 from sandbox.statuspage import admin as statuspage_admin
 from sandbox.worker import admin as worker_admin
 
@@ -95,4 +96,5 @@ ROUTES: list[BaseRoute] = [
     Mount("/googleplay", routes=googleplay_admin.ROUTES),
     Mount("/appstore", routes=appstore_admin.ROUTES),
     Mount("/sentry", routes=sentry_admin.ROUTES),
+    Mount("/slack", routes=slack_routes.ADMIN_ROUTES),
 ]

@@ -28,6 +28,7 @@ from sandbox.googleplay import routes as googleplay_routes
 from sandbox.middleware import ProviderMiddleware
 from sandbox.pagerduty import routes as pagerduty_routes
 from sandbox.sentry import routes as sentry_routes
+from sandbox.slack import routes as slack_routes
 from sandbox.state import SandboxState
 from sandbox.statuspage import routes as statuspage_routes
 from sandbox.worker import routes as worker_routes
@@ -51,6 +52,7 @@ def build_app(state: SandboxState) -> Starlette:
             Mount("/google", routes=googleplay_routes.ROUTES),
             Mount("/appstore", routes=appstore_routes.ROUTES),
             Mount("/sentry", routes=sentry_routes.ROUTES),
+            Mount("/slack", routes=slack_routes.ROUTES),
             Mount("/_sandbox", routes=admin.ROUTES),
         ],
         middleware=[Middleware(ProviderMiddleware, state=state)],

@@ -344,6 +344,11 @@ class SandboxControl(FreezeSourcesControl, PlayControl, AppStoreControl):  # + A
         result: list[dict[str, Any]] = self._call("GET", "/faults")
         return result
 
+    def slack_messages(self) -> list[dict[str, Any]]:
+        """Every message posted to a Slack incoming webhook of the sandbox, in order."""
+        result: list[dict[str, Any]] = self._call("GET", "/slack/messages")
+        return result
+
     def requests(self, target: str | None = None) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._call("GET", "/requests", target=target)
         return result

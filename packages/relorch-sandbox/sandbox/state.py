@@ -16,6 +16,7 @@ from sandbox.googleplay.model import GooglePlayStore
 from sandbox.pagerduty.model import PagerDutyStore
 from sandbox.requestlog import RequestLog
 from sandbox.sentry.model import SentryStore
+from sandbox.slack.model import SlackStore
 from sandbox.statuspage.model import StatuspageStore
 from sandbox.worker.model import WorkerSessions
 
@@ -39,6 +40,7 @@ class SandboxState:
         self.googleplay = GooglePlayStore()
         self.appstore = AppStoreStore()
         self.sentry = SentryStore()
+        self.slack = SlackStore()
         self.faults = FaultStore()
         self.log = RequestLog()
         self.rng = random.Random(RNG_SEED)
@@ -60,6 +62,7 @@ class SandboxState:
             self.googleplay = GooglePlayStore()  # service accounts and tokens too
             self.appstore = AppStoreStore()  # API keys too
             self.sentry = SentryStore()
+            self.slack = SlackStore()
             self.faults.clear()
             self.log.clear()
             self.rng = random.Random(RNG_SEED)
