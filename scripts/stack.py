@@ -23,7 +23,7 @@ import httpx
 from procedure.policy import Policy
 from sandbox.control import SandboxControl
 from sandbox.server import RunningSandbox, start_sandbox
-from scripts.localstack import seed_document
+from scripts.localstack import prepare_release, seed_document
 from scripts.team_shape import TeamBackend
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,6 +114,45 @@ def _relctl(env: dict[str, str], *args: str) -> None:
         check=True,
         stdout=subprocess.DEVNULL,
     )
+
+
+def seed_releases(control: SandboxControl, policy: Policy, cloudflare_token: str) -> list[str]:
+    """What CI would have done, so a newcomer can start a valid release at once: per Workers
+    service a merged, green PR with its versions uploaded; an Android build on the internal track
+    with healthy vitals; an iOS build on TestFlight with healthy sessions. Returns the commands
+    (the same values go in the UI's form)."""
+    lines = []
+    for name, service in policy.services.items():
+        if not service.repo:
+            continue
+        ready = prepare_release(control, policy, name, cloudflare_token=cloudflare_token)
+        p = ready.parameters
+        versions = " ".join(f"--version {env}={v}" for env, v in p["version_ids"].items())
+        lines.append(
+            f"relctl release workers --service {name} --sha {p['git_sha']} "
+            f"--pr {p['pr_number']} {versions} --watch"
+        )
+    for name, android in policy.android_apps.items():
+        control.play_upload_internal(android.package_name, 101, token=control.play_issue_token())
+        control.play_set_vitals(android.package_name, 101, distinct_users=40000)
+        lines.append(
+            f"relctl release android --app {name} --version-code 101 --no-significant --watch"
+        )
+    for name, ios in policy.ios_apps.items():
+        control.asc_upload_build(ios.app_id, "1.1.0", "110")
+        control.sentry_health(
+            ios.sessions.project,
+            f"{ios.bundle_id}@1.1.0+110",
+            crash_free_sessions=0.999,
+            crash_free_users=0.999,
+            sessions_per_hour=3_600_000,
+            users_per_hour=900_000,
+        )
+        lines.append(
+            f"relctl release ios --app {name} --version 1.1.0 --build-number 110 "
+            "--no-significant --watch"
+        )
+    return lines
 
 
 def seed_ios(control: SandboxControl, policy: Policy, sentry_token: str) -> None:
@@ -242,7 +281,9 @@ def running_stack(
     finally:
         for proc in reversed(procs):
             if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
+                # SIGTERM, not SIGINT: a process started in the background ignores SIGINT, and
+                # the server and the worker both shut down cleanly on SIGTERM
+                proc.send_signal(signal.SIGTERM)
         for proc in reversed(procs):
             try:
                 proc.wait(timeout=15)
@@ -294,10 +335,17 @@ def _serve(stack: Stack, pg: bool) -> None:
         if pg
         else "SQLite (leases in the server's memory: see README), one worker"
     )
+    from tasks.settings import current_policy
+
+    ready = seed_releases(stack.control, current_policy(), stack.env["CLOUDFLARE_API_TOKEN"])
     print(
         f"\nRelease orchestrator is up: {shape}.\n  Prefect UI:   {stack.ui_url}\n"
         f"  Prefect API:  {stack.api_url}\n  Sandbox:      {stack.sandbox.url}"
-        f"  (admin: {stack.sandbox.url}/_sandbox)\nCtrl-C stops everything.\n",
+        f"  (admin: {stack.sandbox.url}/_sandbox/)\n"
+        "\nReady to release (CI's part is done in the sandbox; the same values go in the UI's "
+        "form on each deployment):\n"
+        + "".join(f"  {line}\n" for line in ready)
+        + "\nCtrl-C (or SIGTERM) stops everything.\n",
         flush=True,
     )
     while True:

@@ -29,6 +29,27 @@ async def health(_: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+async def index(request: Request) -> Response:
+    """What the admin API offers, so the link `make run` prints leads somewhere."""
+    listed = sorted(
+        {
+            f"{method} /_sandbox{route.path}"
+            for route in ROUTES
+            if isinstance(route, Route)
+            for method in (route.methods or set()) - {"HEAD"}
+        }
+    )
+    mounts = sorted(f"/_sandbox{m.path}/…" for m in ROUTES if isinstance(m, Mount))
+    return JSONResponse(
+        {
+            "sandbox": "the providers' stand-ins; this is their admin API",
+            "routes": listed,
+            "per provider": mounts,
+            "see": "packages/relorch-sandbox/sandbox/README.md",
+        }
+    )
+
+
 async def reset(request: Request) -> Response:
     sandbox_state(request).reset()
     return JSONResponse({"reset": True})
@@ -80,6 +101,7 @@ async def clear_requests(request: Request) -> Response:
 
 
 ROUTES: list[BaseRoute] = [
+    Route("/", index, methods=["GET"]),
     Route("/health", health, methods=["GET"]),
     Route("/reset", reset, methods=["POST"]),
     Route("/seed", seed, methods=["POST"]),
