@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from procedure.policy import Policy
+from procedure.policy import IosApp, Policy
 from sandbox.control import SandboxControl
 from sandbox.server import RunningSandbox, start_sandbox
 from scripts.localstack import prepare_release, seed_document
@@ -140,14 +140,7 @@ def seed_releases(control: SandboxControl, policy: Policy, cloudflare_token: str
         )
     for name, ios in policy.ios_apps.items():
         control.asc_upload_build(ios.app_id, "1.1.0", "110")
-        control.sentry_health(
-            ios.sessions.project,
-            f"{ios.bundle_id}@1.1.0+110",
-            crash_free_sessions=0.999,
-            crash_free_users=0.999,
-            sessions_per_hour=3_600_000,
-            users_per_hour=900_000,
-        )
+        _healthy_sessions(control, ios, "1.1.0+110", 0.999)
         lines.append(
             f"relctl release ios --app {name} --version 1.1.0 --build-number 110 "
             "--no-significant --watch"
@@ -170,14 +163,19 @@ def seed_ios(control: SandboxControl, policy: Policy, sentry_token: str) -> None
             day_seconds=app.phased_day.total_seconds(),
         )
         control.asc_live_version(app.app_id, "1.0.0", "100")
-        control.sentry_health(
-            app.sessions.project,
-            f"{app.bundle_id}@1.0.0+100",
-            crash_free_sessions=0.998,
-            crash_free_users=0.998,
-            sessions_per_hour=3_600_000,
-            users_per_hour=900_000,
-        )
+        _healthy_sessions(control, app, "1.0.0+100", 0.998)
+
+
+def _healthy_sessions(control: SandboxControl, app: IosApp, release: str, rate: float) -> None:
+    """Sentry sees the release (`version+build`) crash-free at `rate`, 1,000 sessions a second."""
+    control.sentry_health(
+        app.sessions.project,
+        f"{app.bundle_id}@{release}",
+        crash_free_sessions=rate,
+        crash_free_users=rate,
+        sessions_per_hour=3_600_000,
+        users_per_hour=900_000,
+    )
 
 
 @contextmanager
