@@ -5,6 +5,9 @@ apply` makes — on a real `prefect server start`, whose trigger and action serv
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -27,15 +30,23 @@ def _wait_for(control: SandboxControl, count: int, timeout: float = 45.0) -> lis
     return control.slack_messages()
 
 
+def _notify_from_a_process(api_url: str, kind: str, text: str) -> None:
+    code = (
+        "import sys; from tasks.notify import notify; "
+        "from prefect.events.worker import EventsWorker; "
+        "notify(sys.argv[1], 'ios wallet-2.4.0-400', sys.argv[2]); EventsWorker.drain_all()"
+    )
+    env = {**os.environ, "PREFECT_API_URL": api_url}
+    subprocess.run([sys.executable, "-c", code, kind, text], env=env, check=True, timeout=60)
+
+
 def test_each_notification_is_one_slack_message(
     tmp_path: Path, sandbox_server: RunningSandbox
 ) -> None:
     from prefect.client.orchestration import get_client
-    from prefect.events.worker import EventsWorker
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from relctl.automations import NOTIFY, apply_automations
-    from tasks.notify import notify
 
     control = SandboxControl(sandbox_server.url)
     before = len(control.slack_messages())
@@ -48,13 +59,13 @@ def test_each_notification_is_one_slack_message(
 
         assert NOTIFY in asyncio.run(apply())
         time.sleep(3)  # the server's trigger service picks the new automation up
-        notify(
-            "paused", "ios wallet-2.4.0-400", "phased release PAUSED at day 2 (2%): health failed"
+        # emitted from a process of its own, as a flow run's are: this test process's events
+        # client may already be bound to the session's test server
+        _notify_from_a_process(
+            api_url, "paused", "phased release PAUSED at day 2 (2%): health failed"
         )
-        EventsWorker.drain_all()
         first = _wait_for(control, before + 1)
-        notify("resumed", "ios wallet-2.4.0-400", "phased release resumed by ops-lee")
-        EventsWorker.drain_all()
+        _notify_from_a_process(api_url, "resumed", "phased release resumed by ops-lee")
         second = _wait_for(control, before + 2)
         time.sleep(3)  # nothing more arrives: one message per notification
         final = control.slack_messages()[before:]
