@@ -24,7 +24,7 @@ __all__ = ["takes"]
 
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")
-PolicyNames = Literal["services", "android_apps", "ios_apps"]
+PolicyNames = Literal["services", "android_apps", "ios_apps", "mobile_apps"]
 
 
 def takes(

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from prefect.runtime import flow_run
 
-__all__ = ["android_run_name", "emergency_run_name", "ios_run_name", "workers_run_name"]
+__all__ = [
+    "android_run_name",
+    "emergency_run_name",
+    "halt_run_name",
+    "ios_run_name",
+    "workers_run_name",
+]
 
 
 def _parameters() -> dict[str, object]:
@@ -35,3 +41,9 @@ def ios_run_name() -> str:
     action = p.get("action") or "release"
     what = "" if action == "release" else f" — {action} by {p.get('operator')}"
     return f"{p.get('app')} {p.get('version')} ({p.get('build_number')}){what}"
+
+
+def halt_run_name() -> str:
+    p = _parameters()
+    version = f" {p['version']}" if p.get("version") else ""
+    return f"HALT {p.get('platform')} {p.get('app')}{version} by {p.get('operator')}"

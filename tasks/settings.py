@@ -121,14 +121,19 @@ def current_policy() -> Policy:
     return _cached_policy(path, profile, mtime, os.environ.get("RELORCH_SANDBOX_URL", ""))
 
 
-def policy_choice(kind: Literal["services", "android_apps", "ios_apps"]) -> Any:
+def policy_choice(kind: Literal["services", "android_apps", "ios_apps", "mobile_apps"]) -> Any:
     """The annotation of a flow's `service` / `app` parameter: a string whose JSON schema lists
     the policy's names as an enum, so the Prefect form offers a choice and the API (with
     `enforce_parameter_schema`) refuses a name the policy does not know before a run exists.
     Read when `prefect deploy` imports the flow; without a readable policy, plain text (the
     request model still refuses an unknown name, naming it)."""
     try:
-        names = sorted(getattr(current_policy(), kind))
+        policy = current_policy()
+        names = sorted(
+            [*policy.android_apps, *policy.ios_apps]
+            if kind == "mobile_apps"
+            else getattr(policy, kind)
+        )
     except Exception:  # noqa: BLE001 - importing a flow must not fail on the policy
         return str
     return Annotated[str, WithJsonSchema({"type": "string", "enum": names})]

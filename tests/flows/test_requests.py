@@ -14,10 +14,12 @@ from flows.android_release import android_release
 from flows.emergency_deploy import workers_emergency_deploy
 from flows.ios_release import ios_release
 from flows.requests import takes
+from flows.rollout_halt import halt_rollout
 from flows.workers_deploy import workers_deploy
 from flows.workers_recover import workers_recover
 from procedure.android_request import AndroidReleaseRequest
 from procedure.emergency import EmergencyRequest
+from procedure.halt_request import HaltRequest
 from procedure.ios_request import IosReleaseRequest
 from procedure.request import RequestError, WorkersDeployRequest, WorkersRecoverRequest
 
@@ -27,6 +29,7 @@ FLOWS = [
     (workers_recover, WorkersRecoverRequest, "service"),
     (android_release, AndroidReleaseRequest, "app"),
     (ios_release, IosReleaseRequest, "app"),
+    (halt_rollout, HaltRequest, "app"),
 ]
 
 
