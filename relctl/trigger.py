@@ -8,7 +8,9 @@ a release different (`workers_idempotency_key`): a retried trigger gets the same
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import os
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -58,10 +60,31 @@ class _RetryingTransport(httpx.HTTPTransport):
         raise AssertionError("unreachable")
 
 
+def auth_headers(env: Mapping[str, str]) -> dict[str, str]:
+    """What Prefect's own client sends: `PREFECT_API_KEY` as a bearer token (Prefect Cloud), or
+    `PREFECT_API_AUTH_STRING` (`user:password`, a server started with
+    `PREFECT_SERVER_API_AUTH_STRING`) as HTTP basic auth."""
+    if key := env.get("PREFECT_API_KEY"):
+        return {"Authorization": f"Bearer {key}"}
+    if auth := env.get("PREFECT_API_AUTH_STRING"):
+        return {"Authorization": f"Basic {base64.b64encode(auth.encode()).decode()}"}
+    return {}
+
+
 class PrefectApi:
-    def __init__(self, api_url: str, *, http: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        api_url: str,
+        *,
+        http: httpx.Client | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
         self._http = http or httpx.Client(
-            base_url=api_url.rstrip("/") + "/", timeout=30, transport=_RetryingTransport()
+            base_url=self.api_url + "/",
+            timeout=30,
+            transport=_RetryingTransport(),
+            headers=auth_headers(os.environ if env is None else env),
         )
 
     def close(self) -> None:
@@ -158,27 +181,20 @@ class PrefectApi:
 
     def follow(self, run_id: str) -> dict[str, Any]:
         """The newest run in a chain of continuations (a frozen run hands over to the next)."""
-        run = self.flow_run(run_id)
-        for _ in range(1000):
-            state = run["state"]
-            if not (state["type"] == "COMPLETED" and state["name"] == "Deferred"):
-                return run
-            nxt = self.runs_tagged(f"continues:{run['id']}")
-            if not nxt:
-                return run
-            run = nxt[-1]
-        return run
+        return self.chain(run_id)[-1]
 
-    def wait_chain(self, run_id: str, timeout_s: float, poll_s: float = 1.0) -> dict[str, Any]:
-        """Wait until the chain of continuations starting at `run_id` ends."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            run = self.follow(run_id)
-            if run["state"]["type"] in TERMINAL and run["state"]["name"] != "Deferred":
-                return run
-            if time.monotonic() > deadline:
-                return run
-            time.sleep(poll_s)
+    def chain(self, run_id: str) -> list[dict[str, Any]]:
+        """The run and the continuations it handed over to, oldest first."""
+        runs = [self.flow_run(run_id)]
+        for _ in range(1000):
+            state = runs[-1]["state"]
+            if not (state["type"] == "COMPLETED" and state["name"] == "Deferred"):
+                break
+            nxt = self.runs_tagged(f"continues:{runs[-1]['id']}")
+            if not nxt:
+                break
+            runs.append(nxt[-1])
+        return runs
 
     def artifacts(self, run_id: str) -> list[dict[str, Any]]:
         """The run's artifacts and its subflows', oldest first."""

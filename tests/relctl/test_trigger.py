@@ -44,7 +44,7 @@ def test_the_key_changes_with_everything_that_makes_a_release_different() -> Non
     ("name", "kind", "code"),
     [
         ("Completed", "COMPLETED", 0),
-        ("Superseded", "COMPLETED", 3),
+        ("Superseded", "COMPLETED", 5),
         ("Failed", "FAILED", 1),
     ],
 )
@@ -65,8 +65,10 @@ def test_watch_exits_non_zero_unless_released(
             assert params["significant_reason"] == "docs only"
             return {"id": "run", "name": "r"}, True
 
-        def wait_chain(self, run_id: str, timeout_s: float) -> dict[str, Any]:
-            return {"name": "r", "state": {"type": kind, "name": name, "message": "m"}}
+        def chain(self, run_id: str) -> list[dict[str, Any]]:
+            return [
+                {"id": "run", "name": "r", "state": {"type": kind, "name": name, "message": "m"}}
+            ]
 
     monkeypatch.setattr(relctl.trigger, "PrefectApi", FakeApi)
     args = [
