@@ -196,6 +196,17 @@ class PrefectApi:
             runs.append(nxt[-1])
         return runs
 
+    def wait_chain(self, run_id: str, timeout_s: float, poll_s: float = 1.0) -> dict[str, Any]:
+        """Wait until the chain of continuations starting at `run_id` ends; its newest run."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            run = self.follow(run_id)
+            if run["state"]["type"] in TERMINAL and run["state"]["name"] != "Deferred":
+                return run
+            if time.monotonic() > deadline:
+                return run
+            time.sleep(poll_s)
+
     def artifacts(self, run_id: str) -> list[dict[str, Any]]:
         """The run's artifacts and its subflows', oldest first."""
         children = self._http.post(

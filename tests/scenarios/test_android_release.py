@@ -336,6 +336,7 @@ def test_served_release_hands_over_to_its_scheduled_continuations(android: Andro
     """Through the real deployment and a worker: each run schedules the next; nobody drives."""
     import os
 
+    from relctl.watch import Watcher, ui_url
     from tests.scenarios.worker import served_deployments, wait_for
 
     android.ci_upload(101)
@@ -346,10 +347,13 @@ def test_served_release_hands_over_to_its_scheduled_continuations(android: Andro
         run, _ = api.create_flow_run(
             deployment, {"app": "wallet", "version_code": 101, "significant": False}
         )
-        final = api.wait_chain(run["id"], timeout_s=150)
-        assert final["state"]["type"] == "COMPLETED" and final["state"]["name"] != "Deferred", (
-            final["state"]
-        )
+        lines: list[str] = []  # what `relctl … --watch` prints, step by step
+        verdict = Watcher(api, ui_url(api.api_url), lines.append).watch(run["id"], 150)
+        assert verdict == 0, lines[-3:]
+        said = "\n".join(lines)
+        assert said.count("deferred until") >= 4, said  # promote, 5 %, 20 %, 50 %: each hand-over
+        assert f"/runs/flow-run/{run['id']}" in said and "wallet (101) → " in said
+        assert lines[-1].startswith("verdict: released"), lines[-1]
         chain = wait_for(lambda: api.runs_tagged(f"continues:{run['id']}"), 5)
         assert chain and chain[0]["parameters"]["version_code"] == 101
     assert fractions_set(android) == [
