@@ -32,7 +32,7 @@ from procedure.health import Verdict
 from procedure.policy import AndroidApp, Policy
 from tasks import clock
 from tasks.evidence import artifact_key, gate_markdown, publish
-from tasks.freeze import describe, freeze_gate
+from tasks.freeze import describe, freeze_gate, say_deferred
 from tasks.notify import notify
 from tasks.play import (
     ChangesInReviewError,
@@ -201,6 +201,9 @@ async def rollout_step(
         emergency=emergency is not None,
     )
     if gate is Gate.FROZEN:
+        await say_deferred(
+            subject, freeze, f"android {subject}", f"{decision.step.value} waits for it"
+        )
         return replace(
             result,
             next_check=_earliest(freeze.retry_at, watch),
@@ -330,6 +333,8 @@ async def _resume(
     operator, reason = resume.operator, resume.reason
     freeze = await freeze_gate("resume", f"{app.name}-{version_code}", policy)
     if freeze.frozen and emergency is None:
+        subject = f"{app.name}-{version_code}"
+        await say_deferred(subject, freeze, f"android {subject}", "the resume waits for it")
         return replace(
             result, next_check=freeze.retry_at, message=f"change freeze: {describe(freeze)}"
         )

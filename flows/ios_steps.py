@@ -45,7 +45,7 @@ from tasks.app_store import (
     submit_for_review,
 )
 from tasks.evidence import artifact_key, gate_markdown, publish
-from tasks.freeze import describe, freeze_gate
+from tasks.freeze import describe, freeze_gate, say_deferred
 from tasks.notify import notify
 from tasks.sessions import read_sessions
 from tasks.timeline import load_ios_timeline, save_ios_timeline
@@ -193,6 +193,9 @@ async def _freeze_allows(
     if not freeze.frozen:
         return True, result
     if release.emergency is None:
+        await say_deferred(
+            release.subject, freeze, f"ios {release.subject}", f"{step} waits for it"
+        )
         return False, replace(
             result, next_check=freeze.retry_at, message=f"change freeze: {describe(freeze)}"
         )

@@ -33,7 +33,7 @@ from tasks.deploy import (
     read_live,
 )
 from tasks.evidence import artifact_key, gate_markdown, publish, table
-from tasks.freeze import Frozen, describe, freeze_gate
+from tasks.freeze import Frozen, describe, freeze_gate, say_deferred
 from tasks.limits import release_limit
 from tasks.notify import notify
 from tasks.record import finish_deployment_record, start_deployment_record
@@ -42,7 +42,12 @@ from tasks.slots import hold_slot
 
 
 class GateFailed(RuntimeError):
-    """A gate said no. The message names the gate and why; nothing past it ran."""
+    """A gate said no. The message names the gate and why; nothing past it ran. `notified`: the
+    rollback that came with it was already said (one notification per state change)."""
+
+    def __init__(self, message: str, *, notified: bool = False) -> None:
+        super().__init__(message)
+        self.notified = notified
 
 
 class EndsEarly(Exception):  # noqa: N818 - an ending, not an error
@@ -88,12 +93,12 @@ async def release_to_environment(
         await finish_deployment_record(service, environment, record_id, "success", "verified")
         return
     await finish_deployment_record(service, environment, record_id, "failure", failure.reason)
-    raise GateFailed(failure.reason)
+    raise GateFailed(failure.reason, notified=failure.rolled_back)
 
 
 @flow(name="workers-deploy", log_prints=True, flow_run_name=workers_run_name)
 @takes(WorkersDeployRequest, choices={"service": "services"})
-async def workers_deploy(request: WorkersDeployRequest) -> dict[str, object] | State:
+async def workers_deploy(request: WorkersDeployRequest) -> State:
     """Release one Cloudflare Worker through the standard procedure."""
     log = get_run_logger()
     policy = current_policy()
@@ -118,6 +123,10 @@ async def workers_deploy(request: WorkersDeployRequest) -> dict[str, object] | S
             outcome = "deferred" if deferred_because else "released"
         except EndsEarly as early:
             ended, outcome = early, early.outcome
+        except (GateFailed, Frozen) as stopped:  # a gate said no: said once, then the run fails
+            if not getattr(stopped, "notified", False):
+                notify("gate failed", f"workers {request.service}", str(stopped))
+            raise
         finally:
             await publish(
                 artifact_key("workers", request.service, "summary"),
@@ -137,7 +146,11 @@ async def workers_deploy(request: WorkersDeployRequest) -> dict[str, object] | S
         return deferred(deferred_because)
     if ended is not None:
         return Completed(name=ended.state_name, message=ended.message)
-    return {"service": request.service, "outcome": outcome, "steps": steps}
+    live = ", ".join(f"{env} {vid}" for env, vid in sorted(request.version_ids.items()))
+    return Completed(
+        message=f"{request.service} {request.git_sha[:7]} (PR #{request.pr_number}) released "
+        f"and verified: {live}"
+    )
 
 
 async def standard_release(
@@ -200,7 +213,9 @@ async def standard_release(
         except CannotContinue as error:
             raise Frozen(freeze) from error
         message = f"change freeze ({describe(freeze)}): continues as {name} at {when.isoformat()}"
-        notify("deferred", f"workers {request.service}", message)
+        await say_deferred(
+            request.service, freeze, f"workers {request.service}", f"continues as {name}"
+        )
         steps.append(("production deploy", "deferred", message))
         return message
     # Never overwrite something newer, read right before the deploy, so a late continuation

@@ -8,11 +8,14 @@ policy relaxes that source.
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
+from prefect.variables import Variable
 
 from clients import ProviderError
 from procedure.freeze import (
@@ -26,6 +29,8 @@ from procedure.freeze import (
 from procedure.policy import Policy
 from tasks import clock, providers
 from tasks.evidence import artifact_key, gate_markdown, publish, table
+from tasks.notify import notify
+from tasks.prefect_writes import conflict_client, delete_variable, write_variable
 
 CALENDAR_ONLY = frozenset({"calendar"})
 
@@ -156,4 +161,38 @@ async def freeze_gate(step: str, subject: str, policy: Policy) -> FreezeVerdict:
         log.warning(
             "frozen before %s: %s; next allowed %s", step, describe(verdict), next_look(verdict)
         )
+    else:
+        await _say_lifted(subject)
     return verdict
+
+
+def _said_name(subject: str) -> str:
+    return "freeze_said_" + re.sub(r"[^a-z0-9_]", "_", subject.lower())[:200]
+
+
+async def say_deferred(subject: str, verdict: FreezeVerdict, label: str, continues: str) -> None:
+    """A production step of `subject` (as given to `freeze_gate`) waits for the freeze: said once
+    per freeze — a continuation meeting the same freeze again says nothing — and once more when
+    `freeze_gate` finds it lifted. `label` names the release in the message."""
+    said = describe(verdict)
+    read: Callable[..., Awaitable[object]] = Variable.aget  # typed as returning None in 3.9
+    before = await read(_said_name(subject), default=None)
+    if isinstance(before, dict) and before.get("freeze") == said:
+        return
+    notify("deferred", label, f"change freeze ({said}): {continues}")
+    async with conflict_client() as client:
+        await write_variable(client, _said_name(subject), {"freeze": said, "label": label})
+
+
+async def _say_lifted(subject: str) -> None:
+    read: Callable[..., Awaitable[object]] = Variable.aget
+    before = await read(_said_name(subject), default=None)
+    if not isinstance(before, dict):
+        return
+    notify(
+        "freeze lifted",
+        str(before.get("label") or subject),
+        f"the freeze is over ({before.get('freeze')}): the release goes on",
+    )
+    async with conflict_client() as client:
+        await delete_variable(client, _said_name(subject))

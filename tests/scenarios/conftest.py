@@ -404,3 +404,18 @@ def app_store(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Ios:
         control.asc_live_version(IOS_APP_ID, *IOS_PREVIOUS)
         world.health(*IOS_PREVIOUS, crash_free_sessions=0.998, crash_free_users=0.998)
     return world
+
+
+@pytest.fixture
+def notifications(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
+    """(kind, subject, text) of every notification the flows run in this process send (the
+    events stay here: their way out is tests/scenarios/test_notifications.py's)."""
+    import tasks.notify
+
+    sent: list[tuple[str, str, str]] = []
+
+    def record(event: str, resource: dict[str, str], payload: dict[str, str]) -> None:
+        sent.append((payload["kind"], resource["prefect.resource.name"], payload["text"]))
+
+    monkeypatch.setattr(tasks.notify, "emit_event", record)
+    return sent

@@ -154,7 +154,7 @@ def test_review_rejected_is_a_clear_failure(shared_clock: ManualClock, android: 
 
 
 def test_freeze_during_the_rollout_waits_and_continues_after_it_lifts(
-    shared_clock: ManualClock, android: Android
+    shared_clock: ManualClock, android: Android, notifications: list[tuple[str, str, str]]
 ) -> None:
     android.ci_upload(101)
     android.stack.control.play_set_vitals(PACKAGE, 101, distinct_users=4000)
@@ -175,6 +175,9 @@ def test_freeze_during_the_rollout_waits_and_continues_after_it_lifts(
     assert states[-1].is_completed() and not is_deferred(states[-1])
     frozen = [s for s in states if "change freeze" in (s.message or "")]
     assert frozen and all("Payments down" in (s.message or "") for s in frozen)
+    # several frozen runs, one message each way: deferred once, lifted once
+    said = [(kind, subject) for kind, subject, _ in notifications]
+    assert said == [("deferred", "android wallet-101"), ("freeze lifted", "android wallet-101")]
     assert fractions_set(android) == [
         "inProgress:0.05",
         "inProgress:0.2",

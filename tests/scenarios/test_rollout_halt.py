@@ -84,7 +84,7 @@ async def _hold(limit: str, seconds: float, taken: threading.Event, at_release: 
 
 
 def test_android_halt_goes_through_a_freeze_and_a_held_slot_and_waits_for_a_resume(
-    shared_clock: ManualClock, android: Android
+    shared_clock: ManualClock, android: Android, notifications: list[tuple[str, str, str]]
 ) -> None:
     from flows.android_release import android_release
     from tasks.limits import app_limit
@@ -122,6 +122,8 @@ def test_android_halt_goes_through_a_freeze_and_a_held_slot_and_waits_for_a_resu
     # acted while the holder still held the slot, then looked again under it (after the holder)
     assert halted_while_held == [1]
     assert time.monotonic() - started >= 2.0
+    halted_said = [n for n in notifications if n[0] == "halted"]
+    assert len(halted_said) == 1 and "by ana.release" in halted_said[0][2]
     # a halt again changes nothing
     again = run_halt(
         platform="android",
@@ -132,6 +134,7 @@ def test_android_halt_goes_through_a_freeze_and_a_held_slot_and_waits_for_a_resu
     )
     assert again.is_completed() and "already stopped" in (again.message or "")
     assert len(halts(android)) == 1
+    assert len([n for n in notifications if n[0] == "halted"]) == 1  # nothing new to say
     # the procedure does not move a halted rollout; the operator's resume does (freeze over)
     state = run(android_release, app="wallet", version_code=101, significant=False)
     assert state.is_failed() and "halted" in (state.message or "")
