@@ -39,6 +39,7 @@ from tasks import clock
 from tasks.bundles import checked_bundle
 from tasks.evidence import artifact_key, gate_markdown, policy_review, publish
 from tasks.limits import app_limit
+from tasks.notify import notify
 from tasks.play import is_play_outage
 from tasks.settings import current_policy
 from tasks.slots import hold_slot
@@ -166,6 +167,16 @@ async def sign_off(request: AndroidReleaseRequest, result: StepResult) -> None:
     """The policy asks a person to sign off internal testing: suspend (no process waits) for a
     typed answer in the UI; the answer is recorded in the rollout's timeline."""
     key = f"sign-off-{request.app}-{result.version_code}"
+    timeline = await load_timeline(request.app, result.version_code)
+    if not timeline.sign_off_asked:  # a resumed run passes here again: said once
+        notify(
+            "sign-off waiting",
+            f"android {request.app}-{result.version_code}",
+            "internal testing is over: sign it off in the Prefect UI (the run is Suspended)",
+        )
+        await save_timeline(
+            request.app, result.version_code, replace(timeline, sign_off_asked=True)
+        )
     # suspend_flow_run is sync/async-dual; its stubs only describe the sync form
     answer: InternalSignOff = await suspend_flow_run(wait_for_input=InternalSignOff, key=key)  # type: ignore[misc, arg-type]
     if not answer.decision:

@@ -10,7 +10,7 @@ from prefect.cache_policies import NO_CACHE
 
 from procedure.freeze import FreezeObservations, evaluate_freeze, freeze_windows
 from tasks import clock
-from tasks.evidence import policy_review, publish, publish_table
+from tasks.evidence import policy_review, publish, publish_table, say_policy_overdue
 from tasks.freeze import describe, next_look, observe_freeze_sources
 from tasks.settings import current_policy
 
@@ -27,6 +27,7 @@ async def freeze_status(days: int = 14) -> dict[str, object]:
         raise ValueError(f"days: must be between 1 and 366 (got {days})")
     policy = current_policy()
     review = policy_review(policy)
+    await say_policy_overdue(policy)  # this flow runs daily: the overdue policy is said once
     zone = policy.freeze.zone
     observed = await read_sources()
     now = clock.now(zone)

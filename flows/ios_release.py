@@ -39,6 +39,7 @@ from tasks import clock
 from tasks.app_store import is_apple_outage
 from tasks.evidence import artifact_key, gate_markdown, policy_review, publish
 from tasks.limits import ios_app_limit
+from tasks.notify import notify
 from tasks.settings import current_policy
 from tasks.slots import hold_slot
 from tasks.timeline import load_ios_timeline, save_ios_timeline
@@ -183,6 +184,19 @@ async def sign_off(request: IosReleaseRequest) -> None:
     """The policy asks a person to sign off TestFlight testing: suspend (no process waits) for a
     typed answer in the UI; the answer is recorded in the rollout's timeline."""
     key = f"sign-off-ios-{request.app}-{request.version}-{request.build_number}"
+    timeline = await load_ios_timeline(request.app, request.version, request.build_number)
+    if "sign-off" not in timeline.alerted:  # a resumed run passes here again: said once
+        notify(
+            "sign-off waiting",
+            f"ios {request.app}-{request.version}-{request.build_number}",
+            "TestFlight testing is over: sign it off in the Prefect UI (the run is Suspended)",
+        )
+        await save_ios_timeline(
+            request.app,
+            request.version,
+            request.build_number,
+            replace(timeline, alerted=timeline.alerted | {"sign-off"}),
+        )
     # suspend_flow_run is sync/async-dual; its stubs only describe the sync form
     answer: InternalSignOff = await suspend_flow_run(wait_for_input=InternalSignOff, key=key)  # type: ignore[misc, arg-type]
     if not answer.decision:

@@ -99,6 +99,7 @@ class Timeline:
     vitals_checked_at: datetime | None = None  # the last health check while live
     significant: bool = False  # once a run said significant, the rollout stays significant
     review_alerted: bool = False  # a slow review is said once, not at every check
+    sign_off_asked: bool = False  # the sign-off request is said once (a resumed run asks again)
 
     def since(self, fraction: float) -> datetime | None:
         return self.stage_since.get(stage_key(fraction))

@@ -81,3 +81,25 @@ def policy_review(policy: Policy, today: date | None = None) -> str:
         return f"next review {policy.metadata.next_review.isoformat()}"
     get_run_logger().warning("policy review overdue: %s", warning)
     return f"OVERDUE — {warning}"
+
+
+async def say_policy_overdue(policy: Policy, today: date | None = None) -> bool:
+    """The policy past its review date is said once (a notification), not once per run: the
+    review date said is kept in a Prefect Variable; a new review date may be said again."""
+    from collections.abc import Awaitable, Callable
+
+    from prefect.variables import Variable
+
+    from tasks.notify import notify
+    from tasks.prefect_writes import conflict_client, write_variable
+
+    today = today or clock.now(policy.freeze.zone).date()
+    warning = policy.metadata.review_warning(today)
+    due = policy.metadata.next_review.isoformat()
+    read: Callable[..., Awaitable[object]] = Variable.aget  # typed as returning None in 3.9
+    if warning is None or await read("policy_review_said", default=None) == due:
+        return False
+    notify("policy review overdue", f"policy {policy.metadata.owner}", warning)
+    async with conflict_client() as client:
+        await write_variable(client, "policy_review_said", due)
+    return True

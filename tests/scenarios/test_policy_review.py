@@ -57,13 +57,22 @@ def run(flow: Any, **params: Any) -> State:
     return asyncio.run(flow(**params, return_state=True))  # type: ignore[no-any-return]
 
 
-def test_freeze_status_warns_about_an_overdue_policy(stack: Stack, review_due: None) -> None:
+def test_freeze_status_warns_about_an_overdue_policy(
+    stack: Stack, review_due: None, notifications: list[tuple[str, str, str]]
+) -> None:
+    from prefect.variables import Variable
+
     from flows.freeze_status import freeze_status
 
+    asyncio.run(Variable.aunset("policy_review_said"))
     state = run(freeze_status, days=2)
     assert state.is_completed(), state.message
     assert OVERDUE in artifacts_of(state)["freeze-now"]
     assert any(OVERDUE in m for m in warnings_of(state))
+    # said once as a notification: the next daily run warns in its log, and says nothing new
+    assert [n[0] for n in notifications] == ["policy review overdue"]
+    assert run(freeze_status, days=2).is_completed()
+    assert [n[0] for n in notifications] == ["policy review overdue"]
 
 
 def test_freeze_status_says_nothing_when_the_review_is_not_due(
