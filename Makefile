@@ -53,9 +53,12 @@ run: $(STAMP) $(NODE_STAMP)
 run-pg: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m scripts.stack --backend pg
 
+# actionlint (from the dev extra) checks the GitHub Actions workflows CI copies from infra/.
+WORKFLOWS := $(wildcard infra/github/workflows/*.yml)
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/actionlint $(WORKFLOWS)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
@@ -68,6 +71,7 @@ bench: $(STAMP) $(NODE_STAMP)  # the sandbox validates GraphQL against node_modu
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/actionlint $(WORKFLOWS)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

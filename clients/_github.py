@@ -36,6 +36,7 @@ __all__ = ["GitHubClient"]
 
 _PER_PAGE = 100
 _MAX_PAGES = 100  # 10 000 items: far past any real PR; beyond it something is looping
+_CHECK_OUTPUT_MAX = 65535  # GitHub's limit on a check run's output summary and text
 _STATUS_DESCRIPTION_MAX = 140  # GitHub rejects longer deployment status descriptions
 
 
@@ -327,9 +328,49 @@ class GitHubClient(TokenClient):
                     app_slug=(run.get("app") or {}).get("slug"),
                     app_id=(run.get("app") or {}).get("id"),
                     check_suite_id=(run.get("check_suite") or {}).get("id"),
+                    id=run.get("id"),
+                    external_id=run.get("external_id") or None,
+                    html_url=run.get("html_url"),
                 )
                 for run in runs
             ]
+
+    async def find_check_run(
+        self, repo: str, sha: str, name: str, external_id: str | None = None
+    ) -> CheckRun | None:
+        """The newest check run called `name` on `sha` (with that external_id when given)."""
+        runs = [r for r in await self.check_runs(repo, sha) if r.name == name]
+        if external_id is not None:
+            runs = [r for r in runs if r.external_id == external_id]
+        return max(runs, key=lambda r: r.id or 0, default=None)
+
+    async def create_check_run(
+        self, repo: str, sha: str, name: str, *, external_id: str, **fields: Any
+    ) -> CheckRun:
+        """Post a check run (a GitHub App's token only: GitHub refuses PATs with 403). `fields`:
+        status, conclusion, output {title, summary, text}, details_url. After a lost answer the
+        run is looked up by name + external_id, so a retry never posts a second one."""
+        op = "create_check_run"
+        body = {"name": name, "head_sha": sha, "external_id": external_id, **_check_fields(fields)}
+
+        def parse(response: httpx.Response) -> CheckRun:
+            with self._parsing(op):
+                return _check_run(response.json())
+
+        async def read_back() -> CheckRun | None:
+            return await self.find_check_run(repo, sha, name, external_id)
+
+        url = self._repo_url(repo, "check-runs")
+        return await self._write(op, "POST", url, json=body, parse=parse, read_back=read_back)
+
+    async def update_check_run(self, repo: str, run_id: int, **fields: Any) -> CheckRun:
+        """Set a check run's fields; sending the same fields twice changes nothing, so it is
+        retried like a read."""
+        op = "update_check_run"
+        url = self._repo_url(repo, "check-runs", run_id)
+        response = await self._call(op, "PATCH", url, json=_check_fields(fields))
+        with self._parsing(op):
+            return _check_run(response.json())
 
     async def combined_status(self, repo: str, sha: str) -> CombinedStatus:
         op = "combined_status"
@@ -523,6 +564,33 @@ class GitHubClient(TokenClient):
             with self._parsing(operation):
                 collected.extend(items(page))
         return collected
+
+
+def _check_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A check run body with GitHub's limits kept: summary and text at most 65535 characters."""
+    body = {k: v for k, v in fields.items() if v is not None}
+    output = body.get("output")
+    if isinstance(output, Mapping):
+        body["output"] = {
+            k: _truncate(v, _CHECK_OUTPUT_MAX) if isinstance(v, str) and k != "title" else v
+            for k, v in output.items()
+            if v is not None
+        }
+    return body
+
+
+def _check_run(run: dict[str, Any]) -> CheckRun:
+    return CheckRun(
+        name=run["name"],
+        status=run["status"],
+        conclusion=run.get("conclusion"),
+        app_slug=(run.get("app") or {}).get("slug"),
+        app_id=(run.get("app") or {}).get("id"),
+        check_suite_id=(run.get("check_suite") or {}).get("id"),
+        id=run["id"],
+        external_id=run.get("external_id") or None,
+        html_url=run.get("html_url"),
+    )
 
 
 def _rate_limit_wait(response: httpx.Response) -> float | None:

@@ -77,6 +77,9 @@ class CheckRun(Frozen):
     app_slug: str | None
     app_id: int | None = None
     check_suite_id: int | None = None
+    id: int | None = None
+    external_id: str | None = None
+    html_url: str | None = None
 
 
 class RequiredStatusCheck(Frozen):

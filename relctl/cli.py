@@ -12,6 +12,7 @@ relctl rollout status [--json] [--calendar-only]
 relctl rollout halt android|ios APP --operator WHO --reason WHY [--version V [--build B]]
 relctl rollout resume android|ios APP --operator WHO --reason WHY [--version V [--build B]]
 relctl trigger FLOW/DEPLOYMENT --params JSON [--key KEY] [--watch]
+relctl pr-checklist --service S --pr-number N [--head-sha SHA] [--ci-run-id ID] [--watch]
 relctl freeze [--at INSTANT] [--json] [--sources calendar]   (exit 0 clear, 1 frozen, 2 bad input)
 relctl freeze --calendar [--from DATE] [--days N] [--sources calendar] [--json]
 
@@ -158,6 +159,23 @@ def cmd_release_mobile(args: argparse.Namespace) -> int:
 
 def _api_url() -> str:
     return os.environ.get("PREFECT_API_URL", "http://127.0.0.1:4200/api")
+
+
+def cmd_pr_checklist(args: argparse.Namespace) -> int:
+    """Start pr-checklist (the Pre-Deploy Checklist on an open PR, posted as its check run)."""
+    from procedure.pr_checklist_request import PrChecklistRequest
+    from relctl.model_options import parameters_from_options
+    from relctl.trigger import PrefectApi
+
+    params = parameters_from_options(PrChecklistRequest, args)  # exits 2 naming a bad value
+    if "ci_run_id" not in params and os.environ.get("GITHUB_RUN_ID"):
+        params["ci_run_id"] = int(os.environ["GITHUB_RUN_ID"])  # the job that is triggering
+    api = PrefectApi(_api_url())
+    dep = api.deployment_id("pr-checklist", args.deployment)
+    run_id, attempt = os.environ.get("GITHUB_RUN_ID"), os.environ.get("GITHUB_RUN_ATTEMPT")
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
+    key = f"pr-checklist:{digest}" + (f"@ci={run_id}.{attempt}" if run_id and attempt else "")
+    return _start_and_watch(api, dep, params, key, args)
 
 
 def _start_and_watch(
@@ -366,6 +384,13 @@ def build_parser() -> argparse.ArgumentParser:
         mobile.add_argument("--deployment", default="standard", help="the deployment's name")
         _watch_args(mobile, 7 * 86400)
         mobile.set_defaults(func=cmd_release_mobile)
+    from procedure.pr_checklist_request import PrChecklistRequest
+
+    pr = sub.add_parser("pr-checklist", help="post the Pre-Deploy Checklist on an open PR")
+    add_model_options(pr, PrChecklistRequest)
+    pr.add_argument("--deployment", default="on-pull-request", help="the deployment's name")
+    _watch_args(pr, 900)
+    pr.set_defaults(func=cmd_pr_checklist)
     rollout = sub.add_parser("rollout", help="rollouts in flight").add_subparsers(
         dest="rollout_command", required=True
     )

@@ -27,6 +27,7 @@ FLOW_MODELS = {
     "android-release": ("procedure.android_request", "AndroidReleaseRequest"),
     "ios-release": ("procedure.ios_request", "IosReleaseRequest"),
     "halt-rollout": ("procedure.halt_request", "HaltRequest"),
+    "pr-checklist": ("procedure.pr_checklist_request", "PrChecklistRequest"),
 }
 
 

@@ -57,7 +57,7 @@ def stack_env(api_url: str, sandbox_url: str, prefect_home: Path) -> dict[str, s
         "RELORCH_SANDBOX_URL": sandbox_url,
         "RELORCH_GITHUB_API_URL": f"{sandbox_url}/github",
         "RELORCH_CLOUDFLARE_API_URL": f"{sandbox_url}/cloudflare/client/v4",
-        "GITHUB_TOKEN": os.environ.get("GITHUB_TOKEN", "sandbox-github-token"),
+        "GITHUB_TOKEN": os.environ.get("GITHUB_TOKEN", "ghs_sandbox-github-token"),
         "CLOUDFLARE_API_TOKEN": os.environ.get("CLOUDFLARE_API_TOKEN", "sandbox-cloudflare-token"),
         "PAGERDUTY_API_TOKEN": os.environ.get("PAGERDUTY_API_TOKEN", "sandbox-pagerduty-token"),
         "RELORCH_PLAY_API_URL": f"{sandbox_url}/google/androidpublisher/v3",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from typing import Protocol
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -56,8 +57,19 @@ async def _code_owner_facts(
     return owned, teams_of
 
 
+class ChecklistSubject(Protocol):
+    """The commit and PR the checklist reads: a release request, or pr-checklist's subject."""
+
+    @property
+    def git_sha(self) -> str: ...
+    @property
+    def pr_number(self) -> int: ...
+    @property
+    def ci_run_id(self) -> int | None: ...
+
+
 async def read_pull_request_facts(
-    request: WorkersDeployRequest, service: WorkerService, rules: ChecklistRules
+    request: ChecklistSubject, service: WorkerService, rules: ChecklistRules
 ) -> PullRequestFacts:
     repo, sha = service.repo, request.git_sha
     async with providers.github() as gh:

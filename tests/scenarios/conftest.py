@@ -23,7 +23,7 @@ from tasks.clock import ManualClock, clock, use_clock
 from tasks.policy_file import load_policy
 
 ROOT = Path(__file__).resolve().parents[2]
-GITHUB_TOKEN = "ghp_scenarioSECRETgithub0123456789"
+GITHUB_TOKEN = "ghs_scenarioSECRETgithub0123456789"  # an app installation token, like Actions'
 CLOUDFLARE_TOKEN = "cf-scenario-SECRET-cloudflare-9876543210"
 PAGERDUTY_TOKEN = "pd-scenario-SECRET-pagerduty-5555"
 SENTRY_TOKEN = "sntrys-scenario-SECRET-sentry-4242"

@@ -14,6 +14,7 @@ from sandbox.appstore import admin as appstore_admin
 from sandbox.cloudflare import admin as cloudflare_admin
 from sandbox.faults import TARGETS, FaultSpecError
 from sandbox.github import admin as github_admin
+from sandbox.github import checks as github_checks
 from sandbox.github import commits as github_commits
 from sandbox.googleplay import admin as googleplay_admin
 from sandbox.httputil import sandbox_state
@@ -110,7 +111,10 @@ ROUTES: list[BaseRoute] = [
     Route("/faults", clear_faults, methods=["DELETE"]),
     Route("/requests", list_requests, methods=["GET"]),
     Route("/requests", clear_requests, methods=["DELETE"]),
-    Mount("/github", routes=github_admin.ROUTES + github_commits.ADMIN_ROUTES),
+    Mount(
+        "/github",
+        routes=github_admin.ROUTES + github_commits.ADMIN_ROUTES + github_checks.ADMIN_ROUTES,
+    ),
     Mount("/cloudflare", routes=cloudflare_admin.ROUTES),
     Mount("/workers", routes=worker_admin.ROUTES),
     Mount("/pagerduty", routes=pagerduty_admin.ROUTES),

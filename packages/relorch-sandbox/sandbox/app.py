@@ -20,6 +20,7 @@ from sandbox.cloudflare import (
     versions,
 )
 from sandbox.errors import EXCEPTION_HANDLERS
+from sandbox.github import checks as github_checks
 from sandbox.github import commits as github_commits
 from sandbox.github import deployments as github_deployments
 from sandbox.github import graphql as github_graphql
@@ -36,7 +37,7 @@ from sandbox.worker import routes as worker_routes
 
 def build_app(state: SandboxState) -> Starlette:
     github = github_rest.ROUTES + github_deployments.ROUTES + github_graphql.ROUTES
-    github += github_commits.ROUTES
+    github += github_commits.ROUTES + github_checks.ROUTES
     cloudflare = (
         scripts.ROUTES + versions.ROUTES + deployments.ROUTES + secrets.ROUTES + analytics.ROUTES
     )

@@ -245,6 +245,12 @@ class SandboxControl(FreezeSourcesControl, PlayControl, AppStoreControl):  # + A
         result: list[dict[str, Any]] = self._call("GET", f"/github/repos/{repo}/deployments")
         return result
 
+    def github_created_check_runs(self, repo: str) -> list[dict[str, Any]]:
+        """Check runs an app created through the Checks API, oldest first, as GitHub shows them
+        (output title, summary and text included)."""
+        result: list[dict[str, Any]] = self._call("GET", f"/github/repos/{repo}/check-runs")
+        return result
+
     # -- Cloudflare ------------------------------------------------------------------------
     def cf_script(
         self,

@@ -207,7 +207,10 @@ def set_checks(state: SandboxState, owner: str, name: str, sha: str, doc: dict) 
     # Replaced, except the jobs of workflow runs started through the admin API (a CI run in
     # progress, such as the job that triggers a release, stays while the others are re-seeded).
     suites = {w.check_suite_id for w in repo.workflow_runs.values() if w.head_sha == sha}
-    repo.check_runs[sha] = [r for r in repo.check_runs.get(sha, []) if r.check_suite_id in suites]
+    # Runs an app created through the Checks API stay too (this orchestrator's own check run).
+    repo.check_runs[sha] = [
+        r for r in repo.check_runs.get(sha, []) if r.check_suite_id in suites or r.created_by_api
+    ]
     suite = state.github.next_id()  # the plain runs form one suite, like one workflow's jobs
     for run in runs:
         repo.check_runs[sha].append(_check_run(state, sha, run, suite))

@@ -102,6 +102,12 @@ class CheckRun:
     started_at: datetime
     completed_at: datetime | None
     check_suite_id: int = 0
+    # Set by the Checks API (POST /check-runs); runs seeded by the admin API leave them empty.
+    external_id: str = ""
+    title: str | None = None
+    summary: str | None = None
+    text: str | None = None
+    created_by_api: bool = False
 
 
 @dataclass
