@@ -8,7 +8,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY := false
 
-.PHONY: install lock run run-pg test demo bench lint typecheck check clean
+.PHONY: install lock browser screenshots run run-pg test demo bench lint typecheck check clean
 
 # Every dependency from the lock (exact versions, hashes checked), then our two projects editable
 # without resolving again: the product and the sandbox (packages/relorch-sandbox, a dev/local
@@ -55,7 +55,23 @@ run-pg: $(STAMP) $(NODE_STAMP)
 
 # actionlint (from the dev extra) checks the GitHub Actions workflows CI copies from infra/.
 WORKFLOWS := $(wildcard infra/github/workflows/*.yml)
-test: $(STAMP) $(NODE_STAMP)
+# Debian's chromium for tests/ui (Playwright drives /usr/bin/chromium; `playwright install` would
+# download a browser build, which no machine here can fetch). Quiet and idempotent; without apt
+# (or root) it says so and tests/ui skips — except in CI, where a missing browser fails the test.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends chromium >/dev/null; }; \
+	  else echo "make browser: no apt-get (as root) here: install chromium at $(CHROMIUM); tests/ui skips"; fi; }
+
+# docs/ui/*.png from the UI test's pages (a finished release, its artifacts, a gate's tables)
+screenshots: $(STAMP) $(NODE_STAMP) browser
+	RELORCH_SCREENSHOTS=docs/ui $(BIN)/python -m pytest tests/ui -x -q
+
+test: $(STAMP) $(NODE_STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/actionlint $(WORKFLOWS)
