@@ -4,7 +4,8 @@ in-process sandbox.
 
 The world: N apps generated into a temp policy file, about half Android and half iOS. Each Android
 app has 1 (live, completed) and 2 (inProgress at 5 %) on production, and a stored timeline that
-says the 5 % stage went live just now (not due: the sandbox profile's soak is raised to 1 h). Each
+says the 5 % stage went live and was health-checked just now (not due: the sandbox profile's
+soak and vitals check interval are raised to 1 h). Each
 iOS app has a version live (nothing of ours in flight). Seeding writes the sandbox's state in
 process: driving N real releases to 5 % would take the bench longer than the tick it measures.
 
@@ -48,6 +49,7 @@ def scale_policy(tmp: Path, n: int) -> tuple[Path, list[str], list[str]]:
     profile = doc["profiles"]["sandbox"]
     prof_android, prof_ios = profile["android_apps"]["wallet"], profile["ios_apps"]["wallet"]
     prof_android["stage_soak"] = "1h"
+    prof_android["vitals"] = {**prof_android["vitals"], "check_interval": "1h"}
     n_android = (n + 1) // 2
     android = [f"a{i:04d}" for i in range(n_android)]
     ios = [f"i{i:04d}" for i in range(n - n_android)]
@@ -109,7 +111,9 @@ async def _seed_timelines(android: list[str]) -> None:
 
     async def one(name: str) -> None:
         async with sem:
-            await save_timeline(name, 2, Timeline(promoted_at=now, stage_since={"0.05": now}))
+            await save_timeline(
+                name, 2, Timeline(promoted_at=now, stage_since={"0.05": now}, vitals_checked_at=now)
+            )
 
     await asyncio.gather(*(one(name) for name in android))
 
