@@ -42,6 +42,7 @@ from tasks.settings import current_policy
 from tasks.slots import hold_slot
 from tasks.timeline import (
     android_timelines,
+    has_ios_timeline,
     load_ios_timeline,
     load_timeline,
     read_all_timelines,
@@ -163,7 +164,10 @@ async def advance_ios(policy: Policy) -> list[dict[str, object]]:
     under the app's slot (its own continuation, if it fires too, then finds nothing due)."""
     log = get_run_logger()
     rows: list[dict[str, object]] = []
+    stored = await read_all_timelines()
     for name, app in policy.ios_apps.items():
+        if not has_ios_timeline(stored, name):
+            continue  # versions with no timeline are not ours to drive (below): no need to look
         try:
             async with hold_slot(ios_app_limit(name), min(SLOT_WAIT, policy.slots.wait), policy):
                 for version, build in await releases_in_flight(app):

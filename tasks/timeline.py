@@ -20,7 +20,10 @@ from procedure.ios import IosTimeline
 from tasks.prefect_writes import conflict_client, write_variable
 
 __all__ = [
+    "android_timelines",
+    "has_ios_timeline",
     "load_android_timelines",
+    "read_all_timelines",
     "load_ios_timeline",
     "load_timeline",
     "save_ios_timeline",
@@ -128,3 +131,10 @@ def android_timelines(raw: dict[str, object], app: str) -> dict[int, Timeline]:
         except ValidationError:
             continue  # unreadable: as if lost, and a lost one makes the app be read
     return out
+
+
+def has_ios_timeline(raw: dict[str, object], app: str) -> bool:
+    """Whether a bulk read holds any iOS timeline of `app` (a name clash with an app whose name
+    extends this one only makes the caller read the store: the safe side)."""
+    prefix = variable_name(f"ios_{app}", "")
+    return any(name.startswith(prefix) and isinstance(v, dict) and v for name, v in raw.items())
