@@ -41,15 +41,27 @@ def _rss_mb() -> float:
     return 0.0
 
 
-def scale_policy(tmp: Path, n: int) -> tuple[Path, list[str], list[str]]:
-    """The shipped policy with `n` mobile apps (Android first half, iOS the rest) and the
-    sandbox profile's soaks raised so nothing seeded at "just now" is due."""
+def scale_policy(tmp: Path, n: int, sandbox_url: str) -> tuple[Path, list[str], list[str]]:
+    """The shipped policy with `n` mobile apps (Android first half, iOS the rest), each with the
+    sandbox profile's durations merged in (soak and vitals interval raised to 1 h, so nothing
+    seeded at "just now" is due). Written as compact JSON (valid YAML) with no per-app profile
+    entries: a thousand apps stay under the policy loader's size bound."""
     doc = yaml.safe_load((ROOT / "policy" / "release-policy.yaml").read_text())
-    android_base, ios_base = doc["android_apps"]["wallet"], doc["ios_apps"]["wallet"]
     profile = doc["profiles"]["sandbox"]
-    prof_android, prof_ios = profile["android_apps"]["wallet"], profile["ios_apps"]["wallet"]
-    prof_android["stage_soak"] = "1h"
-    prof_android["vitals"] = {**prof_android["vitals"], "check_interval": "1h"}
+    android_base = {**doc["android_apps"]["wallet"], **profile.pop("android_apps")["wallet"]}
+    ios_base = {**doc["ios_apps"]["wallet"], **profile.pop("ios_apps")["wallet"]}
+    android_base["stage_soak"] = "1h"
+    android_base["vitals"] = {
+        **doc["android_apps"]["wallet"]["vitals"],
+        **android_base["vitals"],
+        "check_interval": "1h",
+    }
+    ios_base["health"] = {**doc["ios_apps"]["wallet"]["health"], **ios_base["health"]}
+    ios_base["sessions"] = {
+        **doc["ios_apps"]["wallet"]["sessions"],
+        **ios_base["sessions"],
+        "base_url": f"{sandbox_url}/sentry",
+    }
     n_android = (n + 1) // 2
     android = [f"a{i:04d}" for i in range(n_android)]
     ios = [f"i{i:04d}" for i in range(n - n_android)]
@@ -60,11 +72,8 @@ def scale_policy(tmp: Path, n: int) -> tuple[Path, list[str], list[str]]:
         name: {**ios_base, "app_id": str(1_700_000_000 + i), "bundle_id": f"app.bench.{name}"}
         for i, name in enumerate(ios)
     }
-    profile["android_apps"] = {name: prof_android for name in android}
-    profile["ios_apps"] = {name: prof_ios for name in ios}
     path = tmp / "scale-policy.yaml"
-    # a JSON round trip: no shared objects, so no YAML anchors (the policy loader refuses them)
-    path.write_text(yaml.safe_dump(json.loads(json.dumps(doc, default=str))))
+    path.write_text(json.dumps(doc, default=str, separators=(",", ":")))
     return path, android, ios
 
 
@@ -130,7 +139,7 @@ def measure(n: int = 1000, latency_ms: float = 0) -> dict[str, Any]:
         prefect_test_harness(server_startup_timeout=120),
         start_sandbox(tokens=TOKENS) as sb,
     ):
-        policy_path, android, ios = scale_policy(Path(tmp), n)
+        policy_path, android, ios = scale_policy(Path(tmp), n, sb.url)
         control = SandboxControl(sb.url)
         account = control.play_service_account()
         key = control.asc_api_key()
