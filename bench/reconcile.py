@@ -127,6 +127,50 @@ async def _seed_timelines(android: list[str]) -> None:
     await asyncio.gather(*(one(name) for name in android))
 
 
+def scale_env(url: str, control: Any, policy_path: Path) -> dict[str, str]:
+    """The settings that point the orchestrator at the sandbox and the generated policy."""
+    account = control.play_service_account()
+    key = control.asc_api_key()
+    return {
+        "RELORCH_POLICY": str(policy_path),
+        "RELORCH_PROFILE": "sandbox",
+        "RELORCH_SANDBOX_URL": url,
+        "RELORCH_GITHUB_API_URL": f"{url}/github",
+        "RELORCH_CLOUDFLARE_API_URL": f"{url}/cloudflare/client/v4",
+        "GITHUB_TOKEN": TOKENS["github"],
+        "CLOUDFLARE_API_TOKEN": TOKENS["cloudflare"],
+        "PAGERDUTY_API_TOKEN": "bench-pd",
+        "GOOGLE_SERVICE_ACCOUNT_JSON": json.dumps(account),
+        "RELORCH_PLAY_API_URL": f"{url}/google/androidpublisher/v3",
+        "RELORCH_PLAY_UPLOAD_URL": f"{url}/google/upload/androidpublisher/v3",
+        "RELORCH_PLAY_REPORTING_URL": f"{url}/google/playdeveloperreporting/v1beta1",
+        "RELORCH_APP_STORE_API_URL": f"{url}/appstore",
+        "APP_STORE_CONNECT_KEY_ID": key["key_id"],
+        "APP_STORE_CONNECT_ISSUER_ID": key["issuer_id"],
+        "APP_STORE_CONNECT_PRIVATE_KEY": key["private_key"],
+        "SENTRY_AUTH_TOKEN": "bench-sentry",
+    }
+
+
+def seed_world(sb: Any, control: Any, android: list[str], ios: list[str]) -> None:
+    """The sandbox and the Prefect server as N rollouts in flight leave them (the environment
+    from `scale_env` already set)."""
+    from scripts.localstack import seed_document
+    from tasks.limits import ensure_limits
+    from tasks.settings import current_policy
+
+    policy = current_policy()
+    control.seed({**seed_document(policy), "tokens": TOKENS})
+    for name in android:
+        _seed_android(sb, policy.android_app(name).package_name)
+    for name in ios:
+        app = policy.ios_app(name)
+        control.asc_app(app.app_id, app.bundle_id, name=name, processing_seconds=1)
+        control.asc_live_version(app.app_id, "1.0.0", "1")
+    asyncio.run(ensure_limits(policy))
+    asyncio.run(_seed_timelines(android))
+
+
 def measure(n: int = 1000, latency_ms: float = 0) -> dict[str, Any]:
     """Seed n rollouts in flight, run one tick, return its time, calls and memory."""
     from prefect.testing.utilities import prefect_test_harness
@@ -141,43 +185,8 @@ def measure(n: int = 1000, latency_ms: float = 0) -> dict[str, Any]:
     ):
         policy_path, android, ios = scale_policy(Path(tmp), n, sb.url)
         control = SandboxControl(sb.url)
-        account = control.play_service_account()
-        key = control.asc_api_key()
-        os.environ.update(
-            {
-                "RELORCH_POLICY": str(policy_path),
-                "RELORCH_PROFILE": "sandbox",
-                "RELORCH_SANDBOX_URL": sb.url,
-                "RELORCH_GITHUB_API_URL": f"{sb.url}/github",
-                "RELORCH_CLOUDFLARE_API_URL": f"{sb.url}/cloudflare/client/v4",
-                "GITHUB_TOKEN": TOKENS["github"],
-                "CLOUDFLARE_API_TOKEN": TOKENS["cloudflare"],
-                "PAGERDUTY_API_TOKEN": "bench-pd",
-                "GOOGLE_SERVICE_ACCOUNT_JSON": json.dumps(account),
-                "RELORCH_PLAY_API_URL": f"{sb.url}/google/androidpublisher/v3",
-                "RELORCH_PLAY_UPLOAD_URL": f"{sb.url}/google/upload/androidpublisher/v3",
-                "RELORCH_PLAY_REPORTING_URL": f"{sb.url}/google/playdeveloperreporting/v1beta1",
-                "RELORCH_APP_STORE_API_URL": f"{sb.url}/appstore",
-                "APP_STORE_CONNECT_KEY_ID": key["key_id"],
-                "APP_STORE_CONNECT_ISSUER_ID": key["issuer_id"],
-                "APP_STORE_CONNECT_PRIVATE_KEY": key["private_key"],
-                "SENTRY_AUTH_TOKEN": "bench-sentry",
-            }
-        )
-        from scripts.localstack import seed_document
-        from tasks.limits import ensure_limits
-        from tasks.settings import current_policy
-
-        policy = current_policy()
-        control.seed({**seed_document(policy), "tokens": TOKENS})
-        for name in android:
-            _seed_android(sb, policy.android_app(name).package_name)
-        for name in ios:
-            app = policy.ios_app(name)
-            control.asc_app(app.app_id, app.bundle_id, name=name, processing_seconds=1)
-            control.asc_live_version(app.app_id, "1.0.0", "1")
-        asyncio.run(ensure_limits(policy))
-        asyncio.run(_seed_timelines(android))
+        os.environ.update(scale_env(sb.url, control, policy_path))
+        seed_world(sb, control, android, ios)
         if latency_ms:
             for target in ("googleplay", "google-oauth", "app-store-connect"):
                 control.add_fault(target, "slow", delay_s=latency_ms / 1000)
