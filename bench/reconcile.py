@@ -30,7 +30,12 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 ROOT = Path(__file__).resolve().parent.parent
-TOKENS = {"github": "bench-github-token", "cloudflare": "bench-cloudflare-token"}
+TOKENS = {
+    "github": "bench-github-token",
+    "cloudflare": "bench-cloudflare-token",
+    "pagerduty": "bench-pd",  # the freeze's incident source, read before any advance
+    "sentry": "bench-sentry",
+}
 
 
 def _rss_mb() -> float:
@@ -139,7 +144,7 @@ def scale_env(url: str, control: Any, policy_path: Path) -> dict[str, str]:
         "RELORCH_CLOUDFLARE_API_URL": f"{url}/cloudflare/client/v4",
         "GITHUB_TOKEN": TOKENS["github"],
         "CLOUDFLARE_API_TOKEN": TOKENS["cloudflare"],
-        "PAGERDUTY_API_TOKEN": "bench-pd",
+        "PAGERDUTY_API_TOKEN": TOKENS["pagerduty"],
         "GOOGLE_SERVICE_ACCOUNT_JSON": json.dumps(account),
         "RELORCH_PLAY_API_URL": f"{url}/google/androidpublisher/v3",
         "RELORCH_PLAY_UPLOAD_URL": f"{url}/google/upload/androidpublisher/v3",
@@ -148,7 +153,7 @@ def scale_env(url: str, control: Any, policy_path: Path) -> dict[str, str]:
         "APP_STORE_CONNECT_KEY_ID": key["key_id"],
         "APP_STORE_CONNECT_ISSUER_ID": key["issuer_id"],
         "APP_STORE_CONNECT_PRIVATE_KEY": key["private_key"],
-        "SENTRY_AUTH_TOKEN": "bench-sentry",
+        "SENTRY_AUTH_TOKEN": TOKENS["sentry"],
     }
 
 
