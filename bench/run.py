@@ -121,6 +121,11 @@ def main() -> int:
             "platform": platform.platform(),
         },
     }
+    if os.environ.get("BENCH_RECONCILE", "1") != "0":  # its own server and sandbox: a clean slate
+        from bench.reconcile import measure
+
+        result.update(measure(int(os.environ.get("BENCH_RECONCILE_N", "1000"))))
+        result.update(measure(int(os.environ.get("BENCH_RECONCILE_N", "1000")), latency_ms=50))
     (RESULTS / "latest.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
     return 0

@@ -18,7 +18,8 @@ watch or rolls back. The run is started, not awaited: a tick never waits out a 2
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from datetime import datetime, timedelta
 
 from prefect import flow
 from prefect.deployments.flow_runs import arun_deployment
@@ -27,6 +28,7 @@ from prefect.logging import get_run_logger
 
 from flows.android_steps import StepResult, rollout_step
 from flows.ios_steps import IosStepResult, ios_step
+from procedure.android import Timeline, quiet_until
 from procedure.ios import IosTimeline
 from procedure.policy import AndroidApp, Policy
 from procedure.recovery import UNFINISHED
@@ -38,10 +40,19 @@ from tasks.play import read_play
 from tasks.record import read_deployment_records
 from tasks.settings import current_policy
 from tasks.slots import hold_slot
-from tasks.timeline import load_ios_timeline, load_timeline
+from tasks.timeline import (
+    android_timelines,
+    has_ios_timeline,
+    load_ios_timeline,
+    load_timeline,
+    read_all_timelines,
+)
 
 SLOT_WAIT = timedelta(seconds=30)  # an app busy with its own run is being looked after: next tick
 RECOVER = "workers-recover/on-crash"
+APP_CONCURRENCY = 8  # apps read at once: bounded, so a tick keeps every provider's rate budget
+# A skip needs the quiet to outlast the runner's early start of a continuation (DESIGN 2)
+QUIET_MARGIN = timedelta(seconds=1)
 
 
 def _row(app: str, result: StepResult) -> dict[str, object]:
@@ -62,12 +73,101 @@ async def _watched(name: str, app: AndroidApp, code: int) -> bool:
     return since is not None and clock.now() < since + app.vitals.watch_after_complete
 
 
+async def advance_android(policy: Policy) -> list[dict[str, object]]:
+    """Every Android app, a few at a time. An app whose stored timelines all say quiet (each
+    rollout of ours mid-stage, with its soak and its next health check still ahead) is neither
+    read nor locked: its row comes from the timeline. Every other app is read under its slot, and
+    any step is decided on that read (the truth is the store, read while no one else can act)."""
+    stored = await read_all_timelines()
+    gate = asyncio.Semaphore(APP_CONCURRENCY)
+    now = clock.now()
+
+    async def one(name: str, app: AndroidApp) -> list[dict[str, object]]:
+        quiet = _quiet_rows(name, app, android_timelines(stored, name), now)
+        if quiet is not None:
+            return quiet
+        async with gate:
+            return await _advance_app(name, app, policy)
+
+    per_app = await asyncio.gather(*(one(n, a) for n, a in policy.android_apps.items()))
+    return [row for rows in per_app for row in rows]
+
+
+def _quiet_rows(
+    name: str, app: AndroidApp, timelines: dict[int, Timeline], now: datetime
+) -> list[dict[str, object]] | None:
+    """Rows for an app with nothing that could be due before the next tick looks, or None when
+    the store must be read: no timeline of ours in flight, or one that could be due now."""
+    live = {c: t for c, t in timelines.items() if not _over(t, app, now)}
+    if not live:
+        return None  # nothing of ours known in flight: only the store can say (a lost record too)
+    rows: list[dict[str, object]] = []
+    for code, timeline in sorted(live.items()):
+        until = quiet_until(timeline, app)
+        if until is None or until - QUIET_MARGIN <= now:
+            return None
+        fraction = float(max(timeline.stage_since, key=float))
+        rows.append(
+            {
+                "app": name,
+                "version": code,
+                "stage": "stage",
+                "fraction": f"{fraction:.0%}",
+                "acted": "",
+                "next action": "soak and health checks on schedule (from the stored timeline)",
+                "when": until.isoformat(),
+                "blocking": "",
+            }
+        )
+    return rows
+
+
+def _over(timeline: Timeline, app: AndroidApp, now: datetime) -> bool:
+    """A rollout past 100 % and its post-100 % watch: finished, not in flight."""
+    done = timeline.since(1.0)
+    return done is not None and now >= done + app.vitals.watch_after_complete
+
+
+async def _advance_app(name: str, app: AndroidApp, policy: Policy) -> list[dict[str, object]]:
+    log = get_run_logger()
+    rows: list[dict[str, object]] = []
+    try:
+        async with hold_slot(app_limit(name), min(SLOT_WAIT, policy.slots.wait), policy):
+            state = await read_play(app)
+            codes = [max(r.version_codes) for r in state.in_flight()]
+            # …and versions our runs put through internal testing that are waiting to be
+            # promoted (a continuation lost after a soak or a commit refused while in review)
+            codes += [
+                c
+                for c in state.awaiting_promotion()
+                if (await load_timeline(name, c)).internal_since is not None
+            ]
+            # …and completed releases still inside their post-100 % vitals watch
+            codes += [c for c in state.completed_codes() if await _watched(name, app, c)]
+            for code in codes:
+                result = await rollout_step(app, policy, version_code=code, state=state)
+                if result.acted:
+                    log.info("%s %s: %s", name, code, result.acted)
+                    state = await read_play(app)  # the store changed: read it again
+                rows.append(_row(name, result))
+    except TimeoutError:
+        log.info("%s is busy with its own run; next tick", name)
+        rows.append(_busy(name))
+    except Exception as error:  # noqa: BLE001 - one app's trouble must not stop the others
+        log.error("%s (Android): %s; next tick", name, error)
+        rows.append({**_busy(name), "stage": "error", "next action": str(error)[:200]})
+    return rows
+
+
 async def advance_ios(policy: Policy) -> list[dict[str, object]]:
     """Every iOS release of ours App Store Connect shows on its way or live: the steps due now,
     under the app's slot (its own continuation, if it fires too, then finds nothing due)."""
     log = get_run_logger()
     rows: list[dict[str, object]] = []
+    stored = await read_all_timelines()
     for name, app in policy.ios_apps.items():
+        if not has_ios_timeline(stored, name):
+            continue  # versions with no timeline are not ours to drive (below): no need to look
         try:
             async with hold_slot(ios_app_limit(name), min(SLOT_WAIT, policy.slots.wait), policy):
                 for version, build in await releases_in_flight(app):
@@ -195,34 +295,8 @@ async def recover_unverified_workers(policy: Policy) -> list[dict[str, object]]:
 async def advance_rollouts() -> list[dict[str, object]]:
     policy = current_policy()
     review = policy_review(policy)
-    log = get_run_logger()
     rows: list[dict[str, object]] = []
-    for name, app in policy.android_apps.items():
-        try:
-            async with hold_slot(app_limit(name), min(SLOT_WAIT, policy.slots.wait), policy):
-                state = await read_play(app)
-                codes = [max(r.version_codes) for r in state.in_flight()]
-                # …and versions our runs put through internal testing that are waiting to be
-                # promoted (a continuation lost after a soak or a commit refused while in review)
-                codes += [
-                    c
-                    for c in state.awaiting_promotion()
-                    if (await load_timeline(name, c)).internal_since is not None
-                ]
-                # …and completed releases still inside their post-100 % vitals watch
-                codes += [c for c in state.completed_codes() if await _watched(name, app, c)]
-                for code in codes:
-                    result = await rollout_step(app, policy, version_code=code, state=state)
-                    if result.acted:
-                        log.info("%s %s: %s", name, code, result.acted)
-                        state = await read_play(app)  # the store changed: read it again
-                    rows.append(_row(name, result))
-        except TimeoutError:
-            log.info("%s is busy with its own run; next tick", name)
-            rows.append(_busy(name))
-        except Exception as error:  # noqa: BLE001 - one app's trouble must not stop the others
-            log.error("%s (Android): %s; next tick", name, error)
-            rows.append({**_busy(name), "stage": "error", "next action": str(error)[:200]})
+    rows += await advance_android(policy)
     rows += await advance_ios(policy)
     rows += await recover_unverified_workers(policy)
     await publish_table(

@@ -355,3 +355,18 @@ def vitals_verdict(
     if problems:
         return Verdict.FAIL, "; ".join(problems)
     return Verdict.PASS, f"{', '.join(shown)} over {users} users"
+
+
+def quiet_until(timeline: Timeline, app: AndroidApp) -> datetime | None:
+    """From the stored timeline alone: the earliest instant a rollout live at a stage below 100 %
+    could need anything (its stage's soak ends, or its next health check) — before then a look at
+    the store would find nothing due. None when the timeline cannot say (not live at a stage yet,
+    at 100 %, or never health-checked): read the store then. Never later than `decide` and
+    `vitals_due` would say for the same timeline, so skipping a read until then skips no step."""
+    if not timeline.stage_since or timeline.vitals_checked_at is None:
+        return None
+    current = max(timeline.stage_since, key=float)
+    if float(current) >= 1.0 - 1e-9:
+        return None  # the post-100 % watch and its end are the store's to tell
+    stage_due = timeline.stage_since[current] + app.stage_soak
+    return min(stage_due, timeline.vitals_checked_at + app.vitals.check_interval)

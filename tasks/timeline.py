@@ -20,6 +20,10 @@ from procedure.ios import IosTimeline
 from tasks.prefect_writes import conflict_client, write_variable
 
 __all__ = [
+    "android_timelines",
+    "has_ios_timeline",
+    "load_android_timelines",
+    "read_all_timelines",
     "load_ios_timeline",
     "load_timeline",
     "save_ios_timeline",
@@ -78,3 +82,59 @@ async def load_ios_timeline(app: str, version: str, build: str) -> IosTimeline:
 
 async def save_ios_timeline(app: str, version: str, build: str, timeline: IosTimeline) -> None:
     await _save(_ios_name(app, version, build), timeline)
+
+
+PAGE = 200  # the server's default page limit
+
+
+async def load_android_timelines(app: str) -> dict[int, Timeline]:
+    """Every Android timeline stored for `app`, by version code. See `read_all_timelines`."""
+    return android_timelines(await read_all_timelines(), app)
+
+
+async def read_all_timelines() -> dict[str, object]:
+    """Every stored rollout timeline's raw value by variable name, in one paged bulk read (a few
+    requests for a thousand rollouts instead of one per rollout)."""
+    from prefect.client.orchestration import get_client
+
+    found: dict[str, object] = {}
+    async with get_client() as client:
+        offset = 0
+        while True:
+            response = await client.request(
+                "POST",
+                "/variables/filter",
+                json={
+                    "variables": {"name": {"like_": "rollout_"}},
+                    "sort": "NAME_ASC",
+                    "offset": offset,
+                    "limit": PAGE,
+                },
+            )
+            page = response.json()
+            found.update({v["name"]: v["value"] for v in page if v["name"].startswith("rollout_")})
+            if len(page) < PAGE:
+                return found
+            offset += PAGE
+
+
+def android_timelines(raw: dict[str, object], app: str) -> dict[int, Timeline]:
+    """The Android timelines of `app` in a bulk read: names `variable_name(app, <code>)`."""
+    prefix = variable_name(app, "")
+    out: dict[int, Timeline] = {}
+    for name, value in raw.items():
+        rest = name[len(prefix) :]
+        if not name.startswith(prefix) or not rest.isdigit() or not isinstance(value, dict):
+            continue
+        try:
+            out[int(rest)] = _adapter(Timeline).validate_python(value)
+        except ValidationError:
+            continue  # unreadable: as if lost, and a lost one makes the app be read
+    return out
+
+
+def has_ios_timeline(raw: dict[str, object], app: str) -> bool:
+    """Whether a bulk read holds any iOS timeline of `app` (a name clash with an app whose name
+    extends this one only makes the caller read the store: the safe side)."""
+    prefix = variable_name(f"ios_{app}", "")
+    return any(name.startswith(prefix) and isinstance(v, dict) and v for name, v in raw.items())
