@@ -16,6 +16,7 @@ the worker's, the process's and the engine's, not the step's), with the worker s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import statistics
 import subprocess
@@ -69,13 +70,11 @@ async def _deploy() -> UUID:
     from prefect.exceptions import ObjectAlreadyExists
 
     async with get_client() as client:
-        try:
+        with contextlib.suppress(ObjectAlreadyExists):
             await client.create_work_pool(WorkPoolCreate(name=POOL, type="process"))
-        except ObjectAlreadyExists:
-            pass
     source = await noop.from_source(str(ROOT), "bench/slack.py:noop")  # type: ignore[attr-defined]
     return UUID(
-        str(await source.deploy(name="bench-slack", work_pool_name=POOL, print_next_steps=False))
+        str(await source.deploy(name="bench-slack", work_pool_name=POOL, print_next_steps=False, ignore_warnings=True))
     )
 
 
@@ -184,6 +183,7 @@ def table(result: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":  # the slack part alone: `python -m bench.slack`
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):
