@@ -74,7 +74,14 @@ async def _deploy() -> UUID:
             await client.create_work_pool(WorkPoolCreate(name=POOL, type="process"))
     source = await noop.from_source(str(ROOT), "bench/slack.py:noop")  # type: ignore[attr-defined]
     return UUID(
-        str(await source.deploy(name="bench-slack", work_pool_name=POOL, print_next_steps=False, ignore_warnings=True))
+        str(
+            await source.deploy(
+                name="bench-slack",
+                work_pool_name=POOL,
+                print_next_steps=False,
+                ignore_warnings=True,
+            )
+        )
     )
 
 
@@ -131,7 +138,14 @@ def _cancel(ids: list[UUID]) -> None:
 def measure() -> dict[str, float | int]:
     """Against the server PREFECT_API_URL names: start a worker, measure, stop it."""
     deployment_id = asyncio.run(_deploy())
-    env = {**os.environ, "PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_LOGGING_LEVEL": "WARNING"}
+    from prefect.settings import PREFECT_API_URL
+
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": str(PREFECT_API_URL.value()),  # the harness sets it in-process only
+        "PREFECT_WORKER_QUERY_SECONDS": "1",  # as `make run`
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+    }
     worker = subprocess.Popen(
         [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL, "--limit", "8"],
         env=env,
