@@ -1,7 +1,8 @@
 """`make bench`: the Workers pipeline on a real Prefect server against a zero-latency sandbox,
 side by side with the same provider calls made with httpx alone, in one run on one machine.
 
-Writes bench/results/latest.json with workers_pipeline_s, bare_httpx_s and their ratio.
+Writes bench/results/latest.json with workers_pipeline_s, bare_httpx_s and their ratio, and the
+stage slack of continuations through a real worker (bench/slack.py).
 """
 
 from __future__ import annotations
@@ -106,6 +107,9 @@ def main() -> int:
                 pipeline.append(elapsed)
                 bare.append(bare_elapsed)
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        from bench.slack import measure as measure_slack  # continuations through a real worker
+
+        slack = measure_slack()
     result = {
         "workers_pipeline_s": round(statistics.median(pipeline), 4),
         "bare_httpx_s": round(statistics.median(bare), 4),
@@ -115,6 +119,7 @@ def main() -> int:
         "provider_calls_per_pipeline_run": calls,
         "process_peak_rss_mb": round(rss_mb, 1),
         "rounds": ROUNDS,
+        **slack,
         "machine": {
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
@@ -128,6 +133,9 @@ def main() -> int:
         result.update(measure(int(os.environ.get("BENCH_RECONCILE_N", "1000")), latency_ms=50))
     (RESULTS / "latest.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
+    from bench.slack import table
+
+    print(table(result))
     return 0
 
 

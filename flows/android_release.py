@@ -21,12 +21,13 @@ from prefect.states import Completed, State
 
 from flows.android_steps import Emergency, StepResult, rollout_step
 from flows.mobile import (
+    Handover,
     InternalSignOff,
     RolloutStopped,
     confirm_emergency,
-    hand_over_at,
     retry_after_outage,
     significance,
+    take_steps,
 )
 from flows.requests import takes
 from flows.run_names import android_run_name
@@ -49,7 +50,13 @@ from tasks.timeline import load_timeline, save_timeline
 @flow(name="android-release", log_prints=True, flow_run_name=android_run_name)
 @takes(AndroidReleaseRequest, choices={"app": "android_apps"})
 async def android_release(request: AndroidReleaseRequest) -> dict[str, Any] | State:
-    """Take one Android version through the procedure, one due step per run."""
+    """Take one Android version through the procedure: the steps due now (or within the
+    policy's `continuations` moment) in this run, the rest in its continuations."""
+    return await take_steps(_one_step, request)
+
+
+async def _one_step(request: AndroidReleaseRequest) -> dict[str, Any] | State | Handover:
+    """One run's step; a Handover when the procedure goes on."""
     policy = current_policy()
     review = policy_review(policy)
     app = android_target(request, policy)
@@ -118,7 +125,9 @@ async def android_release(request: AndroidReleaseRequest) -> dict[str, Any] | St
     return await hand_over(request, result, significant_now)
 
 
-async def hand_over(request: AndroidReleaseRequest, result: StepResult, significant: bool) -> State:
+async def hand_over(
+    request: AndroidReleaseRequest, result: StepResult, significant: bool
+) -> Handover:
     """End this run; the next one starts when the next step is due (now, after a sign-off).
     It carries what this run settled (the version code, `significant`), not the PR to re-read;
     an emergency run's continuation stays an emergency run (re-verified each time)."""
@@ -133,7 +142,7 @@ async def hand_over(request: AndroidReleaseRequest, result: StepResult, signific
     }
     why = f"{result.decision.step.value}: {result.message}"
     step = f"{result.decision.step.value} at {result.fraction:.0%}"
-    return await hand_over_at(when, why, params, step)
+    return Handover(when, why, params, step)
 
 
 async def emergency_audit(

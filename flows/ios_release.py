@@ -24,12 +24,13 @@ from prefect.states import Completed, State
 from flows.android_steps import Emergency
 from flows.ios_steps import IosStepResult, ios_step, operator_action
 from flows.mobile import (
+    Handover,
     InternalSignOff,
     RolloutStopped,
     confirm_emergency,
-    hand_over_at,
     retry_after_outage,
     significance,
+    take_steps,
 )
 from flows.requests import takes
 from flows.run_names import ios_run_name
@@ -49,6 +50,11 @@ from tasks.timeline import load_ios_timeline, save_ios_timeline
 @takes(IosReleaseRequest, choices={"app": "ios_apps"})
 async def ios_release(request: IosReleaseRequest) -> dict[str, Any] | State:
     """Take one iOS build through the procedure, the steps due now per run."""
+    return await take_steps(_one_step, request)
+
+
+async def _one_step(request: IosReleaseRequest) -> dict[str, Any] | State | Handover:
+    """One run's step; a Handover when the procedure goes on."""
     policy = current_policy()
     review = policy_review(policy)
     app = ios_target(request, policy)
@@ -127,7 +133,9 @@ async def ios_release(request: IosReleaseRequest) -> dict[str, Any] | State:
     return await hand_over(request, result, significant)
 
 
-async def hand_over(request: IosReleaseRequest, result: IosStepResult, significant: bool) -> State:
+async def hand_over(
+    request: IosReleaseRequest, result: IosStepResult, significant: bool
+) -> Handover:
     """End this run; the next one starts when the next check is due. An operator's action
     continues as the procedure (action `release`); an emergency stays an emergency."""
     when = result.next_check or clock.now()
@@ -145,7 +153,7 @@ async def hand_over(request: IosReleaseRequest, result: IosStepResult, significa
     }
     why = f"{result.decision.step.value}: {result.message}"
     day = f" day {result.day}" if result.day else ""
-    return await hand_over_at(when, why, params, f"{result.decision.step.value}{day}")
+    return Handover(when, why, params, f"{result.decision.step.value}{day}")
 
 
 async def audit(

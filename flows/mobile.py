@@ -3,8 +3,10 @@ continuation, or retried after a store outage), the sign-off form, the emergency
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from prefect.logging import get_run_logger
 from prefect.states import State
@@ -13,6 +15,7 @@ from pydantic import BaseModel, Field
 from flows.android_steps import Emergency
 from flows.continuation import CannotContinue, continue_at, deferred
 from procedure.android_request import AndroidReleaseRequest, resolve_significance
+from procedure.continuations import inline_wait
 from procedure.emergency import check_incident
 from procedure.ios_request import IosReleaseRequest
 from procedure.policy import Policy
@@ -20,9 +23,11 @@ from procedure.request import RequestError
 from tasks import clock
 from tasks.emergency import read_incident
 from tasks.pull_labels import pull_labels
+from tasks.settings import current_policy
 
 __all__ = [
     "OUTAGE_BACKOFF",
+    "Handover",
     "OUTAGE_RETRIES",
     "InternalSignOff",
     "RolloutStopped",
@@ -30,6 +35,7 @@ __all__ = [
     "hand_over_at",
     "retry_after_outage",
     "significance",
+    "take_steps",
 ]
 
 # A store outage (5xx, timeouts) outlasting the client's own retries does not end the chain: the
@@ -52,6 +58,41 @@ class InternalSignOff(BaseModel):
     note: str = ""
 
 
+@dataclass(frozen=True)
+class Handover:
+    """A step's outcome when the procedure goes on: the next step, due `when`, with `params`."""
+
+    when: datetime
+    why: str
+    params: dict[str, Any]
+    step: str
+
+
+Request = TypeVar("Request", AndroidReleaseRequest, IosReleaseRequest)
+
+
+async def take_steps(
+    one_step: Callable[[Request], Awaitable[Any]], request: Request
+) -> dict[str, Any] | State:
+    """Run `one_step` and, while its next step is due within the policy's moment
+    (`continuations`, procedure/continuations.py decides), sleep on the clock and take it in this
+    same run — `one_step` holds the slot only while it acts, so nothing is held while sleeping.
+    A later step ends the run Deferred with its continuation scheduled."""
+    rules = current_policy().continuations
+    taken = 0
+    while True:
+        outcome = await one_step(request)
+        if not isinstance(outcome, Handover):
+            return outcome  # type: ignore[no-any-return]
+        delay = inline_wait(clock.now(), outcome.when, rules, taken)
+        if delay is None:
+            return await hand_over_at(outcome.when, outcome.why, outcome.params, outcome.step)
+        get_run_logger().info("%s; next step due in %.1f s: taken in this run", outcome.why, delay)
+        await clock.clock().sleep(delay)
+        request = type(request).model_validate(outcome.params)
+        taken += 1
+
+
 async def hand_over_at(when: datetime, why: str, params: dict[str, Any], step: str) -> State:
     """End this run as Deferred: its continuation (`params`, named for `step`) is due `when`;
     a run not started from a deployment leaves the step to advance-rollouts, and says so."""
@@ -72,7 +113,7 @@ async def retry_after_outage(
     attempt: int,
     interval: timedelta,
     error: Exception,
-) -> State:
+) -> Handover:
     """The step met a store outage: nothing is known to have changed (a write's lost answer is
     read back by the client), so the same run is retried later with the same parameters; it
     re-reads the store first, so a change that did land is not made twice."""
@@ -85,7 +126,7 @@ async def retry_after_outage(
     when = clock.now() + delay
     why = f"{store} outage: {error}; retry {attempt + 1} of {OUTAGE_RETRIES}"
     get_run_logger().warning("%s at %s", why, when.isoformat())
-    return await hand_over_at(
+    return Handover(
         when,
         why,
         {**params, "outage_attempt": attempt + 1},

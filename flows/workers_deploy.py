@@ -21,6 +21,7 @@ from flows.recovery import finish_unverified
 from flows.requests import takes
 from flows.run_names import workers_run_name
 from flows.verification import verify_or_roll_back
+from procedure.continuations import inline_wait
 from procedure.policy import EnvironmentName, Policy, WorkerService
 from procedure.request import WorkersDeployRequest, workers_target
 from procedure.workers import check_provenance, release_label, release_message, significance
@@ -200,6 +201,14 @@ async def standard_release(
 
     # Deployment Freeze Periods — checked right before the production change.
     freeze = await freeze_gate("production deploy", request.service, policy)
+    waited = 0  # a freeze ending within a moment is waited out (whole) here, then re-checked
+    while freeze.frozen and policy.freeze.on_freeze != "fail" and freeze.retry_at is not None:
+        delay = inline_wait(clock.now(), freeze.retry_at, policy.continuations, waited)
+        if delay is None:
+            break
+        await clock.clock().sleep(delay)
+        waited += 1
+        freeze = await freeze_gate("production deploy", request.service, policy)
     steps.append(("freeze gate", "FROZEN" if freeze.frozen else "clear", describe(freeze)))
     if freeze.frozen:
         if policy.freeze.on_freeze == "fail":

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from procedure.continuations import ContinuationRules
 from procedure.durations import Duration, Interval, Window
 from procedure.freeze import FreezePolicy
 from procedure.phased_release import checkpoints
@@ -439,6 +440,7 @@ class Policy(_Model):
     sources: FreezeSources = FreezeSources()
     emergency: EmergencyRules = EmergencyRules()
     slots: SlotRules = SlotRules()
+    continuations: ContinuationRules = ContinuationRules()
     services: dict[str, WorkerService] = Field(min_length=1)
     android_apps: dict[str, AndroidApp] = Field(default_factory=dict)
     ios_apps: dict[str, IosApp] = Field(default_factory=dict)
