@@ -38,7 +38,7 @@ from tasks.evidence import policy_review, publish_table
 from tasks.limits import app_limit, ios_app_limit, release_limit
 from tasks.play import read_play
 from tasks.record import read_deployment_records
-from tasks.settings import current_policy
+from tasks.settings import current_policy, load_credential_blocks
 from tasks.slots import hold_slot
 from tasks.timeline import (
     android_timelines,
@@ -295,6 +295,7 @@ async def recover_unverified_workers(policy: Policy) -> list[dict[str, object]]:
 async def advance_rollouts() -> list[dict[str, object]]:
     policy = current_policy()
     review = policy_review(policy)
+    await load_credential_blocks()
     rows: list[dict[str, object]] = []
     rows += await advance_android(policy)
     rows += await advance_ios(policy)

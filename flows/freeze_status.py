@@ -12,7 +12,7 @@ from procedure.freeze import FreezeObservations, evaluate_freeze, freeze_windows
 from tasks import clock
 from tasks.evidence import policy_review, publish, publish_table, say_policy_overdue
 from tasks.freeze import describe, next_look, observe_freeze_sources
-from tasks.settings import current_policy
+from tasks.settings import current_policy, load_credential_blocks
 
 
 @task(name="read freeze sources", retries=0, cache_policy=NO_CACHE)
@@ -27,6 +27,7 @@ async def freeze_status(days: int = 14) -> dict[str, object]:
         raise ValueError(f"days: must be between 1 and 366 (got {days})")
     policy = current_policy()
     review = policy_review(policy)
+    await load_credential_blocks()
     await say_policy_overdue(policy)  # this flow runs daily: the overdue policy is said once
     zone = policy.freeze.zone
     observed = await read_sources()

@@ -18,7 +18,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel
 
 from procedure.request import parse_request
-from tasks.settings import policy_choice
+from tasks.settings import load_credential_blocks, policy_choice
 
 __all__ = ["takes"]
 
@@ -43,7 +43,9 @@ def takes(
 
         @functools.wraps(body)
         async def flow_entry(*args: Any, **kwargs: Any) -> R:
-            return await body(parse_request(model, signature.bind(*args, **kwargs).arguments))
+            request = parse_request(model, signature.bind(*args, **kwargs).arguments)
+            await load_credential_blocks()  # what the environment lacks, from Secret blocks
+            return await body(request)
 
         flow_entry.__signature__ = signature  # type: ignore[attr-defined]
         flow_entry.__doc__ = _with_arguments(body.__doc__ or "", model)

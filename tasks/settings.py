@@ -1,12 +1,16 @@
 """Where the providers are and how to authenticate: read from the environment, never logged.
 
-Sandbox or real differ only here: base URLs and credentials (DESIGN decision 9).
+Sandbox or real differ only here: base URLs and credentials (DESIGN decision 9). A credential the
+worker's environment lacks may come from a Prefect Secret block named after it
+(`GITHUB_TOKEN` → `relorch-github-token`), loaded once per process when a flow starts
+(`load_credential_blocks`); the environment wins when it has the value.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -40,7 +44,7 @@ class ProviderSettings:
 
     @classmethod
     def from_env(cls) -> ProviderSettings:
-        env = os.environ
+        env = {**_FROM_BLOCKS, **{k: v for k, v in os.environ.items() if v}}
         return cls(
             github_url=env.get("RELORCH_GITHUB_API_URL", "https://api.github.com"),
             github_token=SecretStr(env.get("GITHUB_TOKEN", "")),
@@ -85,6 +89,46 @@ class ProviderSettings:
             # the PEM body lines, so no fragment of the key survives redaction either
             values += [line for line in str(key).splitlines() if len(line) > 16]
         return values
+
+
+# Credentials a Secret block may hold (the ids of the App Store Connect key too: not secret, but
+# kept beside the key). The block's name: `relorch-` + the variable's name in kebab case.
+CREDENTIALS = (
+    "GITHUB_TOKEN",
+    "CLOUDFLARE_API_TOKEN",
+    "PAGERDUTY_API_TOKEN",
+    "GOOGLE_SERVICE_ACCOUNT_JSON",
+    "APP_STORE_CONNECT_KEY_ID",
+    "APP_STORE_CONNECT_ISSUER_ID",
+    "APP_STORE_CONNECT_PRIVATE_KEY",
+    "SENTRY_AUTH_TOKEN",
+)
+_FROM_BLOCKS: dict[str, str] = {}
+
+
+def block_name(variable: str) -> str:
+    return "relorch-" + variable.lower().replace("_", "-")
+
+
+async def load_credential_blocks() -> list[str]:
+    """For each credential the environment lacks, the Secret block of its name, if there is one:
+    read once per process. Returns the variables filled from blocks (names only: never values)."""
+    from prefect.blocks.system import Secret
+
+    load: Callable[[str], Awaitable[Secret[Any]]] = Secret.aload  # typed loosely in 3.9
+    loaded = []
+    for variable in CREDENTIALS:
+        if os.environ.get(variable) or variable in _FROM_BLOCKS:
+            continue
+        try:
+            block = await load(block_name(variable))
+        except ValueError:  # no such block: the credential stays unset
+            _FROM_BLOCKS[variable] = ""
+            continue
+        value = block.get()
+        _FROM_BLOCKS[variable] = value if isinstance(value, str) else json.dumps(value)
+        loaded.append(variable)
+    return loaded
 
 
 def _service_account_text(env: os._Environ[str] | dict[str, str]) -> str:
