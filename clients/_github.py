@@ -320,20 +320,7 @@ class GitHubClient(TokenClient):
         url = self._repo_url(repo, "commits", sha, "check-runs")
         runs = await self._collect(op, url, lambda page: page["check_runs"], filter="latest")
         with self._parsing(op):
-            return [
-                CheckRun(
-                    name=run["name"],
-                    status=run["status"],
-                    conclusion=run.get("conclusion"),
-                    app_slug=(run.get("app") or {}).get("slug"),
-                    app_id=(run.get("app") or {}).get("id"),
-                    check_suite_id=(run.get("check_suite") or {}).get("id"),
-                    id=run.get("id"),
-                    external_id=run.get("external_id") or None,
-                    html_url=run.get("html_url"),
-                )
-                for run in runs
-            ]
+            return [_check_run(run) for run in runs]
 
     async def find_check_run(
         self, repo: str, sha: str, name: str, external_id: str | None = None
@@ -587,7 +574,7 @@ def _check_run(run: dict[str, Any]) -> CheckRun:
         app_slug=(run.get("app") or {}).get("slug"),
         app_id=(run.get("app") or {}).get("id"),
         check_suite_id=(run.get("check_suite") or {}).get("id"),
-        id=run["id"],
+        id=run.get("id"),
         external_id=run.get("external_id") or None,
         html_url=run.get("html_url"),
     )

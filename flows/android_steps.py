@@ -283,16 +283,24 @@ def _in_review(result: StepResult, retry_at: datetime | None) -> StepResult:
     )
 
 
+async def halt_on_play(app: AndroidApp, version_code: int, view: PlayView) -> str:
+    """Halt the production release (a completed one too: Play serves the previous one again);
+    returns where it was halted. Play refusing it (changes in review) is ChangesInReviewError."""
+    staged = view.production_status != "completed"
+    await set_production_release(
+        app, version_code, "halted", view.fraction if staged else None, "", ""
+    )
+    return f"{view.fraction:.0%}" if staged else "100% (completed)"
+
+
 async def _halt(
     app: AndroidApp, version_code: int, view: PlayView, why: str, result: StepResult
 ) -> StepResult:
-    """Halt the rollout (a completed release too: Play serves the previous one again) and alert."""
+    """Halt the rollout and alert."""
     staged = view.production_status != "completed"
     where = f"{view.fraction:.0%}" if staged else "100% (completed)"
     try:
-        await set_production_release(
-            app, version_code, "halted", view.fraction if staged else None, "", ""
-        )
+        await halt_on_play(app, version_code, view)
     except ChangesInReviewError:
         await alert(
             app.name,

@@ -13,8 +13,9 @@ from prefect.deployments.flow_runs import arun_deployment
 from prefect.runtime import deployment, flow_run
 from prefect.states import Completed, State
 
+from flows.run_names import NEXT  # a continuation's name: the release's, then its step
+
 CONTINUES_TAG = "continues:"
-NEXT = " → "  # a continuation's name: the release's, then the step it continues with
 
 
 class CannotContinue(RuntimeError):

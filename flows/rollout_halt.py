@@ -33,7 +33,7 @@ from tasks import clock
 from tasks.app_store import read_store, releases_in_flight, set_phased_release
 from tasks.evidence import artifact_key, gate_markdown, policy_review, publish
 from tasks.limits import app_limit, ios_app_limit
-from tasks.play import ChangesInReviewError, read_play, set_production_release
+from tasks.play import ChangesInReviewError, read_play
 from tasks.settings import current_policy
 from tasks.slots import SlotBusy, hold_slot
 from tasks.timeline import load_ios_timeline, save_ios_timeline
@@ -93,12 +93,8 @@ async def _android(
         view = (await read_play(app)).view(code)
         if view.production_status in ("halted", None):
             return []
-        staged = view.production_status != "completed"
-        where = f"{view.fraction:.0%}" if staged else "100% (completed)"
         try:
-            await set_production_release(
-                app, code, "halted", view.fraction if staged else None, "", ""
-            )
+            where = await android_steps.halt_on_play(app, code, view)
         except ChangesInReviewError:
             raise RolloutStopped(
                 f"{subject}: Play refused the halt ({android_steps.IN_REVIEW}) — halt it in the "

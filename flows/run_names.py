@@ -4,7 +4,12 @@ step it continues with (`wallet 2.4.1 (412) → phase day 3`), see `flows.contin
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from prefect.runtime import flow_run
+
+NEXT = " → "  # flows.continuation names a continuation `<release> → <step>`
 
 __all__ = [
     "android_run_name",
@@ -19,16 +24,35 @@ def _parameters() -> dict[str, object]:
     return dict(flow_run.parameters or {})
 
 
+def _given_name() -> str:
+    return str(flow_run.name or "")
+
+
+def _keeps_step(name_of: Callable[[], str]) -> Callable[[], str]:
+    """Prefect renames every run it starts: a continuation keeps the name it was created with
+    (`… → soak at 0%`), the one that says its step."""
+
+    @functools.wraps(name_of)
+    def named() -> str:
+        given = _given_name()
+        return given if NEXT in given else name_of()
+
+    return named
+
+
+@_keeps_step
 def workers_run_name() -> str:
     p = _parameters()
     return f"{p.get('service')} {str(p.get('git_sha', ''))[:7]} PR#{p.get('pr_number')}"
 
 
+@_keeps_step
 def emergency_run_name() -> str:
     p = _parameters()
     return f"EMERGENCY {p.get('service')} for {p.get('incident_id')} by {p.get('acting_person')}"
 
 
+@_keeps_step
 def android_run_name() -> str:
     p = _parameters()
     code = p.get("version_code") or "new upload"
@@ -36,6 +60,7 @@ def android_run_name() -> str:
     return f"{p.get('app')}{name} ({code})"
 
 
+@_keeps_step
 def ios_run_name() -> str:
     p = _parameters()
     action = p.get("action") or "release"
@@ -43,6 +68,7 @@ def ios_run_name() -> str:
     return f"{p.get('app')} {p.get('version')} ({p.get('build_number')}){what}"
 
 
+@_keeps_step
 def halt_run_name() -> str:
     p = _parameters()
     version = f" {p['version']}" if p.get("version") else ""

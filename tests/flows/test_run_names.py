@@ -13,6 +13,7 @@ from flows import run_names
 def parameters(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     given: dict[str, Any] = {}
     monkeypatch.setattr(run_names, "_parameters", lambda: given)
+    monkeypatch.setattr(run_names, "_given_name", lambda: "quiet-fox")
     return given
 
 
@@ -38,3 +39,11 @@ def test_ios(parameters: dict[str, Any]) -> None:
     assert run_names.ios_run_name() == "wallet 2.4.1 (412)"
     parameters.update(action="resume", operator="ops-lee")
     assert run_names.ios_run_name() == "wallet 2.4.1 (412) — resume by ops-lee"
+
+
+def test_a_continuation_keeps_the_name_of_its_step(
+    parameters: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parameters.update(app="wallet", version_code=412, version_name="2.4.1")
+    monkeypatch.setattr(run_names, "_given_name", lambda: "wallet 2.4.1 (412) → stage at 5%")
+    assert run_names.android_run_name() == "wallet 2.4.1 (412) → stage at 5%"
