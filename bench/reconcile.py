@@ -6,7 +6,9 @@ The world: N apps generated into a temp policy file, about half Android and half
 app has 1 (live, completed) and 2 (inProgress at 5 %) on production, and a stored timeline that
 says the 5 % stage went live and was health-checked just now (not due: the sandbox profile's
 soak and vitals check interval are raised to 1 h). Each
-iOS app has a version live (nothing of ours in flight). Seeding writes the sandbox's state in
+iOS app has 1.0.0 replaced by 1.1.0 in its phased release (day 2, ACTIVE) with a stored timeline
+that says day 2 began hours ago and health was checked just now (the health interval is 1 h and
+Apple's day 24 h, on the sandbox's App Store too). Seeding writes the sandbox's state in
 process: driving N real releases to 5 % would take the bench longer than the tick it measures.
 
   .venv/bin/python -m bench.reconcile [N] [latency_ms]
@@ -20,6 +22,7 @@ import os
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +64,13 @@ def scale_policy(tmp: Path, n: int, sandbox_url: str) -> tuple[Path, list[str], 
         **android_base["vitals"],
         "check_interval": "1h",
     }
-    ios_base["health"] = {**doc["ios_apps"]["wallet"]["health"], **ios_base["health"]}
+    ios_base["health"] = {
+        **doc["ios_apps"]["wallet"]["health"],
+        **ios_base["health"],
+        "check_interval": "1h",
+    }
+    ios_base["phased_day"] = "24h"
+    ios_base["checkpoint_margin"] = "3h"
     ios_base["sessions"] = {
         **doc["ios_apps"]["wallet"]["sessions"],
         **ios_base["sessions"],
@@ -115,12 +124,34 @@ def _seed_android(sb: Any, package: str) -> None:
         app.revision += 1
 
 
-async def _seed_timelines(android: list[str]) -> None:
+IOS_DAY_S = 86_400.0
+IOS_DAY2_AGO_S = 0.2 * IOS_DAY_S  # day 2 (not a checkpoint) began hours ago
+
+
+def _seed_ios(sb: Any, app_id: str) -> None:
+    """1.0.0 (build 1) replaced by 1.1.0 (build 2), whose phased release is ACTIVE on day 2."""
+    from sandbox.appstore.admin import live_version
+    from sandbox.appstore.model import PhasedRelease, new_id
+
+    old = live_version(sb.state, app_id, {"version": "1.0.0", "build_number": "1"})
+    new = live_version(sb.state, app_id, {"version": "1.1.0", "build_number": "2"})
+    with sb.state.lock:
+        now = sb.state.now()
+        old.state = "REPLACED_WITH_NEW_VERSION"
+        phased = PhasedRelease(new_id(), new.id)
+        phased.start(now - timedelta(seconds=IOS_DAY_S + IOS_DAY2_AGO_S))
+        sb.state.appstore.phased[phased.id] = phased
+        new.phased_id = phased.id
+
+
+async def _seed_timelines(android: list[str], ios: list[str]) -> None:
     from procedure.android import Timeline
+    from procedure.ios import IosTimeline
     from tasks import clock
-    from tasks.timeline import save_timeline
+    from tasks.timeline import save_ios_timeline, save_timeline
 
     now = clock.now()
+    day2 = now - timedelta(seconds=IOS_DAY2_AGO_S)
     sem = asyncio.Semaphore(16)
 
     async def one(name: str) -> None:
@@ -129,7 +160,18 @@ async def _seed_timelines(android: list[str]) -> None:
                 name, 2, Timeline(promoted_at=now, stage_since={"0.05": now}, vitals_checked_at=now)
             )
 
-    await asyncio.gather(*(one(name) for name in android))
+    async def one_ios(name: str) -> None:
+        timeline = IosTimeline(
+            beta_since=day2 - timedelta(days=4),
+            submitted_at=day2 - timedelta(days=3),
+            day_since={1: day2 - timedelta(seconds=IOS_DAY_S), 2: day2},
+            passed_days=frozenset({1}),
+            health_checked_at=now,
+        )
+        async with sem:
+            await save_ios_timeline(name, "1.1.0", "2", timeline)
+
+    await asyncio.gather(*(one(name) for name in android), *(one_ios(name) for name in ios))
 
 
 def scale_env(url: str, control: Any, policy_path: Path) -> dict[str, str]:
@@ -170,10 +212,17 @@ def seed_world(sb: Any, control: Any, android: list[str], ios: list[str]) -> Non
         _seed_android(sb, policy.android_app(name).package_name)
     for name in ios:
         app = policy.ios_app(name)
-        control.asc_app(app.app_id, app.bundle_id, name=name, processing_seconds=1)
-        control.asc_live_version(app.app_id, "1.0.0", "1")
+        control.asc_app(
+            app.app_id,
+            app.bundle_id,
+            name=name,
+            processing_seconds=1,
+            day_seconds=IOS_DAY_S,
+            beta_groups=list(app.beta_groups),
+        )
+        _seed_ios(sb, app.app_id)
     asyncio.run(ensure_limits(policy))
-    asyncio.run(_seed_timelines(android))
+    asyncio.run(_seed_timelines(android, ios))
 
 
 def measure(n: int = 1000, latency_ms: float = 0) -> dict[str, Any]:

@@ -190,6 +190,42 @@ class AppStoreConnectClient(BaseClient):
         dated = sorted((v for v in found if v.created is not None), key=_created, reverse=True)
         return (*dated, *(v for v in found if v.created is None))
 
+    async def versions_with_builds(
+        self, app_id: str
+    ) -> tuple[tuple[AscVersion, AscBuild | None, AscPhasedRelease | None], ...]:
+        """Every iOS version of the app with its attached build and its phased release, newest
+        first, in one listing (`include=build,appStoreVersionPhasedRelease`): what a look over
+        many apps, or a step of a live release, can afford."""
+        op = "versions_with_builds"
+        url = self._url("v1", "apps", app_id, "appStoreVersions")
+        params: dict[str, str | int] = {
+            "limit": _LIMIT,
+            "filter[platform]": _PLATFORM,
+            "include": "build,appStoreVersionPhasedRelease",
+        }
+        with self._parsing(op):
+            pages = await self._pages(op, url, params)
+            included = [item for page in pages for item in page.get("included") or ()]
+            builds = {str(i["id"]): _build(i) for i in included if i.get("type") == "builds"}
+            phased = {
+                str(i["id"]): _phased_release(i)
+                for i in included
+                if i.get("type") == "appStoreVersionPhasedReleases"
+            }
+            found = [
+                (
+                    _version(item),
+                    builds.get(_linked(item, "build") or ""),
+                    phased.get(_linked(item, "appStoreVersionPhasedRelease") or ""),
+                )
+                for page in pages
+                for item in page["data"]
+            ]
+        dated = sorted(
+            (f for f in found if f[0].created), key=lambda f: _created(f[0]), reverse=True
+        )
+        return (*dated, *(f for f in found if f[0].created is None))
+
     async def _versions(
         self, op: str, app_id: str, params: dict[str, str | int]
     ) -> list[AscVersion]:
@@ -578,6 +614,12 @@ def _when(value: Any) -> datetime | None:
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
     return datetime.fromisoformat(text)
+
+
+def _linked(item: dict[str, Any], relationship: str) -> str | None:
+    """The id a JSON:API resource's to-one relationship links to, if the answer carries it."""
+    data = ((item.get("relationships") or {}).get(relationship) or {}).get("data")
+    return str(data["id"]) if isinstance(data, dict) and "id" in data else None
 
 
 def _created(version: AscVersion) -> datetime:

@@ -30,11 +30,14 @@ from flows.android_steps import StepResult, rollout_step
 from flows.ios_steps import IosStepResult, ios_step
 from procedure.android import Timeline, quiet_until
 from procedure.ios import IosTimeline
-from procedure.policy import AndroidApp, Policy
+from procedure.ios import quiet_until as ios_quiet_until
+from procedure.phased_release import percentage
+from procedure.policy import AndroidApp, IosApp, Policy
 from procedure.recovery import UNFINISHED
 from tasks import clock
 from tasks.app_store import releases_in_flight
 from tasks.evidence import policy_review, publish_table
+from tasks.freeze import freeze_verdict
 from tasks.limits import app_limit, ios_app_limit, release_limit
 from tasks.play import read_play
 from tasks.record import read_deployment_records
@@ -43,6 +46,7 @@ from tasks.slots import hold_slot
 from tasks.timeline import (
     android_timelines,
     has_ios_timeline,
+    ios_timelines,
     load_ios_timeline,
     load_timeline,
     read_all_timelines,
@@ -160,39 +164,89 @@ async def _advance_app(name: str, app: AndroidApp, policy: Policy) -> list[dict[
 
 
 async def advance_ios(policy: Policy) -> list[dict[str, object]]:
-    """Every iOS release of ours App Store Connect shows on its way or live: the steps due now,
-    under the app's slot (its own continuation, if it fires too, then finds nothing due)."""
-    log = get_run_logger()
-    rows: list[dict[str, object]] = []
+    """Every iOS release of ours App Store Connect shows on its way or live, a few apps at a
+    time. An app whose stored timelines all say quiet (each phased release of ours running, its
+    next health check, checkpoint and Apple's day end still ahead) is neither read nor locked
+    while no freeze holds — a freeze pauses a running phase, so then every app is read. Every
+    other app is read under its slot (its own continuation, if it fires too, then finds nothing
+    due)."""
     stored = await read_all_timelines()
+    now = clock.now()
+    quiet: dict[str, list[dict[str, object]]] = {}
+    looked: list[str] = []
     for name, app in policy.ios_apps.items():
         if not has_ios_timeline(stored, name):
             continue  # versions with no timeline are not ours to drive (below): no need to look
-        try:
-            async with hold_slot(ios_app_limit(name), min(SLOT_WAIT, policy.slots.wait), policy):
-                for version, build in await releases_in_flight(app):
-                    timeline = await load_ios_timeline(name, version, build)
-                    if timeline == IosTimeline():
-                        continue  # not started by a run of ours: not ours to drive
-                    result = await ios_step(
-                        app,
-                        policy,
-                        version=version,
-                        build=build,
-                        significant=timeline.significant,
-                    )
-                    if result.acted:
-                        log.info("%s %s (%s): %s", name, version, build, "; ".join(result.acted))
-                    if result.final not in ("done", "superseded"):  # over: not in flight
-                        rows.append(_ios_row(name, version, build, result))
-        except TimeoutError:
-            log.info("%s (iOS) is busy with its own run; next tick", name)
-            rows.append(_busy(f"{name} (iOS)"))
-        except Exception as error:  # noqa: BLE001 - one app's trouble must not stop the others
-            log.error("%s (iOS): %s; next tick", name, error)
-            rows.append(
-                {**_busy(f"{name} (iOS)"), "stage": "error", "next action": str(error)[:200]}
-            )
+        rows = _quiet_ios_rows(name, app, ios_timelines(stored, name), now)
+        if rows is None:
+            looked.append(name)
+        else:
+            quiet[name] = rows
+    if quiet and (await freeze_verdict(policy)).frozen:  # one look at the freeze per tick
+        looked, quiet = looked + list(quiet), {}
+    gate = asyncio.Semaphore(APP_CONCURRENCY)
+
+    async def one(name: str) -> list[dict[str, object]]:
+        async with gate:
+            return await _advance_ios_app(name, policy.ios_app(name), policy)
+
+    per_app = await asyncio.gather(*(one(name) for name in looked))
+    return [row for rows in [*per_app, *quiet.values()] for row in rows]
+
+
+def _quiet_ios_rows(
+    name: str, app: IosApp, timelines: list[IosTimeline] | None, now: datetime
+) -> list[dict[str, object]] | None:
+    """Rows for an app whose releases of ours need nothing before the next tick looks, or None
+    when the store must be read."""
+    if timelines is None:
+        return None
+    rows: list[dict[str, object]] = []
+    for timeline in timelines:
+        done = timeline.day_since.get(7)
+        if done is not None and now >= done + app.health.watch_after_complete:
+            continue  # live to 100 % and watched: over
+        until = ios_quiet_until(timeline, app)
+        if until is None or until - QUIET_MARGIN <= now:
+            return None
+        day = max(timeline.day_since)
+        rows.append(
+            {
+                "app": f"{name} (iOS)",
+                "version": f"{timeline.version} ({timeline.build})",
+                "stage": "watch" if day >= 7 else "phase",
+                "fraction": f"{percentage(day):.0%}",
+                "acted": "",
+                "next action": "health checks on schedule (from the stored timeline)",
+                "when": until.isoformat(),
+                "blocking": "",
+            }
+        )
+    return rows
+
+
+async def _advance_ios_app(name: str, app: IosApp, policy: Policy) -> list[dict[str, object]]:
+    log = get_run_logger()
+    rows: list[dict[str, object]] = []
+    try:
+        async with hold_slot(ios_app_limit(name), min(SLOT_WAIT, policy.slots.wait), policy):
+            for version, build in await releases_in_flight(app):
+                timeline = await load_ios_timeline(name, version, build)
+                if timeline == IosTimeline():
+                    continue  # not started by a run of ours: not ours to drive
+                result = await ios_step(
+                    app, policy, version=version, build=build, significant=timeline.significant
+                )
+                if result.acted:
+                    log.info("%s %s (%s): %s", name, version, build, "; ".join(result.acted))
+                if result.final not in ("done", "superseded"):  # over: not in flight
+                    rows.append(_ios_row(name, version, build, result))
+    except TimeoutError:
+        log.info("%s (iOS) is busy with its own run; next tick", name)
+        rows.append(_busy(f"{name} (iOS)"))
+    except Exception as error:  # noqa: BLE001 - one app's trouble must not stop the others
+        log.error("%s (iOS): %s; next tick", name, error)
+        rows.append({**_busy(f"{name} (iOS)"), "stage": "error", "next action": str(error)[:200]})
     return rows
 
 

@@ -25,6 +25,7 @@ from procedure.phased_release import PauseBudget, checkpoints, percentage
 from procedure.policy import IosApp
 
 __all__ = [
+    "DECIDED_BY_VERSION",
     "Decision",
     "IosTimeline",
     "PauseCause",
@@ -35,6 +36,7 @@ __all__ = [
     "StoreView",
     "decide",
     "phased_action",
+    "quiet_until",
     "reconcile",
     "sessions_verdict",
 ]
@@ -44,6 +46,14 @@ PREPARING = frozenset({"PREPARE_FOR_SUBMISSION", "READY_FOR_REVIEW", "DEVELOPER_
 REJECTED = frozenset({"REJECTED", "METADATA_REJECTED", "INVALID_BINARY"})
 APPLE_RELEASING = frozenset({"PENDING_APPLE_RELEASE", "PROCESSING_FOR_DISTRIBUTION", "ACCEPTED"})
 LIVE = "READY_FOR_DISTRIBUTION"
+# Version states `decide` judges without the build's own view (processing, compliance, groups):
+# the version is past its submission, so a reader may skip those reads.
+DECIDED_BY_VERSION = (
+    IN_REVIEW
+    | REJECTED
+    | APPLE_RELEASING
+    | {LIVE, "PENDING_DEVELOPER_RELEASE", "REPLACED_WITH_NEW_VERSION"}
+)
 
 PauseCause = Literal["health", "freeze", "no data", "operator"]
 
@@ -77,6 +87,8 @@ class IosTimeline:
     paused_at: datetime | None = None
     health_checked_at: datetime | None = None
     significant: bool = False
+    version: str = ""  # which release this is (the store keys it so; old records lack it)
+    build: str = ""
     alerted: frozenset[str] = (
         frozenset()
     )  # alerts already sent: one per state change, not per check
@@ -201,6 +213,27 @@ def _live(phased: PhasedView | None, timeline: IosTimeline, app: IosApp, now: da
             )
         next_check = min(next_check, closing_at)
     return Decision(Step.PHASE, f"phased release at {offered}", due=next_check)
+
+
+def quiet_until(timeline: IosTimeline, app: IosApp) -> datetime | None:
+    """From the stored timeline alone: the earliest instant a phased release of ours, running
+    and not paused by us, could need anything — its next health check, a checkpoint day closing
+    unjudged, the end of Apple's day (the next day may be a checkpoint), the end of the watch at
+    100 %. Before then a look at App Store Connect would find nothing due. None when the timeline
+    cannot say (not in its phased release yet, paused by us, never health-checked): read the
+    store then. A freeze needs the store read too (a running phase is paused for it): the caller
+    knows whether one holds."""
+    if not timeline.day_since or timeline.health_checked_at is None or timeline.paused_by:
+        return None
+    day = max(timeline.day_since)
+    since = timeline.day_since[day]
+    check = timeline.health_checked_at + app.health.check_interval
+    if day >= 7:
+        return min(check, since + app.health.watch_after_complete)
+    bounds = [check, since + app.phased_day]
+    if day in checkpoints(app.stages) and day not in timeline.passed_days:
+        bounds.append(since + app.phased_day - app.checkpoint_margin)
+    return min(bounds)
 
 
 class PhasedAction(StrEnum):

@@ -16,8 +16,8 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
-from clients import AscPhasedRelease, ProviderError
-from procedure.ios import PhasedView, StoreView
+from clients import AppStoreConnectClient, AscPhasedRelease, ProviderError
+from procedure.ios import DECIDED_BY_VERSION, PhasedView, StoreView
 from procedure.policy import IosApp
 from tasks.providers import app_store
 
@@ -74,35 +74,32 @@ def release_name(app: IosApp, version: str, build: str) -> str:
 
 @task(name="read App Store Connect", retries=0, cache_policy=NO_CACHE)
 async def read_store(app: IosApp, version: str, build_number: str) -> StoreReading:
+    """One listing of the app's versions (their builds and phased releases included); the build
+    and its TestFlight groups are read too only while the version is not yet past submission."""
     async with app_store() as asc:
-        build = await asc.find_build(app.app_id, version, build_number)
-        in_groups = False
-        if build is not None:
-            groups = {g.name: g.id for g in await asc.beta_groups(app.app_id)}
-            missing = [name for name in app.beta_groups if name not in groups]
-            if missing:
-                raise ProviderError(
-                    "app-store-connect",
-                    f"no TestFlight group {', '.join(missing)} in app {app.app_id} "
-                    "(the policy's beta_groups)",
-                    status=None,
-                )
-            joined = await asc.build_beta_group_ids(build.id)
-            in_groups = all(groups[name] in joined for name in app.beta_groups)
-        versions = await asc.versions(app.app_id)
-        ours = next((v for v in versions if v.version_string == version), None)
-        attached = await asc.version_build_id(ours.id) if ours else None
-        phased = await asc.phased_release(ours.id) if ours else None
+        listed = await asc.versions_with_builds(app.app_id)
+        ours, attached, phased = next(
+            (entry for entry in listed if entry[0].version_string == version), (None, None, None)
+        )
+        settled = (
+            ours is not None
+            and ours.state in DECIDED_BY_VERSION
+            and attached is not None
+            and attached.version == build_number
+        )
+        build, in_groups = (attached, True) if settled else (None, False)
+        if not settled:  # what the build's own steps (compliance, groups) need
+            build = await asc.find_build(app.app_id, version, build_number)
+            if build is not None:
+                in_groups = await _in_groups(asc, app, build.id)
         previous = next(
-            (v for v in versions if v.version_string != version and v.state in LIVE_STATES),
+            (
+                release_name(app, v.version_string, b.version)
+                for v, b, _ in listed
+                if v.version_string != version and v.state in LIVE_STATES and b is not None
+            ),
             None,
         )
-        previous_release = None
-        if previous is not None:
-            previous_build = await asc.version_build_id(previous.id)
-            if previous_build:
-                got = await asc.build(previous_build)
-                previous_release = release_name(app, previous.version_string, got.version)
         if asc.rate_remaining is not None and asc.rate_remaining < RATE_WARNING:
             get_run_logger().warning(
                 "App Store Connect rate budget low: %d requests left this hour for this key",
@@ -122,10 +119,24 @@ async def read_store(app: IosApp, version: str, build_number: str) -> StoreReadi
         view,
         build_id=build.id if build else None,
         version_id=ours.id if ours else None,
-        version_build_id=attached,
+        version_build_id=attached.id if attached else None,
         phased_id=phased.id if phased else None,
-        previous_release=previous_release,
+        previous_release=previous,
     )
+
+
+async def _in_groups(asc: AppStoreConnectClient, app: IosApp, build_id: str) -> bool:
+    groups = {g.name: g.id for g in await asc.beta_groups(app.app_id)}
+    missing = [name for name in app.beta_groups if name not in groups]
+    if missing:
+        raise ProviderError(
+            "app-store-connect",
+            f"no TestFlight group {', '.join(missing)} in app {app.app_id} "
+            "(the policy's beta_groups)",
+            status=None,
+        )
+    joined = await asc.build_beta_group_ids(build_id)
+    return all(groups[name] in joined for name in app.beta_groups)
 
 
 @task(name="answer export compliance", retries=0, cache_policy=NO_CACHE)
@@ -211,14 +222,10 @@ async def releases_in_flight(app: IosApp) -> list[tuple[str, str]]:
     """(version, build number) of each version App Store Connect shows on its way or live with
     its phased release not COMPLETE; a live, complete one only while the caller watches it
     (the step itself says DONE when its watch is over)."""
-    found: list[tuple[str, str]] = []
     async with app_store() as asc:
-        for version in await asc.versions(app.app_id):
-            if version.state not in IN_FLIGHT:
-                continue
-            build_id = await asc.version_build_id(version.id)
-            if build_id is None:
-                continue
-            build = await asc.build(build_id)
-            found.append((version.version_string, build.version))
-    return found
+        listed = await asc.versions_with_builds(app.app_id)  # one read, builds included
+    return [
+        (version.version_string, build.version)
+        for version, build, _ in listed
+        if version.state in IN_FLIGHT and build is not None
+    ]

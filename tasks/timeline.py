@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from prefect.variables import Variable
@@ -24,6 +25,7 @@ __all__ = [
     "has_ios_timeline",
     "load_android_timelines",
     "read_all_timelines",
+    "ios_timelines",
     "load_ios_timeline",
     "load_timeline",
     "save_ios_timeline",
@@ -81,7 +83,7 @@ async def load_ios_timeline(app: str, version: str, build: str) -> IosTimeline:
 
 
 async def save_ios_timeline(app: str, version: str, build: str, timeline: IosTimeline) -> None:
-    await _save(_ios_name(app, version, build), timeline)
+    await _save(_ios_name(app, version, build), replace(timeline, version=version, build=build))
 
 
 PAGE = 200  # the server's default page limit
@@ -130,6 +132,26 @@ def android_timelines(raw: dict[str, object], app: str) -> dict[int, Timeline]:
             out[int(rest)] = _adapter(Timeline).validate_python(value)
         except ValidationError:
             continue  # unreadable: as if lost, and a lost one makes the app be read
+    return out
+
+
+def ios_timelines(raw: dict[str, object], app: str) -> list[IosTimeline] | None:
+    """The iOS timelines of `app` in a bulk read, or None when one cannot be read or does not
+    say which release it is (written before timelines named their version): the caller reads
+    the store then."""
+    prefix = variable_name(f"ios_{app}", "")
+    out: list[IosTimeline] = []
+    for name, value in raw.items():
+        if not name.startswith(prefix) or not isinstance(value, dict) or not value:
+            continue
+        try:
+            timeline = _adapter(IosTimeline).validate_python(value)
+        except ValidationError:
+            return None
+        if not timeline.version or not timeline.build:
+            return None
+        if _ios_name(app, timeline.version, timeline.build) == name:  # not another app's
+            out.append(timeline)
     return out
 
 

@@ -779,3 +779,44 @@ async def test_build_by_id_reads_its_build_number(asc, provider):
     provider.on("GET", f"{BUILDS}/b-7", doc(build("b-7", "41", encryption=True), f"{BUILDS}/b-7"))
     got = await asc.build("b-7")
     assert (got.id, got.version, got.uses_non_exempt_encryption) == ("b-7", "41", True)
+
+
+async def test_versions_with_builds_is_one_listing_with_the_builds_included(asc, provider):
+    live = version(
+        "v-1",
+        "2.3.0",
+        state="READY_FOR_DISTRIBUTION",
+        build_id="b-1",
+        created_at="2026-02-01T12:00:00Z",
+    )
+    live["relationships"]["appStoreVersionPhasedRelease"] = {
+        "data": {"type": "appStoreVersionPhasedReleases", "id": "p-1"}
+    }
+    provider.on(
+        "GET",
+        VERSIONS,
+        doc(
+            [
+                live,
+                version("v-2", "2.4.0", state="IN_REVIEW", build_id="b-2"),
+                version("v-3", "2.5.0", created_at="2026-03-02T12:00:00Z"),  # no build yet
+            ],
+            VERSIONS,
+            included=[build("b-1", "41"), build("b-2", "42"), phased("p-1", "ACTIVE", day=3)],
+        ),
+    )
+    listed = await asc.versions_with_builds(APP)
+    assert [
+        (v.version_string, b.version if b else None, p.current_day if p else None)
+        for v, b, p in listed
+    ] == [
+        ("2.5.0", None, None),  # newest first, like `versions`
+        ("2.4.0", "42", None),
+        ("2.3.0", "41", 3),
+    ]
+    assert len(provider.exchanges) == 1
+    assert params(provider.exchanges[0]) == {
+        "limit": "200",
+        "filter[platform]": "IOS",
+        "include": "build,appStoreVersionPhasedRelease",
+    }

@@ -161,3 +161,17 @@ def test_requests_name_the_bad_field_and_resolve_to_the_policys_app(policy: Any)
             parse_request(IosReleaseRequest, {**good, **bad})
     with pytest.raises(RequestError, match="app: unknown iOS app 'walet'"):
         ios_target(parse_request(IosReleaseRequest, {**good, "app": "walet"}), policy)
+
+
+def test_states_decided_by_the_version_need_no_build_view() -> None:
+    """A reader skips the build's reads in these states: the build's view must not matter."""
+    from procedure.ios import DECIDED_BY_VERSION, StoreView
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    timeline = IosTimeline(beta_since=now - timedelta(days=3), submitted_at=now)
+    for state in sorted(DECIDED_BY_VERSION):
+        bare = StoreView(version_state=state)
+        full = StoreView("VALID", True, True, state)
+        assert decide(bare, timeline, APP, significant=False, now=now) == decide(
+            full, timeline, APP, significant=False, now=now
+        ), state

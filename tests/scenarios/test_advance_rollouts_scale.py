@@ -80,3 +80,65 @@ def test_one_tick_over_many_rollouts(
     not_due = N - 2
     assert (len(calls) - len([r for r in calls if due in r["path"]])) / not_due <= 1
     assert len([r for r in rows if r["stage"] == "stage"]) == len(android) - 2
+
+
+def test_ios_phases_in_flight_are_read_only_when_due_or_frozen(
+    prefect_server: None,
+    sandbox_server: RunningSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """iOS: a phased release whose next health check, checkpoint and day end are ahead costs no
+    App Store Connect read; one whose health check is due is read (one listing per look) and
+    checked; a freeze (it pauses a running phase) makes every app be read, and each is paused."""
+    from dataclasses import replace
+
+    from flows.advance_rollouts import advance_rollouts
+    from tasks import clock
+    from tasks.settings import current_policy
+    from tasks.timeline import load_ios_timeline, save_ios_timeline
+
+    sb = sandbox_server
+    control = SandboxControl(sb.url)
+    control.reset()
+    policy_path, android, ios = scale_policy(tmp_path, 12, sb.url)
+    for key, value in scale_env(sb.url, control, policy_path).items():
+        monkeypatch.setenv(key, value)
+    seed_world(sb, control, android, ios)
+    policy = current_policy()
+    due = ios[2]
+    app = policy.ios_app(due)
+    release = app.bundle_id + "@1.1.0+2"
+    control.sentry_health(
+        app.sessions.project,
+        release,
+        crash_free_sessions=0.999,
+        crash_free_users=0.999,
+        sessions_per_hour=3_600_000.0,
+        users_per_hour=900_000.0,
+        since=(clock.now() - timedelta(hours=3)).isoformat(),
+    )
+    old = asyncio.run(load_ios_timeline(due, "1.1.0", "2"))
+    checked = clock.now() - timedelta(hours=2)
+    asyncio.run(save_ios_timeline(due, "1.1.0", "2", replace(old, health_checked_at=checked)))
+
+    control.clear_requests()
+    rows = asyncio.run(advance_rollouts())
+    asc = [r for r in control.requests() if r.get("target") == "app-store-connect"]
+    assert asc and all(app.app_id in r["path"] for r in asc), asc
+    assert len(asc) == 2  # the listing to find it, the listing its step reads
+    after = asyncio.run(load_ios_timeline(due, "1.1.0", "2"))
+    assert after.health_checked_at is not None and after.health_checked_at > checked
+    ios_rows = [r for r in rows if "(iOS)" in str(r["app"])]
+    assert len(ios_rows) == len(ios)
+    assert {r["app"] for r in ios_rows if "stored timeline" in str(r["next action"])} == {
+        f"{n} (iOS)" for n in ios if n != due
+    }
+
+    control.pd_open_incident("Checkout broken", priority="P1")
+    control.clear_requests()
+    asyncio.run(advance_rollouts())
+    for name in ios:  # every phase was read and paused for the freeze
+        state = control.asc_app_state(policy.ios_app(name).app_id)
+        live = next(v for v in state["versions"] if v["version_string"] == "1.1.0")
+        assert live["phased_release"]["state"] == "PAUSED", (name, live)
