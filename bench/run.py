@@ -1,8 +1,11 @@
 """`make bench`: the Workers pipeline on a real Prefect server against a zero-latency sandbox,
 side by side with the same provider calls made with httpx alone, in one run on one machine.
 
-Writes bench/results/latest.json with workers_pipeline_s, bare_httpx_s and their ratio, and the
-stage slack of continuations through a real worker (bench/slack.py).
+Writes bench/results/latest.json and prints a table, each key with its goal beside it:
+workers_pipeline_s, bare_httpx_s and their ratio; the stage slack of continuations through a
+real worker (bench/slack.py); one advance-rollouts tick over 1,000 rollouts, at 0 and 50 ms
+provider latency (bench/reconcile.py); detection to halt and to rollback through the real stack
+(bench/detect.py). BENCH_RECONCILE=0 / BENCH_DETECT=0 leave a part out.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import resource
 import statistics
 import sys
@@ -131,12 +135,56 @@ def main() -> int:
 
         result.update(measure(int(os.environ.get("BENCH_RECONCILE_N", "1000"))))
         result.update(measure(int(os.environ.get("BENCH_RECONCILE_N", "1000")), latency_ms=50))
+    if os.environ.get("BENCH_DETECT", "1") != "0":  # the real stack: `prefect server start`
+        from bench.detect import measure as measure_detection
+
+        result.update(measure_detection())
+    result["goals"] = {key: goal for key, goal in goals().items() if key in result}
     (RESULTS / "latest.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
-    from bench.slack import table
-
     print(table(result))
     return 0
+
+
+def goals() -> dict[str, str]:
+    """Each measured key's goal (issue 12), in the order the table shows them."""
+    from bench.detect import GOALS as DETECT
+    from bench.slack import GOALS as SLACK
+
+    return {
+        "workers_pipeline_s": "(side by side with bare httpx)",
+        "bare_httpx_s": "(the same provider calls, no Prefect)",
+        "workers_overhead_ratio": "(pipeline / bare)",
+        **SLACK,
+        **DETECT,
+        "reconcile_1000_s": "≤ 10",
+        "calls_per_rollout": "≤ 1",
+        "reconcile_rss_mb": "≤ 300 (growth over the tick)",
+        "reconcile_process_rss_mb": "≤ 300",
+        "reconcile_1000_s_50ms": "≤ 10 (50 ms provider latency)",
+        "calls_per_rollout_50ms": "≤ 1",
+        "reconcile_rss_mb_50ms": "≤ 300",
+    }
+
+
+def met(value: object, goal: str) -> str:
+    """ "met" / "MISSED" for a goal of the form "≤ N" or "N"; "" when the goal is not a bound."""
+    match = re.match(r"^(≤ )?(-?[\d.]+)(\s|$)", goal)
+    if not match or not isinstance(value, int | float):
+        return ""
+    bound = float(match.group(2))
+    ok = value <= bound if match.group(1) else value == bound
+    return "met" if ok else "MISSED"
+
+
+def table(result: dict[str, object]) -> str:
+    """Every key with a goal: value, goal, and whether it is met, in one run's numbers."""
+    rows = [f"{'metric':<30}{'value':>10}  {'':<6}  goal"]
+    for key, goal in goals().items():
+        if key in result:
+            value = result[key]
+            rows.append(f"{key:<30}{value!s:>10}  {met(value, goal):<6}  {goal}")
+    return "\n".join(rows)
 
 
 if __name__ == "__main__":

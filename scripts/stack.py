@@ -52,6 +52,9 @@ def stack_env(api_url: str, sandbox_url: str, prefect_home: Path) -> dict[str, s
         "PREFECT_LOGGING_LEVEL": os.environ.get("PREFECT_LOGGING_LEVEL", "INFO"),
         # a continuation is picked up within a second of being due, not ten (Prefect's default)
         "PREFECT_WORKER_QUERY_SECONDS": os.environ.get("PREFECT_WORKER_QUERY_SECONDS", "1"),
+        # …and its process started this far ahead, so the process start (seconds on a busy
+        # machine) is over when it is due: the server holds the run Pending until its time
+        "PREFECT_WORKER_PREFETCH_SECONDS": os.environ.get("PREFECT_WORKER_PREFETCH_SECONDS", "20"),
         "RELORCH_HOME": str(ROOT),
         "RELORCH_PROFILE": "sandbox",
         "RELORCH_SANDBOX_URL": sandbox_url,
