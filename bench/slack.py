@@ -34,7 +34,7 @@ from prefect import flow
 
 ROOT = Path(__file__).resolve().parent.parent
 POOL = "bench-slack"
-SPREAD, SPACING_S, BURST, WAITERS = 10, 3.0, 20, 50
+SPREAD, SPACING_S, BURST, WAITERS = 10, 3.0, 20, 100
 PREFETCH_S = 20  # as scripts/stack.py sets it
 AHEAD_S = PREFETCH_S + 5
 GOALS = {

@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 from prefect.runtime import flow_run
 
+from procedure.run_names import run_name
+
 NEXT = " → "  # flows.continuation names a continuation `<release> → <step>`
 
 __all__ = [
@@ -40,36 +42,16 @@ def _keeps_step(name_of: Callable[[], str]) -> Callable[[], str]:
     return named
 
 
-@_keeps_step
-def workers_run_name() -> str:
-    p = _parameters()
-    return f"{p.get('service')} {str(p.get('git_sha', ''))[:7]} PR#{p.get('pr_number')}"
+def _named(flow: str) -> Callable[[], str]:
+    @_keeps_step
+    def name_of() -> str:
+        return run_name(flow, _parameters()) or _given_name()
+
+    return name_of
 
 
-@_keeps_step
-def emergency_run_name() -> str:
-    p = _parameters()
-    return f"EMERGENCY {p.get('service')} for {p.get('incident_id')} by {p.get('acting_person')}"
-
-
-@_keeps_step
-def android_run_name() -> str:
-    p = _parameters()
-    code = p.get("version_code") or "new upload"
-    name = f" {p['version_name']}" if p.get("version_name") else ""
-    return f"{p.get('app')}{name} ({code})"
-
-
-@_keeps_step
-def ios_run_name() -> str:
-    p = _parameters()
-    action = p.get("action") or "release"
-    what = "" if action == "release" else f" — {action} by {p.get('operator')}"
-    return f"{p.get('app')} {p.get('version')} ({p.get('build_number')}){what}"
-
-
-@_keeps_step
-def halt_run_name() -> str:
-    p = _parameters()
-    version = f" {p['version']}" if p.get("version") else ""
-    return f"HALT {p.get('platform')} {p.get('app')}{version} by {p.get('operator')}"
+workers_run_name = _named("workers-deploy")
+emergency_run_name = _named("workers-emergency-deploy")
+android_run_name = _named("android-release")
+ios_run_name = _named("ios-release")
+halt_run_name = _named("halt-rollout")

@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from procedure.run_names import run_name
+
 
 def workers_idempotency_key(params: Mapping[str, Any], ci_attempt: str | None = None) -> str:
     """`service@sha#pr@env=version,…@significant=…[@reason=…][@ci=…]`. The same key = the same
@@ -86,6 +88,7 @@ class PrefectApi:
             transport=_RetryingTransport(),
             headers=auth_headers(os.environ if env is None else env),
         )
+        self._flows: dict[str, str] = {}  # deployment id → its flow's name, as looked up
 
     def close(self) -> None:
         self._http.close()
@@ -93,6 +96,7 @@ class PrefectApi:
     def deployment_id(self, flow_name: str, deployment_name: str) -> str:
         answer = self._http.get(f"deployments/name/{flow_name}/{deployment_name}")
         answer.raise_for_status()
+        self._flows[str(answer.json()["id"])] = flow_name
         return str(answer.json()["id"])
 
     def create_flow_run(
@@ -103,6 +107,9 @@ class PrefectApi:
         tags: list[str] | None = None,
     ) -> tuple[dict[str, Any], bool]:
         body: dict[str, Any] = {"parameters": parameters}
+        # named at once, as the flow names it when it starts: the UI's list says what it is
+        if name := run_name(self._flows.get(deployment_id, ""), parameters):
+            body["name"] = name
         if idempotency_key:
             body["idempotency_key"] = idempotency_key
         if tags:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -88,3 +89,29 @@ def test_watch_exits_non_zero_unless_released(
         "--watch",
     ]
     assert main(args) == code
+
+
+def test_a_release_run_is_created_with_its_name() -> None:
+    """The UI's list says what a run is about before a worker starts it (the flow's own name
+    callable names it the same when it starts)."""
+    import httpx
+
+    from relctl.trigger import PrefectApi
+
+    sent: list[dict[str, object]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/deployments/name/android-release/standard"):
+            return httpx.Response(200, json={"id": "dep-1"})
+        sent.append(json.loads(request.content))
+        return httpx.Response(201, json={"id": "run-1", "name": sent[-1].get("name")})
+
+    http = httpx.Client(base_url="http://prefect.test/api/", transport=httpx.MockTransport(answer))
+    api = PrefectApi("http://prefect.test/api", http=http)
+    dep = api.deployment_id("android-release", "standard")
+    run, _ = api.create_flow_run(
+        dep, {"app": "wallet", "version_code": 412, "version_name": "2.4.1"}
+    )
+    assert sent[-1]["name"] == "wallet 2.4.1 (412)" and run["name"] == "wallet 2.4.1 (412)"
+    api.create_flow_run("other-deployment", {"x": 1})  # a flow relctl did not look up: unnamed
+    assert "name" not in sent[-1]
