@@ -27,7 +27,9 @@ def _free_port() -> int:
 class RealServer:
     """One server process at a time on a fixed port, so clients keep their URL across restarts."""
 
-    def __init__(self, home: Path, settings: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, home: Path, settings: Mapping[str, str] | None = None, *, ui: bool = False
+    ) -> None:
         self.home = home
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/api"
@@ -41,6 +43,8 @@ class RealServer:
             **(settings or {}),
         }
         self.env.pop("PREFECT_API_URL", None)
+        if ui:  # the UI's own calls go to its default port's API unless told this server's
+            self.env.update({"PREFECT_UI_ENABLED": "true", "PREFECT_UI_API_URL": self.url})
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -81,11 +85,14 @@ class RealServer:
 
 
 @contextmanager
-def real_server(home: Path, settings: Mapping[str, str] | None = None) -> Iterator[RealServer]:
-    """A started server; PREFECT_API_URL points at it for the block."""
+def real_server(
+    home: Path, settings: Mapping[str, str] | None = None, *, ui: bool = False
+) -> Iterator[RealServer]:
+    """A started server (serving its UI too with `ui`); PREFECT_API_URL points at it for the
+    block."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    server = RealServer(home, settings)
+    server = RealServer(home, settings, ui=ui)
     try:
         server.start()
         with temporary_settings({PREFECT_API_URL: server.url}):

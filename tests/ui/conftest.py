@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.scenarios.conftest import policy_file, sandbox_server, stack  # noqa: F401 (fixtures)
-from tests.scenarios.real_server import RealServer
+from tests.scenarios.real_server import RealServer, real_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -21,17 +21,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer]:
     """Overrides the scenarios' harness server: `stack` then runs on this one."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    server = RealServer(tmp_path_factory.mktemp("prefect-ui"), {"PREFECT_UI_ENABLED": "true"})
-    # the UI's own calls: its default is the default port's API, not this server's
-    server.env["PREFECT_UI_API_URL"] = server.url
-    try:
-        server.start()
-        with temporary_settings({PREFECT_API_URL: server.url}):
-            yield server
-    finally:
-        server.stop()
+    with real_server(tmp_path_factory.mktemp("prefect-ui"), ui=True) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
