@@ -165,25 +165,26 @@ async def _advance_app(name: str, app: AndroidApp, policy: Policy) -> list[dict[
 
 async def advance_ios(policy: Policy) -> list[dict[str, object]]:
     """Every iOS release of ours App Store Connect shows on its way or live, a few apps at a
-    time. An app whose stored timelines all say quiet (each phased release of ours running, its
-    next health check, checkpoint and Apple's day end still ahead) is neither read nor locked
-    while no freeze holds — a freeze pauses a running phase, so then every app is read. Every
-    other app is read under its slot (its own continuation, if it fires too, then finds nothing
-    due)."""
+    time. An app whose stored timelines all say quiet is neither read nor locked: with no freeze,
+    each phased release of ours running with its next health check, checkpoint and Apple's day
+    end still ahead; in a freeze, each one already paused for it (a running one must be read, to
+    be paused). Every other app is read under its slot (its own continuation, if it fires too,
+    then finds nothing due). So a long freeze costs one read per phase, not one per tick: App
+    Store Connect's budget is about 3,600 requests an hour per key."""
     stored = await read_all_timelines()
     now = clock.now()
+    ours = {name: app for name, app in policy.ios_apps.items() if has_ios_timeline(stored, name)}
+    # versions with no timeline are not ours to drive: no need to look. One look at the freeze
+    # per tick: it decides which phases can be left alone.
+    frozen = bool(ours) and (await freeze_verdict(policy)).frozen
     quiet: dict[str, list[dict[str, object]]] = {}
     looked: list[str] = []
-    for name, app in policy.ios_apps.items():
-        if not has_ios_timeline(stored, name):
-            continue  # versions with no timeline are not ours to drive (below): no need to look
-        rows = _quiet_ios_rows(name, app, ios_timelines(stored, name), now)
+    for name, app in ours.items():
+        rows = _quiet_ios_rows(name, app, ios_timelines(stored, name), now, frozen=frozen)
         if rows is None:
             looked.append(name)
         else:
             quiet[name] = rows
-    if quiet and (await freeze_verdict(policy)).frozen:  # one look at the freeze per tick
-        looked, quiet = looked + list(quiet), {}
     gate = asyncio.Semaphore(APP_CONCURRENCY)
 
     async def one(name: str) -> list[dict[str, object]]:
@@ -195,7 +196,7 @@ async def advance_ios(policy: Policy) -> list[dict[str, object]]:
 
 
 def _quiet_ios_rows(
-    name: str, app: IosApp, timelines: list[IosTimeline] | None, now: datetime
+    name: str, app: IosApp, timelines: list[IosTimeline] | None, now: datetime, *, frozen: bool
 ) -> list[dict[str, object]] | None:
     """Rows for an app whose releases of ours need nothing before the next tick looks, or None
     when the store must be read."""
@@ -206,20 +207,26 @@ def _quiet_ios_rows(
         done = timeline.day_since.get(7)
         if done is not None and now >= done + app.health.watch_after_complete:
             continue  # live to 100 % and watched: over
-        until = ios_quiet_until(timeline, app)
-        if until is None or until - QUIET_MARGIN <= now:
-            return None
-        day = max(timeline.day_since)
+        if frozen:
+            if timeline.paused_by != "freeze" or not timeline.day_since:
+                return None  # a running phase is paused for the freeze: read it
+            stage, until, why = "paused", None, "paused for the freeze until it lifts"
+        else:
+            until = ios_quiet_until(timeline, app)
+            if until is None or until - QUIET_MARGIN <= now:
+                return None
+            why = "health checks on schedule (from the stored timeline)"
+            stage = "watch" if max(timeline.day_since) >= 7 else "phase"
         rows.append(
             {
                 "app": f"{name} (iOS)",
                 "version": f"{timeline.version} ({timeline.build})",
-                "stage": "watch" if day >= 7 else "phase",
-                "fraction": f"{percentage(day):.0%}",
+                "stage": stage,
+                "fraction": f"{percentage(max(timeline.day_since)):.0%}",
                 "acted": "",
-                "next action": "health checks on schedule (from the stored timeline)",
-                "when": until.isoformat(),
-                "blocking": "",
+                "next action": why,
+                "when": until.isoformat() if until else "",
+                "blocking": "change freeze" if frozen else "",
             }
         )
     return rows

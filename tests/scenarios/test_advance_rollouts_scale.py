@@ -89,8 +89,9 @@ def test_ios_phases_in_flight_are_read_only_when_due_or_frozen(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """iOS: a phased release whose next health check, checkpoint and day end are ahead costs no
-    App Store Connect read; one whose health check is due is read (one listing per look) and
-    checked; a freeze (it pauses a running phase) makes every app be read, and each is paused."""
+        App Store Connect read; one whose health check is due is read (one listing per look) and
+        checked; a freeze (it pauses a running phase) makes every app be read once and paused, then
+    left alone until the freeze lifts, when each is resumed."""
     from dataclasses import replace
 
     from flows.advance_rollouts import advance_rollouts
@@ -135,10 +136,21 @@ def test_ios_phases_in_flight_are_read_only_when_due_or_frozen(
         f"{n} (iOS)" for n in ios if n != due
     }
 
-    control.pd_open_incident("Checkout broken", priority="P1")
-    control.clear_requests()
+    def phases() -> set[str]:
+        found = set()
+        for name in ios:
+            state = control.asc_app_state(policy.ios_app(name).app_id)
+            live = next(v for v in state["versions"] if v["version_string"] == "1.1.0")
+            found.add(live["phased_release"]["state"])
+        return found
+
+    incident = control.pd_open_incident("Checkout broken", priority="P1")
     asyncio.run(advance_rollouts())
-    for name in ios:  # every phase was read and paused for the freeze
-        state = control.asc_app_state(policy.ios_app(name).app_id)
-        live = next(v for v in state["versions"] if v["version_string"] == "1.1.0")
-        assert live["phased_release"]["state"] == "PAUSED", (name, live)
+    assert phases() == {"PAUSED"}  # every phase was read and paused for the freeze
+    control.clear_requests()
+    rows = asyncio.run(advance_rollouts())  # the freeze goes on: nothing left to read
+    assert not [r for r in control.requests() if r.get("target") == "app-store-connect"]
+    assert {r["stage"] for r in rows if "(iOS)" in str(r["app"])} == {"paused"}
+    control.pd_set_incident_status(incident, "resolved")
+    asyncio.run(advance_rollouts())
+    assert phases() == {"ACTIVE"}  # the freeze's pauses are lifted with it
