@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from procedure.android import PlayState, ProductionRelease
 from procedure.policy import AndroidApp, IosApp, Policy
-from procedure.request import RequestError
+from procedure.request import REQUEST_CONFIG, RequestError
 
 __all__ = [
     "HaltRequest",
@@ -26,7 +26,7 @@ __all__ = [
 class HaltRequest(BaseModel):
     """halt-rollout: stop one mobile rollout at once (Android halt, iOS pause)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = REQUEST_CONFIG
 
     platform: Literal["android", "ios"] = Field(
         description="android: halt on Google Play; ios: pause the phased release"
