@@ -3,7 +3,7 @@ oracle, and every layer in front of the flow body agrees with it — Prefect's b
 of the flow's signature, the API's parameter schema (what `relctl trigger` sends is accepted),
 `relctl trigger`'s own check and the policy look-up. A refused set names the offending field.
 
-Pure and fast: many examples. tests/inputs/test_parameter_flows.py runs a few through the real
+Pure and fast: many examples. tests/scenarios/test_bad_input_parameters.py runs a few through the real
 flows against the sandbox."""
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from .catalogue import POLICY, SPECS, Deployment, Spec, deployments
 from .mutations import Mutation, mutations
 
 MANY = settings(
-    max_examples=150,
+    max_examples=100,
     deadline=None,
     derandomize=True,  # the same examples on every machine: CI is reproducible
     database=None,
@@ -204,7 +204,7 @@ def test_valid_parameters_pass_every_layer(deployment: Deployment, data: st.Data
 
 
 @pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=IDS)
-@settings(MANY, max_examples=300)
+@settings(MANY, max_examples=200)
 @given(data=st.data())
 def test_bad_parameters_are_refused_naming_the_field(
     deployment: Deployment, data: st.DataObject

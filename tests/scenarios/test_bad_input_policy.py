@@ -15,10 +15,9 @@ from flows.android_release import android_release
 from flows.freeze_status import freeze_status
 from flows.workers_deploy import workers_deploy
 from procedure.policy import PolicyError
+from tests.inputs.policy_mutations import PolicyMutation, policy_mutations
+from tests.inputs.test_policy_files import load
 from tests.scenarios.conftest import Android
-
-from .policy_mutations import PolicyMutation, policy_mutations
-from .test_policy_files import load
 
 pytestmark = [pytest.mark.scenario]
 

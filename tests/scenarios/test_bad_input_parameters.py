@@ -3,7 +3,8 @@ a few generated parameter sets the model refuses end the run Failed (or are refu
 call) with a message naming the field, and no provider hears of them; a name the policy does
 not know is refused the same way; a set the model accepts gets past validation.
 
-The many-example half is tests/inputs/test_parameter_models.py; this one runs real flow runs
+The many-example half is tests/inputs/test_parameter_models.py (generators in tests/inputs/);
+this one, here for the scenario fixtures (one test server per process), runs real flow runs
 on the Prefect test server, in this process, against the sandbox (whose request log sees every
 provider call the run makes: Cloudflare, GitHub, PagerDuty, Statuspage, Play, App Store Connect,
 Sentry)."""
@@ -22,11 +23,10 @@ from pydantic import ValidationError
 import flows.advance_rollouts
 import flows.freeze_status
 import flows.requests
+from tests.inputs.catalogue import SPECS, Deployment, deployments
+from tests.inputs.mutations import Mutation, mutations
+from tests.inputs.test_parameter_models import model_verdict, named_fields
 from tests.scenarios.conftest import Android
-
-from .catalogue import SPECS, Deployment, deployments
-from .mutations import Mutation, mutations
-from .test_parameter_models import model_verdict, named_fields
 
 pytestmark = [pytest.mark.scenario]
 
