@@ -66,7 +66,9 @@ def halt_target(request: HaltRequest, policy: Policy) -> HaltTarget:
             raise RequestError("build_number: Android app releases have no build number")
         code = None
         if request.version is not None:
-            if not request.version.isdigit() or int(request.version) <= 0:
+            # ASCII digits only: "²" is a digit to isdigit() and no number to int()
+            version = request.version
+            if not (version.isascii() and version.isdigit()) or int(version) <= 0:
                 raise RequestError(f"version: {request.version!r} is not an Android version code")
             code = int(request.version)
         return HaltTarget("android", android=policy.android_apps[request.app], version_code=code)

@@ -12,7 +12,8 @@ from procedure.request import REQUEST_CONFIG, RequestError
 
 __all__ = ["IosReleaseRequest", "ios_target"]
 
-VERSION = r"^\d+(\.\d+){0,2}$"  # CFBundleShortVersionString / CFBundleVersion
+# CFBundleShortVersionString / CFBundleVersion: ASCII digits (a \d would take "２.４" or "٣")
+VERSION = r"^[0-9]+(\.[0-9]+){0,2}$"
 
 
 class IosReleaseRequest(BaseModel):

@@ -26,7 +26,10 @@ ODD_VALUES: list[Any] = [
     "1.2.3.4",
     "v2.4.1",
     "2.4.1-beta",
-    "２.４",  # full-width digits
+    "２.４",  # full-width digits: \d and isdigit() take them, Apple and Play do not
+    "٣",
+    "²",  # a digit to isdigit(), no number to int()
+    "１２",
     "not-a-sha",
     "G" * 40,
     0,

@@ -185,6 +185,14 @@ def agree(deployment: Deployment, params: dict[str, Any], mutation: Mutation | N
     assert model.model_validate(dumped) == verdict, "accepted, but not once more as dumped"
     if check_target(spec, verdict) is not None:
         return "refused by the policy"
+    # what names a version to Apple or Play is ASCII digits, as they write it
+    for name in ("version", "build_number"):
+        value = getattr(verdict, name, None)
+        if isinstance(value, str) and deployment.flow_name != "halt-rollout":
+            assert re.fullmatch(r"[0-9.]+", value), f"{name} {value!r} accepted"
+    code = getattr(spec.target and spec.target(verdict, POLICY), "version_code", None)
+    if code is not None:
+        assert str(code) == getattr(verdict, "version", None), "halt: the code as written"
     if deployment.flow_name in FLOW_MODELS:  # what relctl trigger sends, the API takes
         sent = trigger_parameters(deployment.flow_name, json.dumps(params, allow_nan=False))
         assert model.model_validate(sent) == verdict
@@ -213,3 +221,15 @@ def test_bad_parameters_are_refused_naming_the_field(
     params = data.draw(spec.valid, label="valid")
     mutation = data.draw(mutations(spec.model, params), label="mutation")
     agree(deployment, mutation.apply(params), mutation)
+
+
+@pytest.mark.parametrize("version", ["²", "１２", "٣", "0", "-1", "12a", "1e3", "0x1f"])
+def test_an_android_halt_names_a_version_code_in_ascii_digits(version: str) -> None:
+    """Odd digits the generator rarely draws: "²" passed isdigit() and crashed int()."""
+    from procedure.halt_request import HaltRequest, halt_target
+
+    request = HaltRequest(
+        platform="android", app="wallet", operator="ops", reason="a check", version=version
+    )
+    with pytest.raises(RequestError, match=r"^version: .* is not an Android version code"):
+        halt_target(request, POLICY)

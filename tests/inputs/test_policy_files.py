@@ -111,6 +111,10 @@ def test_the_shipped_policy_loads() -> None:
         (PolicyMutation("set", ("slots", "poll"), "-5m"), "slots.poll"),
         (PolicyMutation("drop", ("services", "verifier", "repo")), "services.verifier.repo"),
         (PolicyMutation("unknown", ("monitor",), "colour"), "monitor.colour"),
+        (
+            PolicyMutation("set", ("ios_apps", "wallet", "app_id"), "１６００"),
+            "ios_apps.wallet.app_id",
+        ),
     ],
 )
 def test_known_mistakes_name_their_key(mutation: PolicyMutation, named: str) -> None:
