@@ -18,7 +18,7 @@ from tasks.policy_file import load_policy
 from .policy_mutations import DOCUMENT, PolicyMutation, policy_mutations
 
 MANY = settings(
-    max_examples=150,
+    max_examples=120,
     deadline=None,
     derandomize=True,
     database=None,
