@@ -74,7 +74,7 @@ def load_policy(
     except yaml.reader.ReaderError as error:
         line = text.count("\n", 0, error.position) + 1
         raise PolicyError(
-            f"{path}: not valid YAML: line {line}: character {error.character!r} is not allowed"
+            f"{path}: not valid YAML: line {line}: character U+{error.character:04X} is not allowed"
         ) from None
     loader.name = str(path)  # YAML errors then say which file
     try:
