@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from procedure.android import resume_from
 from procedure.policy import AndroidApp, Policy, PolicyError
-from procedure.request import RequestError
+from procedure.request import REQUEST_CONFIG, RequestError
 
 
 class AndroidReleaseRequest(BaseModel):
     """android-release: take one Android version through the procedure, one due step per run."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = REQUEST_CONFIG
 
     app: str = Field(min_length=1, description="an app from the policy's `android_apps`")
     version_code: int | None = Field(

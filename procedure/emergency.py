@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from procedure.incidents import IncidentFact, IncidentRules, Standing, assess
 from procedure.policy import EmergencyRules, Policy, PolicyError, WorkerService
+from procedure.request import REQUEST_CONFIG
 
 CI_UP = "operational"
 
@@ -20,7 +21,7 @@ class EmergencyRefused(RuntimeError):
 class EmergencyRequest(BaseModel):
     """workers-emergency-deploy: `wrangler deploy --env production` during a P1/P2 incident."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = REQUEST_CONFIG
 
     service: str = Field(
         min_length=1,

@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from procedure.android import PlayState, ProductionRelease
 from procedure.policy import AndroidApp, IosApp, Policy
-from procedure.request import RequestError
+from procedure.request import REQUEST_CONFIG, RequestError
 
 __all__ = [
     "HaltRequest",
@@ -26,7 +26,7 @@ __all__ = [
 class HaltRequest(BaseModel):
     """halt-rollout: stop one mobile rollout at once (Android halt, iOS pause)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = REQUEST_CONFIG
 
     platform: Literal["android", "ios"] = Field(
         description="android: halt on Google Play; ios: pause the phased release"
@@ -66,7 +66,9 @@ def halt_target(request: HaltRequest, policy: Policy) -> HaltTarget:
             raise RequestError("build_number: Android app releases have no build number")
         code = None
         if request.version is not None:
-            if not request.version.isdigit() or int(request.version) <= 0:
+            # ASCII digits only: "²" is a digit to isdigit() and no number to int()
+            version = request.version
+            if not (version.isascii() and version.isdigit()) or int(version) <= 0:
                 raise RequestError(f"version: {request.version!r} is not an Android version code")
             code = int(request.version)
         return HaltTarget("android", android=policy.android_apps[request.app], version_code=code)

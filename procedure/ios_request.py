@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from procedure.android_request import check_mobile_request
 from procedure.policy import IosApp, Policy, PolicyError
-from procedure.request import RequestError
+from procedure.request import REQUEST_CONFIG, RequestError
 
 __all__ = ["IosReleaseRequest", "ios_target"]
 
-VERSION = r"^\d+(\.\d+){0,2}$"  # CFBundleShortVersionString / CFBundleVersion
+# CFBundleShortVersionString / CFBundleVersion: ASCII digits (a \d would take "２.４" or "٣")
+VERSION = r"^[0-9]+(\.[0-9]+){0,2}$"
 
 
 class IosReleaseRequest(BaseModel):
     """ios-release: take one iOS build through the procedure, one due step per run."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = REQUEST_CONFIG
 
     app: str = Field(min_length=1, description="an app from the policy's `ios_apps`")
     version: str = Field(

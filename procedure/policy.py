@@ -330,7 +330,7 @@ class SessionsSource(_Model):
 
 class IosApp(_Model):
     name: str = Field("", description="its key in `ios_apps` (set by the policy, not written)")
-    app_id: str = Field(pattern=r"^\d+$", description="the App Store Connect app id")
+    app_id: str = Field(pattern=r"^[0-9]+$", description="the App Store Connect app id")
     bundle_id: str = Field(pattern=r"^[a-zA-Z][\w-]*(\.[a-zA-Z][\w-]*)+$")
     beta_groups: list[str] = Field(
         min_length=1, description="the internal TestFlight groups the build is tested by"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
-from procedure.request import SHA
+from procedure.request import REQUEST_CONFIG, SHA
 
 CHECK_NAME = "deployment procedure / pre-deploy checklist"
 
@@ -12,7 +12,7 @@ CHECK_NAME = "deployment procedure / pre-deploy checklist"
 class PrChecklistRequest(BaseModel):
     """pr-checklist: the release's Pre-Deploy Checklist on an open PR, posted as a check run."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = REQUEST_CONFIG
 
     service: str = Field(min_length=1, description="a service from the policy's registry")
     pr_number: int = Field(gt=0, description="the pull request to check")

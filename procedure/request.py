@@ -15,6 +15,12 @@ SHA = re.compile(r"^[0-9a-f]{40}$")
 ENVIRONMENTS = ("sandbox", "production")
 
 
+# Every request model: no unknown field, and text stripped before its length is checked, so a
+# blank operator or reason is refused and what is accepted is accepted again as dumped (relctl
+# checks the parameters, then sends the model's dump to the API and the run checks it again).
+REQUEST_CONFIG = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
 class RequestError(ValueError):
     """Bad run parameters. The text names the field; nothing has been called yet."""
 
@@ -41,7 +47,7 @@ def parse_request(model: type[M], params: Mapping[str, Any]) -> M:
 class WorkersDeployRequest(BaseModel):
     """workers-deploy: release one Cloudflare Worker through the standard procedure."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = REQUEST_CONFIG
 
     service: str = Field(min_length=1, description="a service from the policy's registry")
     git_sha: str = Field(description="the merged commit (full 40-character sha)")
@@ -98,7 +104,7 @@ class WorkersDeployRequest(BaseModel):
 class WorkersRecoverRequest(BaseModel):
     """workers-recover: finish a release whose run died mid-watch (verified or rolled back)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = REQUEST_CONFIG
 
     service: str = Field(min_length=1, description="a service from the policy's registry")
     flow_run_id: str | None = Field(None, description="the crashed run, named in the summary")

@@ -30,6 +30,26 @@ class _PolicyLoader(yaml.SafeLoader):
             )
         return super().compose_node(parent, index)
 
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """A key written twice is refused: YAML would silently keep the last one (a second
+        `stage_soak: 1s` further down would quietly win over the `24h` a reviewer read)."""
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool):
+                continue  # an unhashable key: the constructor below refuses it
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key {key!r} is written twice (first on line {seen[key]}): YAML would "
+                    "keep only the last",
+                    key_node.start_mark,
+                )
+            seen.setdefault(key, line)
+        return super().construct_mapping(node, deep=deep)
+
 
 def load_policy(
     path: str | Path, profile: str | None = None, env: Mapping[str, str] | None = None
@@ -48,7 +68,14 @@ def load_policy(
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise PolicyError(f"{path}: not UTF-8 text (byte {error.start})") from None
-    loader = _PolicyLoader(text)
+    try:
+        # the reader refuses control characters (a NUL) as it is made: inside the try too
+        loader = _PolicyLoader(text)
+    except yaml.reader.ReaderError as error:
+        line = text.count("\n", 0, error.position) + 1
+        raise PolicyError(
+            f"{path}: not valid YAML: line {line}: character U+{error.character:04X} is not allowed"
+        ) from None
     loader.name = str(path)  # YAML errors then say which file
     try:
         document = loader.get_single_data()

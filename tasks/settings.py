@@ -174,7 +174,7 @@ def policy_choice(kind: Literal["services", "android_apps", "ios_apps", "mobile_
     try:
         policy = current_policy()
         names = sorted(
-            [*policy.android_apps, *policy.ios_apps]
+            {*policy.android_apps, *policy.ios_apps}  # once each: an app on both platforms
             if kind == "mobile_apps"
             else getattr(policy, kind)
         )
