@@ -1,0 +1,96 @@
+"""Seeded provider faults for the fault suite (issue 12): about `RATE` of the answers of every
+provider the orchestrator calls become a 5xx, a 429 with Retry-After, a timeout (the provider
+hangs past the client's timeout) or a dropped connection after the provider applied the write.
+
+Each test runs under a seed (in its id: `[seed=N]`); `RELORCH_FAULT_SEED=N` runs that seed only,
+so a failure replays. The Worker's own endpoints (`worker`) are not a provider: what they answer
+is the health the release is judged by, so a fault there is a failing release, not a flaky API.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import pytest
+
+from sandbox.control import SandboxControl
+
+RATE = 0.2
+PROVIDERS = (
+    "github",
+    "cloudflare",
+    "pagerduty",
+    "statuspage",
+    "googleplay",
+    "google-oauth",
+    "app-store-connect",
+    "sentry",
+)
+DEFAULT_SEEDS = (1, 2)
+CLIENT_TIMEOUT_S = 1.0  # each attempt's timeout in the suite (the clients' own: 10-30 s)
+HANG_S = 3.0  # a hung provider holds the request this long: past every client's timeout
+KINDS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("status", {"status": 503}),
+    ("rate_limit", {"retry_after": 1}),
+    ("timeout", {"delay_s": HANG_S}),
+    ("drop_after_commit", {}),
+)
+
+
+def seeds() -> list[Any]:
+    chosen = os.environ.get("RELORCH_FAULT_SEED")
+    values = (int(chosen),) if chosen else DEFAULT_SEEDS
+    return [pytest.param(s, id=f"seed={s}") for s in values]
+
+
+@pytest.fixture(params=seeds())
+def fault_seed(request: pytest.FixtureRequest) -> Iterator[int]:
+    seed: int = request.param
+    print(f"\nfault seed {seed} (replay: RELORCH_FAULT_SEED={seed})")
+    yield seed
+
+
+@pytest.fixture
+def client_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every client's per-attempt timeout cut to CLIENT_TIMEOUT_S, so a hung provider costs a
+    second, not 10-30 (Play's bundle upload keeps its own, at least 120 s: a hung upload gets
+    the gateway's 504 after HANG_S)."""
+    from clients import AppStoreConnectClient
+    from clients._base import BaseClient
+    from clients._google import GoogleApiClient
+
+    for cls in (BaseClient, GoogleApiClient, AppStoreConnectClient):
+        monkeypatch.setattr(cls, "default_timeout", CLIENT_TIMEOUT_S)
+
+
+def install(
+    control: SandboxControl, seed: int, *, rate: float = RATE, targets: Iterable[str] = PROVIDERS
+) -> None:
+    """Faults on every target: one per kind, each firing with the same probability, so that
+    about `rate` of the answers are faulted (the first fault that fires decides)."""
+    each = 1 - (1 - rate) ** (1 / len(KINDS))
+    for t, target in enumerate(targets):
+        for k, (kind, options) in enumerate(KINDS):
+            control.add_fault(
+                target, kind, probability=each, seed=seed * 1000 + t * 10 + k, **options
+            )
+
+
+def fired(control: SandboxControl) -> Counter[str]:
+    """How often each kind of fault fired, over every target."""
+    counts: Counter[str] = Counter()
+    for fault in control.faults():
+        counts[fault["kind"]] += fault["fired"]
+    return counts
+
+
+def report(control: SandboxControl, seed: int) -> Counter[str]:
+    """Print (and return) what fired, with the seed, and check the faults were really felt."""
+    counts = fired(control)
+    calls = len(control.requests())
+    print(f"fault seed {seed}: {calls} provider requests, faults fired {dict(counts)}")
+    assert sum(counts.values()) >= 3, f"too few faults fired to test anything: {dict(counts)}"
+    return counts
