@@ -9,9 +9,11 @@ is the health the release is judged by, so a fault there is a failing release, n
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -30,7 +32,8 @@ PROVIDERS = (
     "sentry",
 )
 DEFAULT_SEEDS = (1, 2)
-CLIENT_TIMEOUT_S = 1.0  # each attempt's timeout in the suite (the clients' own: 10-30 s)
+CLIENT_TIMEOUT_S = 0.5  # each attempt's timeout in the suite (the clients' own: 10-30 s)
+RETRY_SLEEP_CAP_S = 0.05  # the most a retry loop really waits in the suite
 HANG_S = 3.0  # a hung provider holds the request this long: past every client's timeout
 KINDS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("status", {"status": 503}),
@@ -53,17 +56,32 @@ def fault_seed(request: pytest.FixtureRequest) -> Iterator[int]:
     yield seed
 
 
+async def _short_sleep(seconds: float) -> None:
+    await asyncio.sleep(min(seconds, RETRY_SLEEP_CAP_S))
+
+
 @pytest.fixture
 def client_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every client's per-attempt timeout cut to CLIENT_TIMEOUT_S, so a hung provider costs a
-    second, not 10-30 (Play's bundle upload keeps its own, at least 120 s: a hung upload gets
-    the gateway's 504 after HANG_S)."""
+    """Every client's per-attempt timeout cut to CLIENT_TIMEOUT_S, so a hung provider costs half
+    a second, not 10-30 (Play's bundle upload keeps its own, at least 120 s: a hung upload gets
+    the gateway's 504 after HANG_S); and the retry loops' waits (Retry-After, the backoff)
+    capped at RETRY_SLEEP_CAP_S of real time — the schedule and the attempts are the clients'
+    own, only the waiting is shortened (tests/clients holds the waits to Retry-After)."""
     from clients import AppStoreConnectClient
     from clients._base import BaseClient
     from clients._google import GoogleApiClient
+    from tasks import providers
 
     for cls in (BaseClient, GoogleApiClient, AppStoreConnectClient):
         monkeypatch.setattr(cls, "default_timeout", CLIENT_TIMEOUT_S)
+    pending: list[type[BaseClient]] = [BaseClient]
+    while pending:
+        cls = pending.pop()
+        pending += cls.__subclasses__()
+        if "default_retry" in vars(cls):
+            fast = replace(cls.default_retry, sleep=_short_sleep)
+            monkeypatch.setattr(cls, "default_retry", fast)
+    monkeypatch.setattr(providers, "PATIENT", replace(providers.PATIENT, sleep=_short_sleep))
 
 
 def install(
