@@ -14,9 +14,11 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from sandbox.control import SandboxControl
 
@@ -32,6 +34,8 @@ PROVIDERS = (
     "sentry",
 )
 DEFAULT_SEEDS = (1, 2)
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+WRITE_DROP = 0.25
 CLIENT_TIMEOUT_S = 0.5  # each attempt's timeout in the suite (the clients' own: 10-30 s)
 RETRY_SLEEP_CAP_S = 0.05  # the most a retry loop really waits in the suite
 HANG_S = 3.0  # a hung provider holds the request this long: past every client's timeout
@@ -87,14 +91,29 @@ def client_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
 def install(
     control: SandboxControl, seed: int, *, rate: float = RATE, targets: Iterable[str] = PROVIDERS
 ) -> None:
-    """Faults on every target: one per kind, each firing with the same probability, so that
-    about `rate` of the answers are faulted (the first fault that fires decides)."""
+    """Faults on every target: first, a `WRITE_DROP` chance that a write's answer is lost after
+    it took effect (the fault that can double a change: writes are a few in a hundred calls, so
+    the uniform mix alone would seldom hit one); then one fault per kind, each firing with the
+    same probability, so that about `rate` of all answers are faulted (the first that fires
+    decides)."""
     each = 1 - (1 - rate) ** (1 / len(KINDS))
     for t, target in enumerate(targets):
-        for k, (kind, options) in enumerate(KINDS):
+        base = seed * 1000 + t * 20
+        for m, method in enumerate(WRITES):
             control.add_fault(
-                target, kind, probability=each, seed=seed * 1000 + t * 10 + k, **options
+                target, "drop_after_commit", method=method, probability=WRITE_DROP, seed=base + m
             )
+        for k, (kind, options) in enumerate(KINDS):
+            control.add_fault(target, kind, probability=each, seed=base + 10 + k, **options)
+
+
+def lost_writes(control: SandboxControl) -> int:
+    """Writes the providers applied whose answer was then dropped."""
+    return sum(
+        1
+        for r in control.requests()
+        if r["method"] in WRITES and (r["fault"] or {}).get("kind") == "drop_after_commit"
+    )
 
 
 def fired(control: SandboxControl) -> Counter[str]:
@@ -109,6 +128,30 @@ def report(control: SandboxControl, seed: int) -> Counter[str]:
     """Print (and return) what fired, with the seed, and check the faults were really felt."""
     counts = fired(control)
     calls = len(control.requests())
-    print(f"fault seed {seed}: {calls} provider requests, faults fired {dict(counts)}")
+    lost = lost_writes(control)
+    print(
+        f"fault seed {seed}: {calls} provider requests, faults fired {dict(counts)}, "
+        f"{lost} write(s) applied with the answer lost"
+    )
     assert sum(counts.values()) >= 3, f"too few faults fired to test anything: {dict(counts)}"
     return counts
+
+
+def applied(control: SandboxControl, target: str, method: str, path_part: str) -> list[Any]:
+    """Requests the provider applied: answered 2xx, or processed with the answer then dropped."""
+    return [
+        r
+        for r in control.requests(target)
+        if r["method"] == method
+        and path_part in r["path"]
+        and (r["status"] < 300 or (r["fault"] or {}).get("kind") == "drop_after_commit")
+    ]
+
+
+def policy_with(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **sandbox_profile: Any) -> None:
+    """The test's policy file with these sections of the sandbox profile replaced."""
+    doc = yaml.safe_load(Path(os.environ["RELORCH_POLICY"]).read_text())
+    doc["profiles"]["sandbox"].update(sandbox_profile)
+    path = tmp_path / "release-policy.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    monkeypatch.setenv("RELORCH_POLICY", str(path))
