@@ -86,6 +86,8 @@ def client_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
             fast = replace(cls.default_retry, sleep=_short_sleep)
             monkeypatch.setattr(cls, "default_retry", fast)
     monkeypatch.setattr(providers, "PATIENT", replace(providers.PATIENT, sleep=_short_sleep))
+    # and the emergency flow's pause between two runs of wrangler
+    monkeypatch.setattr("flows.emergency_deploy.WRANGLER_PAUSE_S", (0.1, 0.4))
 
 
 def install(

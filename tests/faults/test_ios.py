@@ -3,9 +3,11 @@ released once, the phased release started once and never paused by a fault."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tasks.clock import ManualClock
 from tests.faults import _faults
@@ -22,11 +24,19 @@ def test_ios_release_rides_out_provider_faults(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # A step due within 3 s is taken in the same run (the product's default is 5 s; the sandbox
-    # profile's 0 makes every health check of the seven phase days a run of its own): a few
-    # steps per run, then a continuation, so the suite stays fast and still re-enters often.
+    # Fewer, longer looks (the suite is about faults, not cadence): a health check every 3 s of
+    # the 8 s phase day, and a step due within 3 s taken in the same run (the product's default
+    # is 5 s; the sandbox profile's 0 makes every check a run of its own) — a few steps per
+    # run, then a continuation, so the release still re-enters often.
+    doc = yaml.safe_load(Path(os.environ["RELORCH_POLICY"]).read_text())
+    wallet = doc["profiles"]["sandbox"]["ios_apps"]["wallet"]
+    wallet["checkpoint_margin"] = "7s"
+    wallet["health"] = {**wallet["health"], "check_interval": "3s"}
     _faults.policy_with(
-        tmp_path, monkeypatch, continuations={"wait_inline_under": "3s", "inline_steps_max": 4}
+        tmp_path,
+        monkeypatch,
+        continuations={"wait_inline_under": "3s", "inline_steps_max": 4},
+        ios_apps={"wallet": wallet},
     )
     ios.ci_upload(*NEW)
     ios.health(*NEW)
