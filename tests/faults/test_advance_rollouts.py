@@ -1,6 +1,7 @@
 """An advance-rollouts tick over a few rollouts in flight (bench/reconcile.py's world, small)
 under seeded provider faults: each due rollout advanced once, an unhealthy one halted and never
-advanced, the others untouched — and a second tick right after changes nothing."""
+advanced, one whose vitals cannot be read at all not advanced (no data is not a pass), the
+others untouched — and a second tick right after changes nothing."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sandbox.server import RunningSandbox
 from tests.faults import _faults
 
 pytestmark = [pytest.mark.scenario, pytest.mark.usefixtures("client_timeouts")]
-N = 8  # a0000-a0003 on Play, i0000-i0003 on the App Store (live, nothing in flight)
+N = 10  # a0000-a0004 on Play, i0000-i0004 on the App Store (live, nothing in flight)
 
 
 def commits(control: SandboxControl, package: str) -> list[str]:
@@ -54,8 +55,8 @@ def test_a_tick_rides_out_provider_faults(
     seed_world(sandbox_server, control, android, ios)
     policy = current_policy()
     package = {name: policy.android_app(name).package_name for name in android}
-    healthy, sick, quiet = android[:2], android[2], android[3]
-    for name in (*healthy, sick):  # soaked for 2 h at 5 %: due now
+    healthy, sick, blind, quiet = android[:2], android[2], android[3], android[4]
+    for name in (*healthy, sick, blind):  # soaked for 2 h at 5 %: due now
         control.play_set_vitals(package[name], 1, distinct_users=90000)
         crash = 0.025 if name == sick else 0.003
         control.play_set_vitals(
@@ -64,21 +65,25 @@ def test_a_tick_rides_out_provider_faults(
         ago = clock.now() - timedelta(hours=2)
         asyncio.run(save_timeline(name, 2, Timeline(promoted_at=ago, stage_since={"0.05": ago})))
     control.clear_requests()
+    # every vitals read of `blind` fails (Play Developer Reporting only: /apps/{package}/...)
+    control.add_fault("googleplay", "status", status=503, path_contains=f"/apps/{package[blind]}/")
     _faults.install(control, fault_seed)
     try:
-        first = asyncio.run(advance_rollouts())
-        second = asyncio.run(advance_rollouts())
+        first = asyncio.run(advance_rollouts(return_state=True))  # type: ignore[call-overload]
+        second = asyncio.run(advance_rollouts(return_state=True))  # type: ignore[call-overload]
         _faults.report(control, fault_seed)
     finally:
         control.clear_faults()
-    acted = {r["app"]: str(r["acted"]) for r in first if r.get("version") == 2}
-    assert all("5% → 20%" in acted[name] for name in healthy), acted
-    assert "halted" in acted[sick], acted
-    assert not [r for r in second if r.get("acted")], second  # nothing more to do
+    # each tick fails, naming the one rollout it could not look at, after taking the others
+    for tick in (first, second):
+        assert tick.is_failed(), tick.message
+        assert f"could not look at {blind}:" in (tick.message or ""), tick.message
+        assert not any(f"{name}:" in (tick.message or "") for name in (*healthy, sick, quiet))
     for name in healthy:  # advanced once, by the first tick; the second finds it soaking
         assert commits(control, package[name]) == ["inProgress:0.2"], name
     # the crash-rate gate held under faults: halted, never advanced
     assert commits(control, package[sick]) == ["halted:0.05"]
+    assert commits(control, package[blind]) == []  # its health unknown: not advanced
     assert commits(control, package[quiet]) == []  # not due: untouched
     # the App Store apps have nothing in flight: read, never written
     assert [r for r in control.requests("app-store-connect") if r["method"] != "GET"] == []

@@ -49,3 +49,19 @@ def test_standard_release_rides_out_provider_faults(stack: Stack, fault_seed: in
     assert sorted(found) == ["production", "sandbox"]
     for env, recorded in found.items():
         assert [r["statuses"] for r in recorded] == [["in_progress", "success"]], env
+
+
+def test_an_unreadable_error_rate_is_never_a_pass(stack: Stack, fault_seed: int) -> None:
+    """Cloudflare's analytics never answer (besides the random faults): the production deploy
+    is not verified, so the release fails and its record stays unfinished for the recovery
+    (advance-rollouts' safety net) — never "released and verified", never a success status."""
+    release = stack.prepare("verifier")
+    stack.control.add_fault("cloudflare", "status", status=503, path_contains="/graphql")
+    _faults.install(stack.control, fault_seed)
+    state = run_release(release.parameters)
+    stack.control.clear_faults()
+    assert state.is_failed(), state.message
+    assert "analytics" in (state.message or ""), state.message
+    assert len(applied_deploys(stack, "verifier", "production")) == 1
+    (production,) = records(stack, "verifier")["production"]
+    assert production["statuses"] == ["in_progress"]
