@@ -149,39 +149,44 @@ async def deploy_once(
     steps: list[tuple[str, str, str]],
 ) -> DeployRecord:
     """`wrangler deploy` until the fix is live, and never twice: the live deployment's message
-    carries this run's id, read before every run of wrangler — a retry of the flow run after its
-    deploy, or a wrangler run whose Cloudflare call failed after the deployment was made (its
-    answer lost), finds it live. wrangler does not retry a failed API call itself; one that
-    failed on Cloudflare is run again, a few times, after a pause."""
+    carries this run's id, read first (a retry of the flow run after its deploy) and after every
+    wrangler run that failed on a Cloudflare API call (the deployment may have been made before
+    a later call, or its answer, failed). wrangler does not retry most failed API calls itself;
+    a run that failed so with nothing live is run again, a few times, after a pause."""
     script = service.environments["production"].script
     # Cloudflare keeps 100 bytes of the message: the run id (how a retry knows it already
     # deployed) goes first, so a long name cannot push it out.
     marker = fit_message(
         f"emergency run {flow_run.id} {request.incident_id} by {request.acting_person}"
     )
-    live = before
+
+    def deployed_by_this_run(live: DeployRecord) -> bool:
+        return bool(live.message and str(flow_run.id) in live.message)
+
+    if deployed_by_this_run(before):  # a retry of this flow run after its deploy
+        steps.append(("wrangler deploy", "already live", before.version_id))
+        return before
     for attempt in range(1, WRANGLER_ATTEMPTS + 1):
-        if live.message and str(flow_run.id) in live.message:
-            # this run already deployed: never deploy twice
-            steps.append(("wrangler deploy", "already live", live.version_id))
-            return live
         try:
             result = await wrangler_deploy(service, marker)
         except WranglerApiError as error:
+            steps.append(("wrangler deploy --env production", "API failure", f"attempt {attempt}"))
+            live = await read_live(service, "production", previous=before.version_id)
+            if deployed_by_this_run(live):  # made, then a later call (or its answer) failed
+                steps.append(("wrangler deploy", "already live", live.version_id))
+                return live
             if attempt == WRANGLER_ATTEMPTS:
                 raise
             first, most = WRANGLER_PAUSE_S
             pause = min(first * 2 ** (attempt - 1), most)
             get_run_logger().warning(
-                "wrangler deploy attempt %d failed on a Cloudflare API call; reading what is "
-                "live, then again in %.0f s: %s",
+                "wrangler deploy attempt %d failed on a Cloudflare API call and nothing of it "
+                "is live; again in %.1f s: %s",
                 attempt,
                 pause,
                 error,
             )
-            steps.append(("wrangler deploy --env production", "API failure", f"attempt {attempt}"))
             await clock.clock().sleep(pause)
-            live = await read_live(service, "production", previous=before.version_id)
             continue
         deployed = await read_live(service, "production", previous=before.version_id)
         if deployed.version_id != result.version_id:
