@@ -65,7 +65,7 @@ async def _short_sleep(seconds: float) -> None:
 
 
 @pytest.fixture
-def client_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
+def short_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every client's per-attempt timeout cut to CLIENT_TIMEOUT_S, so a hung provider costs half
     a second, not 10-30 (Play's bundle upload keeps its own, at least 120 s: a hung upload gets
     the gateway's 504 after HANG_S); and the retry loops' waits (Retry-After, the backoff)

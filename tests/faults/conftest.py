@@ -3,7 +3,7 @@ faults installed; the Prefect server and the sandbox are tests/conftest.py's, sh
 
 from __future__ import annotations
 
-from tests.faults._faults import client_timeouts, fault_seed  # noqa: F401 (fixtures)
+from tests.faults._faults import fault_seed, short_waits  # noqa: F401 (fixtures)
 from tests.scenarios.conftest import (  # noqa: F401 (fixtures)
     android,
     ios,

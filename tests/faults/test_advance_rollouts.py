@@ -18,7 +18,7 @@ from sandbox.control import SandboxControl
 from sandbox.server import RunningSandbox
 from tests.faults import _faults
 
-pytestmark = [pytest.mark.scenario, pytest.mark.usefixtures("client_timeouts")]
+pytestmark = [pytest.mark.scenario, pytest.mark.usefixtures("short_waits")]
 N = 10  # a0000-a0004 on Play, i0000-i0004 on the App Store (live, nothing in flight)
 
 

@@ -12,7 +12,7 @@ from tests.faults import _faults
 from tests.scenarios.conftest import PACKAGE, Android
 from tests.scenarios.test_android_release import drive, is_deferred
 
-pytestmark = [pytest.mark.scenario, pytest.mark.usefixtures("client_timeouts")]
+pytestmark = [pytest.mark.scenario, pytest.mark.usefixtures("short_waits")]
 STAGES = ["inProgress:0.05", "inProgress:0.2", "inProgress:0.5", "completed:None"]
 
 

@@ -11,7 +11,7 @@ from tests.scenarios.conftest import Stack
 from tests.scenarios.test_emergency_deploy import REASON, ci_down, needs_wrangler, run_emergency
 from tests.scenarios.test_workers_deploy import artifacts_of
 
-pytestmark = [pytest.mark.scenario, pytest.mark.usefixtures("client_timeouts")]
+pytestmark = [pytest.mark.scenario, pytest.mark.usefixtures("short_waits")]
 
 
 @needs_wrangler

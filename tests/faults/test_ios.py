@@ -14,7 +14,7 @@ from tests.faults import _faults
 from tests.scenarios.conftest import Ios
 from tests.scenarios.test_ios_release import NEW, drive, messages, release
 
-pytestmark = [pytest.mark.scenario, pytest.mark.usefixtures("client_timeouts")]
+pytestmark = [pytest.mark.scenario, pytest.mark.usefixtures("short_waits")]
 
 
 def test_ios_release_rides_out_provider_faults(

@@ -10,7 +10,7 @@ from tests.faults import _faults
 from tests.scenarios.conftest import Stack
 from tests.scenarios.test_workers_deploy import run_release
 
-pytestmark = [pytest.mark.scenario, pytest.mark.usefixtures("client_timeouts")]
+pytestmark = [pytest.mark.scenario, pytest.mark.usefixtures("short_waits")]
 
 
 def applied_deploys(stack: Stack, service: str, env: str) -> list[dict[str, Any]]:
