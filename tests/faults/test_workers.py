@@ -65,3 +65,23 @@ def test_an_unreadable_error_rate_is_never_a_pass(stack: Stack, fault_seed: int)
     assert len(applied_deploys(stack, "verifier", "production")) == 1
     (production,) = records(stack, "verifier")["production"]
     assert production["statuses"] == ["in_progress"]
+
+
+def test_a_failing_release_is_rolled_back_once_under_faults(stack: Stack, fault_seed: int) -> None:
+    """Production health fails: the rollback (a write that must get through) is made once, a
+    lost answer included, and the record ends `failure`."""
+    release = stack.prepare("edge-router")
+    new = release.parameters["version_ids"]["production"]
+    stack.control.worker_behaviour(stack.script("edge-router"), new, health="fail")
+    _faults.install(stack.control, fault_seed)
+    state = run_release(release.parameters)
+    _faults.report(stack.control, fault_seed)
+    stack.control.clear_faults()
+    assert state.is_failed() and "rolled back" in (state.message or ""), state.message
+    assert "health" in (state.message or ""), state.message
+    assert stack.live_version("edge-router") == release.previous_versions["production"]
+    # the deploy and the rollback, each once
+    assert len(applied_deploys(stack, "edge-router", "production")) == 2
+    assert len(stack.deployments("edge-router")) == 3  # the seed's, ours, the rollback
+    (production,) = records(stack, "edge-router")["production"]
+    assert production["statuses"] == ["in_progress", "failure"]
