@@ -118,12 +118,13 @@ class PlayPublisherClient(GoogleApiClient):
             return _app_edit(response.json())
 
     async def delete_edit(self, package: str, edit_id: str) -> None:
-        """Delete an edit; one that is already gone (404) counts as deleted."""
+        """Delete an edit; one that is already gone counts as deleted: 404, or 400 "This Edit
+        has been deleted" — what a DELETE sent again after its lost answer is told."""
         await self._call(
             "delete_edit",
             "DELETE",
             self._app_url(package, "edits", edit_id),
-            ok=lambda r: r.is_success or r.status_code == 404,
+            ok=lambda r: r.is_success or r.status_code in (404, 410) or _edit_gone(r),
         )
 
     async def commit_edit(
@@ -439,6 +440,13 @@ class PlayPublisherClient(GoogleApiClient):
 
     def _app_url(self, package: str, *rest: str) -> str:
         return self._url("applications", package, *rest)
+
+
+def _edit_gone(response: httpx.Response) -> bool:
+    """400 FAILED_PRECONDITION "This Edit has been deleted." / "This edit has expired"."""
+    return response.status_code == 400 and any(
+        words in response.text.lower() for words in ("has been deleted", "has expired")
+    )
 
 
 @dataclass

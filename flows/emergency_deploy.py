@@ -29,14 +29,19 @@ from procedure.emergency import (
 )
 from procedure.policy import Policy, WorkerService
 from procedure.workers import fit_message
-from tasks.deploy import read_live
-from tasks.emergency import read_ci_status, read_incident, wrangler_deploy
+from tasks import clock
+from tasks.deploy import DeployRecord, read_live
+from tasks.emergency import WranglerApiError, read_ci_status, read_incident, wrangler_deploy
 from tasks.evidence import artifact_key, gate_markdown, policy_review, publish, table
 from tasks.limits import release_limit
 from tasks.settings import current_policy
 from tasks.slots import SlotBusy, hold_slot
 
 BYPASSED = "freeze gate, pre-deploy checklist"
+# Runs of `wrangler deploy` when one fails on a Cloudflare API call: each run makes ~6 calls and
+# retries none of them on a 429 (and few on a 5xx), so one flaky answer in five fails most runs.
+WRANGLER_ATTEMPTS = 8
+WRANGLER_PAUSE_S = (1.0, 5.0)  # before the second run, doubled before each next, up to
 
 
 @flow(name="workers-emergency-deploy", log_prints=True, flow_run_name=emergency_run_name)
@@ -115,30 +120,10 @@ async def emergency_release(
             ):
                 steps.append(("unverified release", "superseded", line))
             before = await read_live(service, "production")
-            # Cloudflare keeps 100 bytes of the message: the run id (how a retry knows it already
-            # deployed) goes first, so a long name cannot push it out.
-            marker = fit_message(
-                f"emergency run {flow_run.id} {request.incident_id} by {request.acting_person}"
+            log.warning(
+                "EMERGENCY deploy of %s by %s: %s", script, request.acting_person, request.reason
             )
-            if before.message and str(flow_run.id) in before.message:
-                # this run already deployed (a retry after the deploy): never deploy twice
-                deployed = before
-                steps.append(("wrangler deploy", "already live", deployed.version_id))
-            else:
-                log.warning(
-                    "EMERGENCY deploy of %s by %s: %s",
-                    script,
-                    request.acting_person,
-                    request.reason,
-                )
-                result = await wrangler_deploy(service, marker)
-                deployed = await read_live(service, "production", previous=before.version_id)
-                if deployed.version_id != result.version_id:
-                    raise RuntimeError(
-                        f"wrangler reported version {result.version_id} but {script} serves "
-                        f"{deployed.version_id}"
-                    )
-                steps.append(("wrangler deploy --env production", "done", result.version_id))
+            deployed = await deploy_once(service, before, request, steps)
             audit["version deployed"] = deployed.version_id
             audit["version before"] = deployed.previous_version_id or "none"
             failure = await verify_or_roll_back(
@@ -155,3 +140,60 @@ async def emergency_release(
         audit["verification"] = failure.reason
         raise RuntimeError(failure.reason)
     audit["verification"] = "passed"
+
+
+async def deploy_once(
+    service: WorkerService,
+    before: DeployRecord,
+    request: EmergencyRequest,
+    steps: list[tuple[str, str, str]],
+) -> DeployRecord:
+    """`wrangler deploy` until the fix is live, and never twice: the live deployment's message
+    carries this run's id, read first (a retry of the flow run after its deploy) and after every
+    wrangler run that failed on a Cloudflare API call (the deployment may have been made before
+    a later call, or its answer, failed). wrangler does not retry most failed API calls itself;
+    a run that failed so with nothing live is run again, a few times, after a pause."""
+    script = service.environments["production"].script
+    # Cloudflare keeps 100 bytes of the message: the run id (how a retry knows it already
+    # deployed) goes first, so a long name cannot push it out.
+    marker = fit_message(
+        f"emergency run {flow_run.id} {request.incident_id} by {request.acting_person}"
+    )
+
+    def deployed_by_this_run(live: DeployRecord) -> bool:
+        return bool(live.message and str(flow_run.id) in live.message)
+
+    if deployed_by_this_run(before):  # a retry of this flow run after its deploy
+        steps.append(("wrangler deploy", "already live", before.version_id))
+        return before
+    for attempt in range(1, WRANGLER_ATTEMPTS + 1):
+        try:
+            result = await wrangler_deploy(service, marker)
+        except WranglerApiError as error:
+            steps.append(("wrangler deploy --env production", "API failure", f"attempt {attempt}"))
+            live = await read_live(service, "production", previous=before.version_id)
+            if deployed_by_this_run(live):  # made, then a later call (or its answer) failed
+                steps.append(("wrangler deploy", "already live", live.version_id))
+                return live
+            if attempt == WRANGLER_ATTEMPTS:
+                raise
+            first, most = WRANGLER_PAUSE_S
+            pause = min(first * 2 ** (attempt - 1), most)
+            get_run_logger().warning(
+                "wrangler deploy attempt %d failed on a Cloudflare API call and nothing of it "
+                "is live; again in %.1f s: %s",
+                attempt,
+                pause,
+                error,
+            )
+            await clock.clock().sleep(pause)
+            continue
+        deployed = await read_live(service, "production", previous=before.version_id)
+        if deployed.version_id != result.version_id:
+            raise RuntimeError(
+                f"wrangler reported version {result.version_id} but {script} serves "
+                f"{deployed.version_id}"
+            )
+        steps.append(("wrangler deploy --env production", "done", result.version_id))
+        return deployed
+    raise AssertionError("unreachable: the last attempt returns or raises")

@@ -27,6 +27,14 @@ from tasks.evidence import redact
 from tasks.settings import REPO_ROOT, ProviderSettings
 
 WRANGLER_TIMEOUT_S = 600
+# wrangler's own words when a Cloudflare API call failed (a 5xx, a 429, a lost answer): it does
+# not retry those itself, and the flow may run it again once it has read what is live.
+_API_FAILURE = "A request to the Cloudflare API"
+
+
+class WranglerApiError(RuntimeError):
+    """wrangler stopped on a failed Cloudflare API request, not on the checkout (a build error,
+    a bad configuration): worth running again once the live deployment has been read."""
 
 
 @task(name="confirm incident", retries=0, cache_policy=NO_CACHE)
@@ -178,6 +186,7 @@ async def wrangler_deploy(service: WorkerService, message: str) -> WranglerResul
         get_run_logger().info("wrangler deploy exited %s:\n%s", proc.returncode, tail)
         found = deployed_version(output_file)
     if proc.returncode != 0 or found is None:
-        raise RuntimeError(f"wrangler deploy failed (exit {proc.returncode}):\n{tail}")
+        failed = WranglerApiError if _API_FAILURE in text else RuntimeError
+        raise failed(f"wrangler deploy failed (exit {proc.returncode}):\n{tail}")
     version_id, worker_name = found
     return WranglerResult(version_id, worker_name, tail)

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.logging import get_run_logger
 
 from clients import (
     ChangesInReviewError,
@@ -62,7 +63,12 @@ async def read_play(app: AndroidApp) -> PlayState:
             internal = await play.get_track(pkg, edit.id, app.internal_track)
             production = await play.get_track(pkg, edit.id, app.production_track)
         finally:
-            await play.delete_edit(pkg, edit.id)
+            try:
+                await play.delete_edit(pkg, edit.id)
+            except ProviderError as error:
+                # only reads were made in it: an edit left open blocks nothing (the next insert
+                # replaces it, Play expires it), so what was read stands
+                get_run_logger().warning("could not delete read-only edit %s: %s", edit.id, error)
     releases = tuple(
         ProductionRelease(
             version_codes=tuple(int(c) for c in r.version_codes),

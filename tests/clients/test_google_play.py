@@ -110,6 +110,20 @@ async def test_delete_edit_counts_an_edit_already_gone_as_deleted(play, provider
     assert len(provider.exchanges) == 2
 
 
+async def test_delete_edit_whose_answer_was_lost_is_deleted_when_sent_again(play, provider):
+    # the first DELETE took effect but its answer was lost: Play says so of the second
+    gone = g_error(400, "FAILED_PRECONDITION", "This Edit has been deleted.")
+    provider.on("DELETE", EDIT_PATH, Reply(502, text="Bad Gateway"), Reply(400, gone))
+    await play.delete_edit(PKG, EDIT)
+    assert len(provider.exchanges) == 2
+
+
+async def test_delete_edit_refused_for_another_reason_is_an_error(play, provider):
+    provider.on("DELETE", EDIT_PATH, Reply(400, g_error(400, "INVALID_ARGUMENT", "Bad edit id.")))
+    with pytest.raises(ProviderError):
+        await play.delete_edit(PKG, EDIT)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "expected"),
     [

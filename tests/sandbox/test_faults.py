@@ -106,3 +106,44 @@ def test_bad_fault_specs_are_refused(sandbox_url: str, control: SandboxControl) 
     ):
         answer = httpx.post(f"{sandbox_url}/_sandbox/faults", json=body)
         assert answer.status_code == 400 and "error" in answer.json()
+
+
+def test_timeout_holds_the_request_unprocessed_until_the_client_gives_up(
+    control: SandboxControl, cf: httpx.Client
+) -> None:
+    control.cf_script(ACCOUNT, SCRIPT)
+    new = control.cf_upload_version(ACCOUNT, SCRIPT, token=CF_TOKEN)
+    control.add_fault("cloudflare", "timeout", path_contains="/deployments", count=1)
+    started = time.perf_counter()
+    try:
+        cf.post(
+            f"/accounts/{ACCOUNT}/workers/scripts/{SCRIPT}/deployments",
+            json={"strategy": "percentage", "versions": [{"version_id": new, "percentage": 100}]},
+            timeout=0.3,
+        )
+    except httpx.ReadTimeout:
+        pass
+    else:
+        raise AssertionError("the hung provider answered")
+    assert time.perf_counter() - started < 5  # the client's timeout, not the fault's 30 s
+    assert new not in live_versions(cf)  # nothing was processed
+    faulted: list[dict[str, object]] = []
+    for _ in range(50):  # the sandbox logs the request once it sees the client leave
+        faulted = [e for e in control.requests("cloudflare") if e["fault"]]
+        if faulted:
+            break
+        time.sleep(0.05)
+    (entry,) = faulted
+    assert entry["fault"] == {"id": entry["fault"]["id"], "kind": "timeout"}  # type: ignore[index]
+    assert entry["status"] == 499
+
+
+def test_timeout_shorter_than_the_client_s_answers_a_gateway_504(
+    control: SandboxControl, gh: httpx.Client
+) -> None:
+    control.github_repo(REPO)
+    control.add_fault("github", "timeout", delay_s=0.2, count=1)
+    started = time.perf_counter()
+    answer = gh.get(f"/repos/{REPO}/rules/branches/main")
+    assert answer.status_code == 504 and time.perf_counter() - started >= 0.2
+    assert gh.get(f"/repos/{REPO}/rules/branches/main").status_code == 200

@@ -294,6 +294,26 @@ def test_ramp_halt_at_20_resume_and_complete(play: Play) -> None:
     ] == [[LIVE]]
 
 
+def test_the_commit_log_holds_each_commit_s_tracks_in_order(play: Play) -> None:
+    live_at(play, 101, 0.05)
+    before = len(play.ctl.play_state(PKG)["commits"])
+    assert play.change("production", staged(101, 0.2)).status_code == 200
+    assert play.change("production", staged(101, 0.2, "halted")).status_code == 200
+    edit_id = play.edit()  # opened and deleted, never committed: not in the log
+    assert play.http.delete(play.app_path(f"/edits/{edit_id}")).status_code == 204
+    log = play.ctl.play_state(PKG)["commits"][before - 1 :]
+    assert [c["revision"] for c in log] == list(range(log[0]["revision"], log[0]["revision"] + 3))
+    production = [
+        [(r["versionCodes"], r["status"], r["userFraction"]) for r in c["tracks"]["production"]]
+        for c in log
+    ]
+    assert [p[0] for p in production] == [
+        (["101"], "inProgress", 0.05),
+        (["101"], "inProgress", 0.2),
+        (["101"], "halted", 0.2),
+    ]
+
+
 def test_fully_released_can_not_be_staged(play: Play) -> None:
     live_at(play, 101, 0.5)
     assert play.change("production", full(101)).status_code == 200

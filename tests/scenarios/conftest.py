@@ -17,7 +17,7 @@ import yaml
 
 from procedure.policy import Policy
 from sandbox.control import SAMPLE_WORKER_DIR, SandboxControl
-from sandbox.server import RunningSandbox, start_sandbox
+from sandbox.server import RunningSandbox
 from scripts.localstack import PreparedRelease, prepare_release, seed_document
 from tasks.clock import ManualClock, clock, use_clock
 from tasks.policy_file import load_policy
@@ -43,18 +43,8 @@ TEST_MONITOR = {
 }
 
 
-@pytest.fixture(scope="session")
-def prefect_server() -> Iterator[None]:
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
-@pytest.fixture(scope="session")
-def sandbox_server() -> Iterator[RunningSandbox]:
-    with start_sandbox(tokens=TOKENS) as sb:
-        yield sb
+# `prefect_server` and `sandbox_server` (one each per test process) are tests/conftest.py's, so the
+# scenario and fault suites share them.
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scenarios.conftest import policy_file, sandbox_server, stack  # noqa: F401 (fixtures)
+from tests.scenarios.conftest import policy_file, stack  # noqa: F401 (fixtures; the sandbox: tests/conftest.py)
 from tests.scenarios.real_server import RealServer, real_server
 
 CHROMIUM = Path("/usr/bin/chromium")

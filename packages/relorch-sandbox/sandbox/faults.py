@@ -18,7 +18,7 @@ TARGETS = (
     "sentry",  # release-health sessions
     "*",
 )
-KINDS = ("status", "rate_limit", "slow", "drop_after_commit")
+KINDS = ("status", "rate_limit", "slow", "timeout", "drop_after_commit")
 
 
 class FaultSpecError(ValueError):
@@ -116,8 +116,9 @@ class FaultStore:
             raise FaultSpecError(f"target must be one of {', '.join(TARGETS)}")
         if kind not in KINDS:
             raise FaultSpecError(f"kind must be one of {', '.join(KINDS)}")
-        status = int(_number(doc, "status", 503 if kind == "status" else 502))
-        if kind == "status" and not 400 <= status <= 599:
+        default_status = {"status": 503, "timeout": 504}.get(str(kind), 502)
+        status = int(_number(doc, "status", default_status))
+        if kind in ("status", "timeout") and not 400 <= status <= 599:
             raise FaultSpecError("status must be an HTTP error status (4xx/5xx)")
         probability = _number(doc, "probability", 1.0)
         if not 0.0 <= probability <= 1.0:
@@ -134,7 +135,8 @@ class FaultStore:
             kind=kind,
             status=status,
             retry_after=int(_number(doc, "retry_after", 1)),
-            delay_s=_number(doc, "delay_s", 0.5),
+            # a hung provider: held until the client's own timeout, a gateway's 504 after 30 s
+            delay_s=_number(doc, "delay_s", 30.0 if kind == "timeout" else 0.5),
             probability=probability,
             count=count,
             method=doc.get("method") or None,

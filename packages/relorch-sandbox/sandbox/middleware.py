@@ -109,6 +109,8 @@ class ProviderMiddleware:
         try:
             if fault is not None and fault.kind == "status":
                 status = await _answer(fault_answer(target, fault), scope, receive, send)
+            elif fault is not None and fault.kind == "timeout":
+                status = await _hang(fault, target, scope, receive, send)
             elif fault is not None and fault.kind == "rate_limit":
                 status = await _answer(
                     rate_limited(target, fault.retry_after), scope, receive, send
@@ -156,6 +158,18 @@ class ProviderMiddleware:
             }
             with self.state.lock:
                 self.state.log.append(entry)
+
+
+async def _hang(fault: Fault, target: str, scope: Scope, receive: Receive, send: Send) -> int:
+    """A provider that never answers: nothing is processed; the request is held until the client
+    gives up (its timeout) or `delay_s` passes, when a gateway's 504 arrives instead."""
+    try:
+        message = await asyncio.wait_for(receive(), timeout=fault.delay_s)
+    except TimeoutError:
+        return await _answer(fault_answer(target, fault), scope, receive, send)
+    if message["type"] == "http.disconnect":
+        return 499  # the client closed the connection (nginx's code: no answer was sent)
+    return await _answer(fault_answer(target, fault), scope, receive, send)
 
 
 async def _answer(response: Response, scope: Scope, receive: Receive, send: Send) -> int:

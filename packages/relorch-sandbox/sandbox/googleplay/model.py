@@ -156,6 +156,8 @@ class App:
     # changesNotSentForReview=true until someone sends the changes from the Console.
     needs_manual_send: bool = False
     revision: int = 0  # bumped by every commit
+    # Every commit's touched tracks as they became, oldest first: what an API client really did.
+    commits: list[dict[str, Any]] = field(default_factory=list)
     next_release_id: int = 1
     vitals: dict[int, Vitals] = field(default_factory=dict)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sandbox.clock import iso_micro
 from sandbox.googleplay.model import (
     INTERNAL_TRACK,
     MAX_VERSION_CODE,
@@ -422,6 +423,24 @@ def commit(app: App, edit: Edit, *, behaviour: str, not_sent: bool, now: datetim
         app.tracks[name] = track
     app.bundles.update(edit.bundles)
     app.revision += 1
+    app.commits.append(
+        {
+            "revision": app.revision,
+            "edit": edit.id,
+            "time": iso_micro(now),
+            "tracks": {
+                name: [
+                    {
+                        "versionCodes": [str(code) for code in r.version_codes],
+                        "status": r.status,
+                        "userFraction": r.user_fraction,
+                    }
+                    for r in edit.tracks[name].releases
+                ]
+                for name in sorted(edit.touched)
+            },
+        }
+    )
     edit.state = "committed"
     for other in app.edits.values():
         if other.state == "open":

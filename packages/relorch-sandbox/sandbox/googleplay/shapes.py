@@ -135,6 +135,7 @@ def app_state(app: App, now: datetime) -> dict[str, Any]:
         ],
         "in_review": review_state(active) if active is not None else None,
         "review_log": [review_state(r) for r in app.reviews],
+        "commits": [dict(c) for c in app.commits],
         "vitals": {
             str(code): {
                 "crash_rate": v.crash_rate,
