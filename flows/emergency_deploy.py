@@ -30,7 +30,7 @@ from procedure.emergency import (
 from procedure.policy import Policy, WorkerService
 from procedure.workers import fit_message
 from tasks.deploy import read_live
-from tasks.emergency import read_ci_status, read_incident, wrangler_deploy
+from tasks.emergency import checkout_digest, read_ci_status, read_incident, wrangler_deploy
 from tasks.evidence import artifact_key, gate_markdown, policy_review, publish, table
 from tasks.limits import release_limit
 from tasks.settings import current_policy
@@ -116,14 +116,26 @@ async def emergency_release(
                 steps.append(("unverified release", "superseded", line))
             before = await read_live(service, "production")
             # Cloudflare keeps 100 bytes of the message: the run id (how a retry knows it already
-            # deployed) goes first, so a long name cannot push it out.
+            # deployed) and the code's digest with the incident (how a re-run of a run that died
+            # knows it) go first, so a long name cannot push them out.
+            same_fix = f"{checkout_digest(service)} {request.incident_id}"
             marker = fit_message(
-                f"emergency run {flow_run.id} {request.incident_id} by {request.acting_person}"
+                f"emergency run {flow_run.id} {same_fix} by {request.acting_person}"
             )
-            if before.message and str(flow_run.id) in before.message:
-                # this run already deployed (a retry after the deploy): never deploy twice
+            if before.message and (
+                str(flow_run.id) in before.message or f" {same_fix} " in before.message
+            ):
+                # this run, or one for this incident that died after deploying this same code,
+                # already deployed it (a retry, a re-run after a crash): never deploy twice —
+                # the live version is verified below as if this run had deployed it
                 deployed = before
                 steps.append(("wrangler deploy", "already live", deployed.version_id))
+                log.warning(
+                    "%s already serves this fix for %s (%s): verifying it, not deploying again",
+                    script,
+                    request.incident_id,
+                    before.message,
+                )
             else:
                 log.warning(
                     "EMERGENCY deploy of %s by %s: %s",
