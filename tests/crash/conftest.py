@@ -1,4 +1,4 @@
-"""The crash suite's world: one real `prefect server start` (SQLite) per module — the server's
+"""The crash suite's world: one real `prefect server start` (SQLite) per test process — the server's
 own services run, as in `make run` — the session's sandbox, and a policy whose slot staleness and
 iOS phase days are short enough that a kill heals in seconds."""
 
@@ -38,6 +38,10 @@ def crash_policy(policy_file: Path, tmp_path_factory: pytest.TempPathFactory) ->
     sandbox = doc["profiles"]["sandbox"]
     # a killed holder's slot is freed after 2 s of silence (the next run heals it)
     sandbox["slots"] = {"wait": "60s", "emergency_wait": "10s", "poll": "0.5s", "stale": "2s"}
+    # Play's stages soak 1 s each, vitals read every half second
+    android = sandbox["android_apps"]["wallet"]
+    android["stage_soak"] = "1s"
+    android["vitals"] = {"recheck_after": "1s", "check_interval": "0.5s", "watch_after_complete": "1s"}
     # Apple's 7 phase days in 14 s; the sandbox App Store's day is the same (app_store())
     ios = sandbox["ios_apps"]["wallet"]
     ios.update(phased_day="2s", checkpoint_margin="1s", pause_warning="14s")
@@ -47,7 +51,7 @@ def crash_policy(policy_file: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer]:
     from prefect.events.worker import EventsWorker
     from prefect.logging.handlers import APILogWorker
@@ -108,7 +112,7 @@ def world(
     stack = Stack(control, policy, url)
 
     async def fresh_prefect_state() -> None:
-        """The module's server outlives a test: its timelines, slot records and slots go."""
+        """The server outlives a test: its timelines, slot records and slots go."""
         async with get_client() as client:
             for variable in await client.read_variables():
                 await client.delete_variable_by_name(variable.name)
