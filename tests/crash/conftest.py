@@ -41,7 +41,11 @@ def crash_policy(policy_file: Path, tmp_path_factory: pytest.TempPathFactory) ->
     # Play's stages soak 1 s each, vitals read every half second
     android = sandbox["android_apps"]["wallet"]
     android["stage_soak"] = "1s"
-    android["vitals"] = {"recheck_after": "1s", "check_interval": "0.5s", "watch_after_complete": "1s"}
+    android["vitals"] = {
+        "recheck_after": "1s",
+        "check_interval": "0.5s",
+        "watch_after_complete": "1s",
+    }
     # Apple's 7 phase days in 14 s; the sandbox App Store's day is the same (app_store())
     ios = sandbox["ios_apps"]["wallet"]
     ios.update(phased_day="2s", checkpoint_margin="1s", pause_warning="14s")
@@ -86,8 +90,8 @@ def world(
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
 
-    from scripts.localstack import seed_document
     from sandbox.control import SandboxControl
+    from scripts.localstack import seed_document
     from tasks.limits import ensure_limits
 
     url = sandbox_server.url

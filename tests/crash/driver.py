@@ -32,19 +32,21 @@ def _said(state: State) -> dict[str, Any]:
 
 
 def run_flow(path: str, params: dict[str, Any]) -> State:
-    if path == "workers":
-        from flows.workers_deploy import workers_deploy as flow
-    elif path == "emergency":
-        from flows.emergency_deploy import workers_emergency_deploy as flow
-    elif path == "recover":
-        from flows.workers_recover import workers_recover as flow
-    elif path == "android":
-        from flows.android_release import android_release as flow
-    elif path == "ios":
-        from flows.ios_release import ios_release as flow
-    else:
-        raise ValueError(path)
-    return asyncio.run(flow(**params, return_state=True))  # type: ignore[no-any-return]
+    from flows.android_release import android_release
+    from flows.emergency_deploy import workers_emergency_deploy
+    from flows.ios_release import ios_release
+    from flows.workers_deploy import workers_deploy
+    from flows.workers_recover import workers_recover
+
+    flows: dict[str, Any] = {
+        "workers": workers_deploy,
+        "emergency": workers_emergency_deploy,
+        "recover": workers_recover,
+        "android": android_release,
+        "ios": ios_release,
+    }
+    state: State = asyncio.run(flows[path](**params, return_state=True))
+    return state
 
 
 def drive(path: str, params: dict[str, Any], timeout_s: float = 120.0) -> list[dict[str, Any]]:
@@ -77,7 +79,8 @@ def tick_until(
     deadline = time.monotonic() + timeout_s
     ticks: list[list[dict[str, object]]] = []
     while True:
-        state = asyncio.run(advance_rollouts(return_state=True))  # type: ignore[call-overload]
+        run: Any = advance_rollouts
+        state: State = asyncio.run(run(return_state=True))
         rows = state.result(raise_on_failure=False) if state.is_completed() else []
         ticks.append(rows if isinstance(rows, list) else [])
         _said(state)

@@ -63,19 +63,17 @@ class Plan:
         )
 
 
-def plan(
-    path: str, seed: int, writes: int, heals: Sequence[str], max_delay_s: float = 1.0
-) -> Plan:
+def plan(path: str, seed: int, writes: int, heals: Sequence[str], max_delay_s: float = 1.0) -> Plan:
     """`writes`: how many writes a clean run of the path makes at least (the kill is among them)."""
     rng = random.Random(f"{path}:{seed}")
+    nth_write = rng.randint(1, writes)
+    delay_s = round(rng.uniform(0.0, max_delay_s), 2)
+    slow_s = round(rng.uniform(0.2, 0.8), 2) if rng.random() < 0.5 else 0.0
+    mark_crashed = rng.random() < 0.5
+    heal = rng.choice(list(heals))
+    # the on-crash automation fires on the Crashed state
     return Plan(
-        path,
-        seed,
-        nth_write=rng.randint(1, writes),
-        delay_s=round(rng.uniform(0.0, max_delay_s), 2),
-        slow_s=round(rng.uniform(0.2, 0.8), 2) if rng.random() < 0.5 else 0.0,
-        mark_crashed=rng.random() < 0.5,
-        heal=rng.choice(list(heals)),
+        path, seed, nth_write, delay_s, slow_s, mark_crashed or heal.startswith("on-crash"), heal
     )
 
 
@@ -139,11 +137,9 @@ def settle(the_plan: Plan, control: SandboxControl) -> None:
     control.clear_faults()
 
 
-def mark_dead_runs_crashed(the_plan: Plan, since: datetime) -> list[str]:
-    """What the worker (or the heartbeat automation) does for a run whose process died: its
-    state becomes Crashed. Returns the names of the runs marked."""
-    if not the_plan.mark_crashed:
-        return []
+def dead_runs(the_plan: Plan, since: datetime) -> list[str]:
+    """The ids of the runs the kill left Running, marked Crashed when the plan says so (what the
+    worker, or the heartbeat automation, does for a run whose process died)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         FlowRunFilter,
@@ -154,23 +150,21 @@ def mark_dead_runs_crashed(the_plan: Plan, since: datetime) -> list[str]:
     from prefect.client.schemas.objects import StateType
     from prefect.states import Crashed
 
-    async def mark() -> list[str]:
+    async def find() -> list[str]:
         async with get_client() as client:
             runs = await client.read_flow_runs(
                 flow_run_filter=FlowRunFilter(
-                    state=FlowRunFilterState(
-                        type=FlowRunFilterStateType(any_=[StateType.RUNNING])
-                    ),
+                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING])),
                     start_time=FlowRunFilterStartTime(after_=since),
                 )
             )
-            for run in runs:
+            for run in runs if the_plan.mark_crashed else []:
                 await client.set_flow_run_state(
                     run.id, Crashed(message="the process running it was killed"), force=True
                 )
-            return [run.name for run in runs]
+            return [str(run.id) for run in runs]
 
-    return asyncio.run(mark())
+    return asyncio.run(find())
 
 
 def now() -> datetime:

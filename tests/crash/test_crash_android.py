@@ -79,7 +79,7 @@ def _kill(world: World, the_plan: harness.Plan, path: str, params: dict[str, Any
     print(the_plan)
     harness.kill_at(the_plan, harness.spawn(path, params, world.env()), control, _is_write)
     harness.settle(the_plan, control)
-    harness.mark_dead_runs_crashed(the_plan, started)
+    harness.dead_runs(the_plan, started)
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def uploaded(world: World) -> World:
     return world
 
 
-@pytest.mark.parametrize("seed", harness.seeds([31, 32]))
+@pytest.mark.parametrize("seed", harness.seeds([31, 37]))
 def test_a_killed_android_release_commits_every_stage_exactly_once(
     uploaded: World, seed: int
 ) -> None:
@@ -104,7 +104,8 @@ def test_a_killed_advance_rollouts_tick_commits_every_stage_exactly_once(
     uploaded: World, seed: int
 ) -> None:
     """The rollout's continuation is lost after its promotion (its first run was not started
-    from a deployment): the cron drives it, and the cron's process is the one killed."""
+    from a deployment): the cron drives it, and the cron's process is the one killed; its next
+    ticks take over (then a late re-run of the release finds nothing left to do)."""
     for _ in range(20):  # its runs until it is promoted to production at 5 % (in review)
         state = driver.run_flow("android", PARAMS)
         assert state.name == "Deferred", state.message
@@ -112,6 +113,6 @@ def test_a_killed_advance_rollouts_tick_commits_every_stage_exactly_once(
             break
         time.sleep(0.5)
     assert committed_stages(uploaded) == STAGES[:1]
-    the_plan = harness.plan("advance", seed, TICK_WRITES, HEALS, MAX_DELAY_S)
+    the_plan = harness.plan("advance", seed, TICK_WRITES, HEALS[1:], MAX_DELAY_S)
     _kill(uploaded, the_plan, "advance", {"app": "wallet"})
     _assert_exactly_once(uploaded, the_plan, _heal(uploaded, the_plan))

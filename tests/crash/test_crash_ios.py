@@ -49,7 +49,7 @@ def test_a_killed_ios_release_starts_its_phased_release_once_and_completes(
     print(the_plan)
     harness.kill_at(the_plan, harness.spawn("ios", PARAMS, world.env()), control, _is_write)
     harness.settle(the_plan, control)
-    harness.mark_dead_runs_crashed(the_plan, started)
+    harness.dead_runs(the_plan, started)
 
     if the_plan.heal.startswith("advance-rollouts"):
         driver.tick_until(driver.rollout_over("wallet (iOS)"))

