@@ -8,7 +8,8 @@ Crashed (what the worker or the heartbeat automation does) or left Running (its 
 its holder has been silent for `slots.stale`), and how the product takes over.
 
   RELORCH_CRASH_SEED=1234   replays one seed on every path (the failing one is in the message)
-  RELORCH_CRASH_RUNS=50     that many fresh random seeds per path (a soak; each one printed)
+  RELORCH_CRASH_RUNS=50     seeds 1000..1049 on every path (a soak; RELORCH_CRASH_FROM=k starts
+                            them at k, for fresh ones)
 Without either, each path runs its DEFAULT_SEEDS (CI).
 """
 
@@ -38,8 +39,9 @@ WRITES = ("POST", "PUT", "PATCH", "DELETE")
 def seeds(defaults: Sequence[int]) -> list[int]:
     if os.environ.get("RELORCH_CRASH_SEED"):
         return [int(os.environ["RELORCH_CRASH_SEED"])]
-    if os.environ.get("RELORCH_CRASH_RUNS"):
-        return [random.randrange(1_000_000) for _ in range(int(os.environ["RELORCH_CRASH_RUNS"]))]
+    if os.environ.get("RELORCH_CRASH_RUNS"):  # the same list in every xdist worker
+        first = int(os.environ.get("RELORCH_CRASH_FROM", "1000"))
+        return list(range(first, first + int(os.environ["RELORCH_CRASH_RUNS"])))
     return list(defaults)
 
 
