@@ -10,7 +10,7 @@ its holder has been silent for `slots.stale`), and how the product takes over.
   RELORCH_CRASH_SEED=1234   replays one seed on every path (the failing one is in the message)
   RELORCH_CRASH_RUNS=50     seeds 1000..1049 on every path (a soak; RELORCH_CRASH_FROM=k starts
                             them at k, for fresh ones)
-Without either, each path runs its DEFAULT_SEEDS (CI).
+Without either, each test runs its own few default seeds (CI).
 """
 
 from __future__ import annotations
