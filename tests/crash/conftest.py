@@ -1,6 +1,6 @@
-"""The crash suite's world: one real `prefect server start` (SQLite) per test process — the server's
-own services run, as in `make run` — the session's sandbox, and a policy whose slot staleness and
-iOS phase days are short enough that a kill heals in seconds."""
+"""The crash suite's world: one real `prefect server start` (SQLite) per test process (an xdist
+worker) — the server's own services run, as in `make run` — the session's sandbox, and a policy
+whose slot staleness and iOS phase days are short enough that a kill heals in seconds."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from tests.scenarios.conftest import (  # noqa: F401 - fixtures shared with the 
     policy_file,
     sandbox_server,
 )
-from tests.scenarios.real_server import RealServer, real_server
+from tests.scenarios.real_server import RealServer
 
 
 @pytest.fixture(scope="session")
@@ -57,15 +57,21 @@ def crash_policy(policy_file: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer]:
+    """Started once per test process; each test points Prefect at it (`world`), so the tests
+    after it in this process keep their own server."""
     from prefect.events.worker import EventsWorker
     from prefect.logging.handlers import APILogWorker
 
-    with real_server(tmp_path_factory.mktemp("prefect")) as srv:
+    srv = RealServer(tmp_path_factory.mktemp("prefect"))
+    try:
+        srv.start()
         yield srv
-        # what the runs in this process still have to send goes now, to a server that listens
+        # what runs in this process still have to send goes now, to a server that listens
         # (at exit it would retry a stopped one for a minute)
         APILogWorker.drain_all(timeout=10)
         EventsWorker.drain_all(timeout=10)
+    finally:
+        srv.stop()
 
 
 @dataclass
@@ -89,6 +95,7 @@ def world(
 ) -> Iterator[World]:
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from sandbox.control import SandboxControl
     from scripts.localstack import seed_document
@@ -125,8 +132,9 @@ def world(
                     await client.delete_global_concurrency_limit_by_name(name)
         await ensure_limits(policy)
 
-    asyncio.run(fresh_prefect_state())
-    ios = app_store(stack, monkeypatch)
-    android = play_store(stack, monkeypatch)
-    yield World(stack, android, ios, server)
-    control.clear_faults()
+    with temporary_settings({PREFECT_API_URL: server.url}):
+        asyncio.run(fresh_prefect_state())
+        ios = app_store(stack, monkeypatch)
+        android = play_store(stack, monkeypatch)
+        yield World(stack, android, ios, server)
+        control.clear_faults()
