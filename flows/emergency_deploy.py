@@ -31,7 +31,13 @@ from procedure.policy import Policy, WorkerService
 from procedure.workers import fit_message
 from tasks import clock
 from tasks.deploy import DeployRecord, read_live
-from tasks.emergency import WranglerApiError, read_ci_status, read_incident, wrangler_deploy
+from tasks.emergency import (
+    WranglerApiError,
+    checkout_digest,
+    read_ci_status,
+    read_incident,
+    wrangler_deploy,
+)
 from tasks.evidence import artifact_key, gate_markdown, policy_review, publish, table
 from tasks.limits import release_limit
 from tasks.settings import current_policy
@@ -89,7 +95,6 @@ async def emergency_release(
     audit: dict[str, object],
     steps: list[tuple[str, str, str]],
 ) -> None:
-    log = get_run_logger()
     # "Only used when ... a P1/P2 incident requires an immediate fix"
     incident = check_incident(
         await read_incident(request.incident_id, policy),
@@ -107,7 +112,6 @@ async def emergency_release(
     )
     audit["CI unavailable"] = ci
     steps.append(("CI unavailable", "confirmed", ci))
-    script = service.environments["production"].script
     acquired = False
     try:
         slot = hold_slot(release_limit(request.service), policy.slots.emergency_wait, policy)
@@ -120,9 +124,6 @@ async def emergency_release(
             ):
                 steps.append(("unverified release", "superseded", line))
             before = await read_live(service, "production")
-            log.warning(
-                "EMERGENCY deploy of %s by %s: %s", script, request.acting_person, request.reason
-            )
             deployed = await deploy_once(service, before, request, steps)
             audit["version deployed"] = deployed.version_id
             audit["version before"] = deployed.previous_version_id or "none"
@@ -153,19 +154,29 @@ async def deploy_once(
     wrangler run that failed on a Cloudflare API call (the deployment may have been made before
     a later call, or its answer, failed). wrangler does not retry most failed API calls itself;
     a run that failed so with nothing live is run again, a few times, after a pause."""
-    script = service.environments["production"].script
+    script, log = service.environments["production"].script, get_run_logger()
     # Cloudflare keeps 100 bytes of the message: the run id (how a retry knows it already
-    # deployed) goes first, so a long name cannot push it out.
-    marker = fit_message(
-        f"emergency run {flow_run.id} {request.incident_id} by {request.acting_person}"
-    )
+    # deployed) and the code's digest with the incident (how a re-run of a run that died knows
+    # it) go first, so a long name cannot push them out.
+    same_fix = f"{checkout_digest(service)} {request.incident_id}"
+    marker = fit_message(f"emergency run {flow_run.id} {same_fix} by {request.acting_person}")
 
     def deployed_by_this_run(live: DeployRecord) -> bool:
         return bool(live.message and str(flow_run.id) in live.message)
 
-    if deployed_by_this_run(before):  # a retry of this flow run after its deploy
+    if before.message and (deployed_by_this_run(before) or f" {same_fix} " in before.message):
+        # this run, or one for this incident that died after deploying this same code, already
+        # deployed it (a retry, a re-run after a crash): never deploy twice — the live version
+        # is verified as if this run had deployed it
         steps.append(("wrangler deploy", "already live", before.version_id))
+        log.warning(
+            "%s already serves this fix for %s (%s): verifying it, not deploying again",
+            script,
+            request.incident_id,
+            before.message,
+        )
         return before
+    log.warning("EMERGENCY deploy of %s by %s: %s", script, request.acting_person, request.reason)
     for attempt in range(1, WRANGLER_ATTEMPTS + 1):
         try:
             result = await wrangler_deploy(service, marker)
@@ -179,7 +190,7 @@ async def deploy_once(
                 raise
             first, most = WRANGLER_PAUSE_S
             pause = min(first * 2 ** (attempt - 1), most)
-            get_run_logger().warning(
+            log.warning(
                 "wrangler deploy attempt %d failed on a Cloudflare API call and nothing of it "
                 "is live; again in %.1f s: %s",
                 attempt,

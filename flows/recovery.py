@@ -1,6 +1,7 @@
 """Finishing a production release whose run died before its verification ended (crash, cancel,
 server restart, lost lease): found from GitHub's deployment records and Cloudflare's live
-deployment, never from memory. Callers hold the service's slot."""
+deployment, never from memory — an emergency deploy (no GitHub record: CI, maybe GitHub, is
+down) from its run id in the live deployment's message. Callers hold the service's slot."""
 
 from __future__ import annotations
 
@@ -108,3 +109,46 @@ async def finish_unverified(
         f"recovered: {'; '.join(lines)}"[:200],
     )
     return lines
+
+
+async def finish_emergency(
+    service: WorkerService, policy: Policy, crashed_run: str | None
+) -> list[str]:
+    """The crashed run was an emergency deploy whose version is live (its run id leads the live
+    deployment's message): watch the rest of its window from live since, or roll back. Returns
+    one line (empty: the crashed run deployed nothing that serves)."""
+    if not crashed_run:
+        return []
+    live = await read_live(service, "production")
+    if not live.message or f"emergency run {crashed_run} " not in f"{live.message} ":
+        return []
+    window = policy.emergency.monitor_window
+    get_run_logger().warning(
+        "emergency deploy %s of %s (run %s) was never verified: watching until live since + %s",
+        live.version_id,
+        service.name,
+        crashed_run,
+        window,
+    )
+    steps: list[tuple[str, str, str]] = []
+    failure = await verify_or_roll_back(
+        service, live, window, policy, steps, deadline=live.live_since + window
+    )
+    outcome = "verified" if failure is None else failure.reason
+    line = f"emergency deploy {live.version_id} (run {crashed_run}): recovered, {outcome}"
+    await publish(
+        artifact_key("workers", service.name, "recovery"),
+        gate_markdown(
+            f"Recovery of an unverified emergency deploy — {service.name}",
+            line,
+            {
+                "crashed run": crashed_run,
+                "live version": live.version_id,
+                "live since": live.live_since.isoformat(),
+                "deployment message": live.message,
+            },
+            table(("step", "result", "detail"), steps),
+        ),
+        line[:200],
+    )
+    return [line]

@@ -1,11 +1,11 @@
-"""`workers-recover`: finish a Workers release whose run crashed before its verification ended
-(started by the on-crash automation and by advance-rollouts' safety net)."""
+"""`workers-recover`: finish a Workers release or emergency deploy whose run crashed before its
+verification ended (started by the on-crash automation and by advance-rollouts' safety net)."""
 
 from __future__ import annotations
 
 from prefect import flow
 
-from flows.recovery import finish_unverified
+from flows.recovery import finish_emergency, finish_unverified
 from flows.requests import takes
 from procedure.request import WorkersRecoverRequest, service_target
 from tasks.limits import release_limit
@@ -21,4 +21,5 @@ async def workers_recover(request: WorkersRecoverRequest) -> dict[str, object]:
     service = service_target(request.service, policy)  # an unknown service stops here
     async with hold_slot(release_limit(service.name), policy.slots.wait, policy):
         lines = await finish_unverified(service, policy, crashed_run=request.flow_run_id)
+        lines += await finish_emergency(service, policy, request.flow_run_id)
     return {"service": service.name, "recovered": lines}

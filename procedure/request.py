@@ -107,7 +107,11 @@ class WorkersRecoverRequest(BaseModel):
     model_config = REQUEST_CONFIG
 
     service: str = Field(min_length=1, description="a service from the policy's registry")
-    flow_run_id: str | None = Field(None, description="the crashed run, named in the summary")
+    flow_run_id: str | None = Field(
+        None,
+        description="the crashed run (the on-crash automation gives it): named in the summary; "
+        "an emergency deploy, which has no GitHub record, is found by it",
+    )
 
 
 def service_target(name: str, policy: Policy) -> WorkerService:

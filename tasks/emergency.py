@@ -8,6 +8,7 @@ sandbox in tests and to Cloudflare for real.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import tempfile
@@ -145,13 +146,32 @@ async def checkout_commit(checkout: Path) -> str | None:
     return lines[1].lower()
 
 
+def checkout_path(service: WorkerService) -> Path:
+    checkout = Path(service.checkout or "")
+    return checkout if checkout.is_absolute() else REPO_ROOT / checkout
+
+
+# what wrangler and git write into a checkout, not the code deployed
+NOT_CODE = frozenset({".git", ".wrangler", "node_modules"})
+
+
+def checkout_digest(service: WorkerService) -> str:
+    """12 hex characters naming the checkout's code (every file's path and bytes): two emergency
+    runs for one incident with the same digest would deploy the same thing."""
+    root = checkout_path(service)
+    digest = hashlib.sha256()
+    files = (p for p in root.rglob("*") if p.is_file())
+    for path in sorted(p for p in files if not NOT_CODE & set(p.relative_to(root).parts)):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
 @task(name="wrangler deploy --env production", retries=0, cache_policy=NO_CACHE)
 async def wrangler_deploy(service: WorkerService, message: str) -> WranglerResult:
     """The procedure's own command, in the service's checkout. Not retried: a second run would
     be a second deploy; the flow reads the live deployment first instead."""
-    checkout = Path(service.checkout or "")
-    if not checkout.is_absolute():
-        checkout = REPO_ROOT / checkout
+    checkout = checkout_path(service)
     if not (checkout / "wrangler.toml").exists() and not (checkout / "wrangler.jsonc").exists():
         raise EmergencyRefused(f"{checkout} has no wrangler configuration")
     binary = wrangler_binary()
