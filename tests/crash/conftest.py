@@ -27,7 +27,6 @@ from tests.scenarios.conftest import (  # noqa: F401 - fixtures shared with the 
     app_store,
     play_store,
     policy_file,
-    sandbox_server,
 )
 from tests.scenarios.real_server import RealServer
 
