@@ -20,14 +20,8 @@ from procedure.ios import (
     quiet_until,
 )
 from procedure.phased_release import checkpoints
-from procedure.policy import IosApp
+from tests.procedure.test_ios_phased_properties import APP
 
-APP = IosApp(
-    app_id="1234567890",
-    bundle_id="app.provii.wallet",
-    beta_groups=["Internal"],
-    sessions={"organization": "provii", "project": "wallet-ios"},
-)
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
 ago = st.timedeltas(-APP.phased_day * 2, timedelta(0))
 
