@@ -44,6 +44,30 @@ async def test_github_errors_never_carry_the_token(github, provider, echo):
     assert "[REDACTED]" in caught.value.detail
 
 
+@pytest.mark.parametrize("inside", [6, 12, 20, 30])
+@pytest.mark.parametrize("quoted", ["Authorization: Bearer {}", "access_token={}"])
+async def test_an_echo_across_the_cut_leaves_no_fragment(
+    github, cloudflare, provider, inside, quoted
+):
+    # A proxy's error page quoting what was sent: the clients keep the first few hundred
+    # characters of a page that is not the provider's JSON. Cut before redaction, the head of a
+    # token straddling the cut was no longer the token, so nothing removed it.
+    cut, head = 300, "<html><pre>"
+    before = quoted.format("")
+    page = head + "." * (cut - inside - len(head) - len(before)) + quoted.format(TOKEN) + "</pre>"
+    assert page.index(TOKEN) == cut - inside
+    provider.on("GET", "/repos/octo-org/edge-api/pulls/1", Reply(502, text=page))
+    provider.on("GET", r".*/deployments", Reply(403, text=page))
+    for call in (
+        lambda: github.get_pull(REPO, 1),
+        lambda: cloudflare.list_deployments(ACCOUNT, SCRIPT),
+    ):
+        with pytest.raises(ProviderError) as caught:
+            await call()
+        for text in (str(caught.value), repr(caught.value)):
+            assert not any(TOKEN[i : i + 6] in text for i in range(len(TOKEN) - 5)), text
+
+
 async def test_github_graphql_errors_never_carry_the_token(github, provider):
     body = {"errors": [{"type": "FORBIDDEN", "message": f"token {TOKEN} lacks scope"}]}
     provider.on("POST", "/graphql", Reply(200, body))
