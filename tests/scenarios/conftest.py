@@ -21,6 +21,7 @@ from sandbox.server import RunningSandbox, start_sandbox
 from scripts.localstack import PreparedRelease, prepare_release, seed_document
 from tasks.clock import ManualClock, clock, use_clock
 from tasks.policy_file import load_policy
+from tests.scenarios.secrets_scan import LEDGER, report, scan, server_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 GITHUB_TOKEN = "ghs_scenarioSECRETgithub0123456789"  # an app installation token, like Actions'
@@ -43,18 +44,52 @@ TEST_MONITOR = {
 }
 
 
+for _provider, _token in TOKENS.items():
+    LEDGER.add(f"the {_provider} token", _token)
+_SANDBOXES: list[RunningSandbox] = []
+
+
+def _harvest(sandbox: RunningSandbox) -> None:
+    """Every credential callers sent the sandbox: access tokens, JWTs, grant assertions."""
+    with sandbox.state.lock:
+        seen = sorted(sandbox.state.credentials_seen)
+    LEDGER.add_all("a credential sent to a provider", seen)
+
+
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[None]:
+    """The test process's Prefect server. When the process's tests are done, everything it holds
+    is scanned for every credential the scenarios used (tests/scenarios/secrets_scan.py): a leak
+    anywhere in the suite fails it, naming where."""
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+        for sandbox in _SANDBOXES:
+            _harvest(sandbox)
+        texts = asyncio.run(server_texts()) + LEDGER.captured
+        findings = scan(texts)
+        assert not findings, report(findings, len(texts), len(LEDGER))
 
 
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[RunningSandbox]:
     with start_sandbox(tokens=TOKENS) as sb:
+        _SANDBOXES.append(sb)
         yield sb
+        _harvest(sb)
+        _SANDBOXES.remove(sb)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """What each scenario test printed and logged (Prefect's console log of its flow runs, the
+    tracebacks of their exceptions) joins the secrets scan."""
+    report = yield
+    for section, text in report.sections:
+        if section.endswith(call.when):  # a report carries the sections of earlier phases too
+            LEDGER.captured.append((f"{section} of {item.nodeid}", text))
+    return report
 
 
 @pytest.fixture
@@ -237,6 +272,7 @@ def play_store(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Android:
     that point the orchestrator at it."""
     control = stack.control
     account = control.play_service_account()
+    LEDGER.add("a Google service-account private key", account["private_key"])
     monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_JSON", json.dumps(account))
     monkeypatch.setenv("RELORCH_PLAY_API_URL", f"{stack.url}/google/androidpublisher/v3")
     monkeypatch.setenv("RELORCH_PLAY_UPLOAD_URL", f"{stack.url}/google/upload/androidpublisher/v3")
@@ -382,6 +418,7 @@ def app_store(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Ios:
     control = stack.control
     app = stack.policy.ios_app("wallet")
     key = control.asc_api_key()
+    LEDGER.add("an App Store Connect .p8 key", key["private_key"])
     for name, value in {
         "RELORCH_APP_STORE_API_URL": f"{stack.url}/appstore",
         "APP_STORE_CONNECT_KEY_ID": key["key_id"],
