@@ -28,7 +28,7 @@ from typing import Any
 WINDOW = 16
 STRIDE = 4
 # A run of the characters tokens, base64 and JWTs are made of: only such runs are looked into.
-_RUN = re.compile(r"[A-Za-z0-9+/=_\-.~]{%d,}" % WINDOW)
+_RUN = re.compile(r"[A-Za-z0-9+/=_\-.~]{" + str(WINDOW) + ",}")
 _PEM_ARMOUR = re.compile(r"-----(BEGIN|END) [A-Z ]+-----")
 _JWT = re.compile(r"^eyJ[\w-]+\.eyJ[\w-]+\.([\w-]+)$")
 
@@ -177,7 +177,9 @@ async def server_texts(flow_run_ids: Iterable[str] | None = None) -> list[tuple[
         names = {run["id"]: run.get("name", "") for run in flow_runs}
         for run in flow_runs:
             texts.append((f"flow run {run.get('name')!r} ({run['id']})", _dump(run)))
-            states = await client._client.get("/flow_run_states/", params={"flow_run_id": run["id"]})
+            states = await client._client.get(
+                "/flow_run_states/", params={"flow_run_id": run["id"]}
+            )
             if states.status_code < 400:
                 texts.append((f"states of flow run {run.get('name')!r}", states.text))
         for task in await _paged(client, "/task_runs/filter", runs):
@@ -186,11 +188,15 @@ async def server_texts(flow_run_ids: Iterable[str] | None = None) -> list[tuple[
         logs = {"sort": "TIMESTAMP_ASC"} | ({"logs": of_runs} if of_runs else {})
         for log in await _paged(client, "/logs/filter", logs):
             owner = names.get(log.get("flow_run_id"), log.get("flow_run_id"))
-            texts.append((f"log of flow run {owner!r} ({log.get('name')})", str(log.get("message"))))
+            texts.append(
+                (f"log of flow run {owner!r} ({log.get('name')})", str(log.get("message")))
+            )
         artifacts = {"artifacts": of_runs} if of_runs else {}
         for artifact in await _paged(client, "/artifacts/filter", artifacts):
             owner = names.get(artifact.get("flow_run_id"), artifact.get("flow_run_id"))
-            texts.append((f"artifact {artifact.get('key')!r} of flow run {owner!r}", _dump(artifact)))
+            texts.append(
+                (f"artifact {artifact.get('key')!r} of flow run {owner!r}", _dump(artifact))
+            )
         for variable in await _paged(client, "/variables/filter", {}):
             texts.append((f"Variable {variable.get('name')!r}", _dump(variable)))
         if only is None:

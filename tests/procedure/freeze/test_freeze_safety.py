@@ -637,3 +637,51 @@ def test_a_no_data_pause_is_not_lifted_inside_a_freeze() -> None:
         decision, Verdict.PASS, "no data", budget, frozen=True, emergency=False
     )
     assert (action, cause, why) == (ios.PhasedAction.CONTINUE, "no data", "still frozen")
+
+
+# Where the safety actions live: the operator's halt (Android halt, iOS pause), the post-deploy
+# verification and its rollback, the recovery of a release that died mid-watch, the rollout
+# step's own halt on failing health, and iOS's removal from sale.
+SAFETY_CODE = {
+    "flows/rollout_halt.py": None,
+    "flows/verification.py": None,
+    "flows/recovery.py": None,
+    "flows/workers_recover.py": None,
+    "tasks/deploy.py": None,
+    "flows/android_steps.py": ("_halt", "halt_on_play"),
+}
+FREEZE_NAMES = {"freeze_gate", "freeze_verdict", "evaluate_freeze", "_freeze_allows", "Frozen"}
+
+
+@pytest.mark.parametrize("module", list(SAFETY_CODE))
+def test_safety_actions_never_read_the_freeze(module: str) -> None:
+    """No path to a halt, a pause or a rollback asks the freeze (DESIGN 10): the gates above
+    then cannot block one, however they change."""
+    import ast
+
+    tree = ast.parse((ROOT / module).read_text())
+    functions = SAFETY_CODE[module]
+    scopes: list[ast.AST] = (
+        [tree]
+        if functions is None
+        else [
+            node
+            for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in functions
+        ]
+    )
+    assert scopes and (functions is None or len(scopes) == len(functions)), module
+    used = {
+        node.id if isinstance(node, ast.Name) else node.attr
+        for scope in scopes
+        for node in ast.walk(scope)
+        if isinstance(node, ast.Name | ast.Attribute)
+    }
+    imported = {
+        alias.name
+        for scope in scopes
+        for node in ast.walk(scope)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").endswith("freeze")
+        for alias in node.names
+    }
+    assert not (used | imported) & FREEZE_NAMES, f"{module} reads the freeze"
