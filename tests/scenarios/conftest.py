@@ -21,7 +21,7 @@ from sandbox.server import RunningSandbox, start_sandbox
 from scripts.localstack import PreparedRelease, prepare_release, seed_document
 from tasks.clock import ManualClock, clock, use_clock
 from tasks.policy_file import load_policy
-from tests.scenarios.secrets_scan import LEDGER, report, scan, server_texts
+from tests.scenarios.secrets_scan import LEDGER, SANDBOXES, assert_server_clean, harvest
 
 ROOT = Path(__file__).resolve().parents[2]
 GITHUB_TOKEN = "ghs_scenarioSECRETgithub0123456789"  # an app installation token, like Actions'
@@ -46,39 +46,27 @@ TEST_MONITOR = {
 
 for _provider, _token in TOKENS.items():
     LEDGER.add(f"the {_provider} token", _token)
-_SANDBOXES: list[RunningSandbox] = []
-
-
-def _harvest(sandbox: RunningSandbox) -> None:
-    """Every credential callers sent the sandbox: access tokens, JWTs, grant assertions."""
-    with sandbox.state.lock:
-        seen = sorted(sandbox.state.credentials_seen)
-    LEDGER.add_all("a credential sent to a provider", seen)
 
 
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[None]:
     """The test process's Prefect server. When the process's tests are done, everything it holds
-    is scanned for every credential the scenarios used (tests/scenarios/secrets_scan.py): a leak
-    anywhere in the suite fails it, naming where."""
+    and everything the scenario tests printed is scanned for every credential the scenarios used
+    (tests/scenarios/secrets_scan.py): a leak anywhere in the suite fails it, naming where."""
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
-        for sandbox in _SANDBOXES:
-            _harvest(sandbox)
-        texts = asyncio.run(server_texts()) + LEDGER.captured
-        findings = scan(texts)
-        assert not findings, report(findings, len(texts), len(LEDGER))
+        assert_server_clean(captured=True)
 
 
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[RunningSandbox]:
     with start_sandbox(tokens=TOKENS) as sb:
-        _SANDBOXES.append(sb)
+        SANDBOXES.append(sb)
         yield sb
-        _harvest(sb)
-        _SANDBOXES.remove(sb)
+        harvest()
+        SANDBOXES.remove(sb)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -206,6 +206,28 @@ async def server_texts(flow_run_ids: Iterable[str] | None = None) -> list[tuple[
     return texts
 
 
+SANDBOXES: list[Any] = []  # the running sandboxes (RunningSandbox) of this test process
+
+
+def harvest() -> None:
+    """Every credential callers sent a running sandbox: access tokens, JWTs, grant assertions."""
+    for sandbox in SANDBOXES:
+        with sandbox.state.lock:
+            seen = sorted(sandbox.state.credentials_seen)
+        LEDGER.add_all("a credential sent to a provider", seen)
+
+
+def assert_server_clean(*, captured: bool = False) -> None:
+    """Scan everything the current Prefect API holds (and, with `captured`, what pytest captured
+    from the scenario tests) for every credential in the ledger; fail naming each place."""
+    import asyncio
+
+    harvest()
+    texts = asyncio.run(server_texts()) + (LEDGER.captured if captured else [])
+    findings = scan(texts)
+    assert not findings, report(findings, len(texts), len(LEDGER))
+
+
 def scan(texts: Iterable[tuple[str, str]], ledger: Ledger = LEDGER) -> list[Finding]:
     findings: list[Finding] = []
     for where, text in texts:

@@ -360,7 +360,7 @@ FORWARD = (
     "ios phase day",
     "ios resume after our pause",
 )
-SAFETY = ("android halt", "ios pause on failing health")
+SAFETY = ("android halt", "ios pause on failing health", "workers rollback")
 VERDICTS = (Verdict.PASS, Verdict.NO_DATA, Verdict.FAIL, None)
 
 
@@ -411,6 +411,10 @@ async def take_step(
         if verdict.frozen:
             assert verdict.retry_at is not None and verdict.retry_at > at  # looks again later
         return Outcome(not verdict.frozen or emergency)
+    if step == "workers rollback":
+        # flows/verification.py: verification failed → deploy the version that served before; no
+        # freeze is asked (test_safety_actions_never_read_the_freeze), the target is the history's
+        return Outcome(False, safety_done=_rollback_target(at, rng) is not None)
     if step in ("android promote", "android advance", "android halt"):
         return await _android(gates, world, policy, step, at, rng, emergency)
     return await _ios(gates, world, policy, step, at, rng, emergency)
@@ -456,6 +460,19 @@ async def _android(
         decision.step, health, frozen=verdict.frozen, emergency=emergency
     )
     return Outcome(gate is android.Gate.CHANGE)
+
+
+def _rollback_target(at: datetime, rng: random.Random) -> str | None:
+    from procedure.workers import DeploymentView, rollback_target
+
+    older = [
+        DeploymentView(f"d{n}", at - timedelta(days=n + 1), ((f"v{n}", 100.0),))
+        for n in range(rng.randint(1, 4))
+    ]
+    new = DeploymentView("new", at - timedelta(minutes=rng.randint(1, 120)), (("v-new", 100.0),))
+    target = rollback_target([new, *older], "v-new")
+    assert target == "v0", target  # the version that served right before
+    return target
 
 
 def _ios_world(
