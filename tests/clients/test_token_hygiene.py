@@ -165,3 +165,27 @@ def test_provider_errors_survive_pickling(cls):
         copy.retry_after,
     ) == ("github", "get_pull", 404, "NOT_FOUND", "gone", 3.0)
     assert str(copy) == str(error)
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        f"Authorization: Bearer {TOKEN[:24]}... (length = 158)",  # wrangler shortens an answer
+        f"echoed {TOKEN[:14]}…",
+        f"token={TOKEN[5:30]}&x=1",
+        f"{TOKEN[10:]}",
+    ],
+)
+def test_a_piece_of_a_secret_is_redacted_too(shown):
+    from clients import redact
+
+    clean = redact(shown, [TOKEN])
+    assert not any(TOKEN[i : i + 8] in clean for i in range(len(TOKEN) - 7)), clean
+    assert "[REDACTED]" in clean
+
+
+def test_ordinary_text_beside_a_secret_is_left_alone():
+    from clients import redact
+
+    text = "release verifier 1a2b3c4 PR#42: deployment 6f1e2d3c-4b5a-6978 rolled back (tok)"
+    assert redact(text, [TOKEN]) == text

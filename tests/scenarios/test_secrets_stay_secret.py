@@ -151,3 +151,34 @@ def test_a_provider_echoing_the_token_on_the_ios_path(ios: Ios, status: int) -> 
     stack.control.clear_faults()
     assert state.is_failed(), state.message
     _assert_clean(_texts_of([state], stack))
+
+
+@pytest.mark.parametrize("body", ["provider", "html"])
+def test_cloudflare_echoing_the_token_to_wrangler_on_the_emergency_path(
+    stack: Stack, body: str
+) -> None:
+    """The emergency deploy runs `wrangler deploy` with the Cloudflare token in its environment;
+    its output (what Cloudflare said, echo and all) goes into the run's log and error."""
+    from tests.scenarios.test_emergency_deploy import REASON, WRANGLER, ci_down, run_emergency
+
+    if not WRANGLER.exists():
+        pytest.skip("run `make install`: wrangler missing")
+    stack.control.pd_open_incident("Verification down", priority="P1", incident_id="PINC1")
+    ci_down(stack)
+    # wrangler's first write: the new version's upload
+    stack.control.add_fault(
+        "cloudflare",
+        "echo_credentials",
+        status=403,
+        method="POST",
+        path_contains="/versions",
+        echo_body=body,
+    )
+    state = run_emergency(
+        service="verifier", incident_id="PINC1", reason=REASON, acting_person="ana.oncall"
+    )
+    assert _fired(stack) > 0
+    stack.control.clear_faults()
+    assert state.is_failed(), state.message
+    assert "wrangler deploy failed" in (state.message or "")
+    _assert_clean(_texts_of([state], stack))
