@@ -15,8 +15,9 @@ what the world shows at that instant) → `evaluate_freeze`, then for the rollou
 `phased_action`, glued as flows/android_steps.py and flows/ios_steps.py glue them. It is judged
 against `naive_frozen`, written here from the policy's rule text alone.
 
-Seeded generation, not hypothesis: 10,000 hypothesis examples of this shape take minutes; a
-seeded generator does them in seconds. A failure prints its seed and case, so it replays.
+Seeded generation, not hypothesis (measured on the shared 2-core machine: 1,000 hypothesis
+examples of the simpler `strategies.scenarios` took 18 s, so 10,000 would take minutes; these
+10,640 cases take 2–5 s). A failure names its seed, world and case, so it replays.
 """
 
 from __future__ import annotations
