@@ -23,7 +23,7 @@ from clients._cloudflare_models import (
     InvocationTotals,
     VersionShare,
 )
-from clients._errors import NotFoundError, ProviderError
+from clients._errors import NotFoundError, ProviderError, redact
 from clients._github import GitHubClient
 from clients._github_models import (
     CheckRun,
@@ -128,4 +128,5 @@ __all__ = [
     "VersionShare",
     "VitalsSample",
     "WorkerProbe",
+    "redact",
 ]

@@ -85,7 +85,7 @@ class AppStoreConnectClient(BaseClient):
         body = json_body(response)
         errors = body.get("errors") if isinstance(body, dict) else None
         if not isinstance(errors, list) or not errors:
-            return None, response.text[:300]
+            return None, self._excerpt(response.text)
         parts = []
         for error in errors:
             if isinstance(error, dict):

@@ -121,7 +121,13 @@ class BaseClient(Closing):
 
     def _describe(self, response: httpx.Response) -> tuple[int | str | None, str]:
         """The provider's error code and a human detail for an error answer."""
-        return None, response.text[:500]
+        return None, self._excerpt(response.text, 500)
+
+    def _excerpt(self, text: str, limit: int = 300) -> str:
+        """At most `limit` characters of an answer's text, redacted before it is cut: cut first,
+        an echoed token straddling the limit would leave its head behind, which no longer
+        matches the token (nor the shape of an auth header value)."""
+        return redact(text, self._secrets())[:limit]
 
     def _retry_on(self, response: httpx.Response) -> Retry | None:
         """Whether this answer is worth sending again (and how): the one retry decision."""

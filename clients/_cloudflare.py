@@ -41,7 +41,7 @@ class CloudflareClient(TokenClient):
                 f"{e.get('code')}: {e.get('message')}" for e in errors if isinstance(e, dict)
             )
             return first.get("code"), detail
-        return None, response.text[:300]
+        return None, self._excerpt(response.text)
 
     # -- deployments -----------------------------------------------------------------------------
 

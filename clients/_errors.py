@@ -14,11 +14,29 @@ _AUTH_VALUE = re.compile(r"(?i)\b(bearer|token|basic)\s+[A-Za-z0-9._~+/=\-]{16,}
 _MAX_DETAIL = 1000
 
 
+# A run of the characters tokens, keys and JWTs are made of, long enough to be part of one.
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9._~+/\-]{12,}")  # "=" splits: token=<value>
+_MIN_FRAGMENT = 12
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """Remove every occurrence of `secrets` and anything shaped like an auth header value."""
-    for secret in secrets:
-        if len(secret) >= 4:  # a shorter "secret" would shred ordinary words
-            text = text.replace(secret, _REDACTED)
+    """Remove every occurrence of `secrets`, every piece of one (12 characters or more: what a
+    tool that shortens a long answer — `cf-scenario-SECR...` — leaves of it), and anything
+    shaped like an auth header value."""
+    known = [s for s in secrets if len(s) >= 4]  # a shorter "secret" would shred ordinary words
+    for secret in known:
+        text = text.replace(secret, _REDACTED)
+    long = [s for s in known if len(s) >= _MIN_FRAGMENT]
+    if long:
+
+        def piece(match: re.Match[str]) -> str:
+            run = match.group(0)
+            core = run.strip("._~+/-")  # a piece cut short ends in "..." or a separator
+            if len(core) >= _MIN_FRAGMENT and any(core in s for s in long):
+                return _REDACTED
+            return run
+
+        text = _TOKEN_RUN.sub(piece, text)
     return _AUTH_VALUE.sub(lambda m: f"{m.group(1)} {_REDACTED}", text)
 
 

@@ -79,9 +79,9 @@ class GitHubClient(TokenClient):
         if isinstance(body, dict) and isinstance(body.get("message"), str):
             detail = body["message"]
             if body.get("errors"):
-                detail += f" {json.dumps(body['errors'])[:300]}"
+                detail += f" {self._excerpt(json.dumps(body['errors']))}"
             return None, detail
-        return None, response.text[:300]
+        return None, self._excerpt(response.text)
 
     # -- pull request ----------------------------------------------------------------------------
 
@@ -305,7 +305,7 @@ class GitHubClient(TokenClient):
                 operation,
                 status=response.status_code,
                 code=code,
-                detail=detail or str(errors)[:300],
+                detail=detail or self._excerpt(str(errors)),
                 not_found=code == "NOT_FOUND",
             )
         data = body.get("data")

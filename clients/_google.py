@@ -72,7 +72,7 @@ class GoogleApiClient(BaseClient):
     def _describe(self, response: httpx.Response) -> tuple[int | str | None, str]:
         status, reason, reasons, message = google_error(json_body(response))
         if status is None and reason is None and not message:
-            return None, response.text[:300]
+            return None, self._excerpt(response.text)
         detail = f"{status}: {message}" if status else message
         if reasons:
             detail = f"{detail} [{', '.join(reasons)}]"

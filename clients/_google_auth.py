@@ -143,7 +143,7 @@ class _TokenEndpoint(BaseClient):
         if isinstance(body, dict) and isinstance(body.get("error"), dict):
             status, reason, _, message = google_error(body)
             return reason or status, message
-        return None, response.text[:300]
+        return None, self._excerpt(response.text)
 
     async def grant(self, token_uri: str, assertion: str) -> tuple[str, float]:
         """(access token, lifetime in seconds). Minting a second token is harmless, so a lost

@@ -45,7 +45,7 @@ class PagerDutyClient(TokenClient):
                 detail = f"{detail}: {'; '.join(str(e) for e in extra)}" if detail else str(extra)
             code = error.get("code")
             return code if isinstance(code, int | str) else None, detail
-        return None, response.text[:300]
+        return None, self._excerpt(response.text)
 
     async def active_incidents(
         self, *, service_ids: Iterable[str] = (), team_ids: Iterable[str] = ()

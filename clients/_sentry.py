@@ -35,7 +35,7 @@ class SentrySessionsClient(TokenClient):
         detail = body.get("detail") if isinstance(body, dict) else None
         if isinstance(detail, str) and detail:
             return None, detail
-        return None, response.text[:300]
+        return None, self._excerpt(response.text)
 
     async def release_health(
         self,

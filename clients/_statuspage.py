@@ -36,7 +36,7 @@ class StatuspageClient(BaseClient):
             error = body.get("error") or body.get("message")
             if isinstance(error, str):
                 return None, error
-        return None, response.text[:300]
+        return None, self._excerpt(response.text)
 
     async def _get(self, operation: str, path: str) -> Any:
         response = await self._call(operation, "GET", f"{self.base_url}{_API}/{path}")

@@ -26,6 +26,7 @@ from procedure.ios import (
     Step,
     StoreView,
     decide,
+    freeze_matters,
     phased_action,
     reconcile,
     sessions_verdict,
@@ -310,11 +311,7 @@ async def _phased(
         )
 
     frozen, freeze_left = False, None
-    if (
-        decision.step is Step.PHASE
-        and verdict is not Verdict.FAIL
-        or (decision.step is Step.PAUSED and timeline.paused_by == "freeze")
-    ):
+    if freeze_matters(decision, verdict, timeline.paused_by):
         freeze = await freeze_gate("phased release", release.subject, release.policy)
         frozen = freeze.frozen
         if frozen and freeze.retry_at is not None:

@@ -35,6 +35,7 @@ __all__ = [
     "Step",
     "StoreView",
     "decide",
+    "freeze_matters",
     "phased_action",
     "quiet_until",
     "reconcile",
@@ -241,6 +242,18 @@ class PhasedAction(StrEnum):
     RESUME = "resume"
     CONTINUE = "continue"  # nothing to change
     CANNOT_PAUSE = "cannot pause"  # a pause is needed but Apple's budget has no room: alert
+
+
+def freeze_matters(
+    decision: Decision, health: Verdict | None, paused_by: PauseCause | None
+) -> bool:
+    """Whether `phased_action` needs the freeze verdict: a phased release running and not failing
+    (a freeze pauses it; a failing one is paused for health whatever the freeze), and a pause of
+    ours that `phased_action` would lift when its cause is gone — for a freeze, or for no data:
+    a checkpoint judged meanwhile is no reason to resume inside a freeze."""
+    if decision.step is Step.PHASE:
+        return health is not Verdict.FAIL
+    return decision.step is Step.PAUSED and paused_by in ("freeze", "no data")
 
 
 def phased_action(

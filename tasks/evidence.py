@@ -13,16 +13,16 @@ from datetime import date
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.logging import get_run_logger
 
+from clients import redact as scrub
 from procedure.policy import Policy
 from tasks import clock
 from tasks.settings import ProviderSettings
 
 
 def redact(text: str) -> str:
-    for secret in ProviderSettings.from_env().secret_values():
-        if len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
-    return text
+    """Every credential of the settings out of `text` — whole, in pieces (a tool's output cuts a
+    long answer short, echo and all) — and anything shaped like an auth header value."""
+    return scrub(text, ProviderSettings.from_env().secret_values())
 
 
 def artifact_key(*parts: str) -> str:

@@ -44,6 +44,30 @@ async def test_github_errors_never_carry_the_token(github, provider, echo):
     assert "[REDACTED]" in caught.value.detail
 
 
+@pytest.mark.parametrize("inside", [6, 12, 20, 30])
+@pytest.mark.parametrize("quoted", ["Authorization: Bearer {}", "access_token={}"])
+async def test_an_echo_across_the_cut_leaves_no_fragment(
+    github, cloudflare, provider, inside, quoted
+):
+    # A proxy's error page quoting what was sent: the clients keep the first few hundred
+    # characters of a page that is not the provider's JSON. Cut before redaction, the head of a
+    # token straddling the cut was no longer the token, so nothing removed it.
+    cut, head = 300, "<html><pre>"
+    before = quoted.format("")
+    page = head + "." * (cut - inside - len(head) - len(before)) + quoted.format(TOKEN) + "</pre>"
+    assert page.index(TOKEN) == cut - inside
+    provider.on("GET", "/repos/octo-org/edge-api/pulls/1", Reply(502, text=page))
+    provider.on("GET", r".*/deployments", Reply(403, text=page))
+    for call in (
+        lambda: github.get_pull(REPO, 1),
+        lambda: cloudflare.list_deployments(ACCOUNT, SCRIPT),
+    ):
+        with pytest.raises(ProviderError) as caught:
+            await call()
+        for text in (str(caught.value), repr(caught.value)):
+            assert not any(TOKEN[i : i + 6] in text for i in range(len(TOKEN) - 5)), text
+
+
 async def test_github_graphql_errors_never_carry_the_token(github, provider):
     body = {"errors": [{"type": "FORBIDDEN", "message": f"token {TOKEN} lacks scope"}]}
     provider.on("POST", "/graphql", Reply(200, body))
@@ -141,3 +165,27 @@ def test_provider_errors_survive_pickling(cls):
         copy.retry_after,
     ) == ("github", "get_pull", 404, "NOT_FOUND", "gone", 3.0)
     assert str(copy) == str(error)
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        f"Authorization: Bearer {TOKEN[:24]}... (length = 158)",  # wrangler shortens an answer
+        f"echoed {TOKEN[:14]}…",
+        f"token={TOKEN[5:30]}&x=1",
+        f"{TOKEN[10:]}",
+    ],
+)
+def test_a_piece_of_a_secret_is_redacted_too(shown):
+    from clients import redact
+
+    clean = redact(shown, [TOKEN])
+    assert not any(TOKEN[i : i + 8] in clean for i in range(len(TOKEN) - 7)), clean
+    assert "[REDACTED]" in clean
+
+
+def test_ordinary_text_beside_a_secret_is_left_alone():
+    from clients import redact
+
+    text = "release verifier 1a2b3c4 PR#42: deployment 6f1e2d3c-4b5a-6978 rolled back (tok)"
+    assert redact(text, [TOKEN]) == text

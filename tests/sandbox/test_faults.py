@@ -5,9 +5,19 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 
-from sandbox.control import SandboxControl
-from tests.sandbox.helpers import ACCOUNT, CF_TOKEN, REPO, SCRIPT, SHA, deploy, live_versions
+from sandbox.control import PlayControlError, SandboxAdminError, SandboxControl
+from tests.sandbox.helpers import (
+    ACCOUNT,
+    CF_TOKEN,
+    GH_TOKEN,
+    REPO,
+    SCRIPT,
+    SHA,
+    deploy,
+    live_versions,
+)
 
 
 def test_status_fault_answers_without_processing(control: SandboxControl, cf: httpx.Client) -> None:
@@ -147,3 +157,48 @@ def test_timeout_shorter_than_the_client_s_answers_a_gateway_504(
     answer = gh.get(f"/repos/{REPO}/rules/branches/main")
     assert answer.status_code == 504 and time.perf_counter() - started >= 0.2
     assert gh.get(f"/repos/{REPO}/rules/branches/main").status_code == 200
+
+
+def test_echo_credentials_quotes_the_callers_authorization(
+    control: SandboxControl, gh: httpx.Client, cf: httpx.Client
+) -> None:
+    control.github_repo(REPO)
+    control.add_fault("github", "echo_credentials", count=1)
+    echoed = gh.get(f"/repos/{REPO}/pulls/1")
+    assert echoed.status_code == 401
+    assert f"Authorization: Bearer {GH_TOKEN}" in echoed.json()["message"]
+    assert gh.get(f"/repos/{REPO}/pulls/1").status_code != 401  # count=1: only the first
+    control.add_fault("cloudflare", "echo_credentials", status=500, echo_body="html", pad=290)
+    page = cf.get(f"/accounts/{ACCOUNT}/workers/scripts")
+    assert page.status_code == 500 and page.headers["content-type"].startswith("text/html")
+    text = page.text
+    assert text.index(f"Authorization: Bearer {CF_TOKEN}") > 290
+    assert control.faults()[-1]["echo_body"] == "html"
+    # both credentials are remembered, and a reset does not forget them
+    control.reset()
+    assert {GH_TOKEN, CF_TOKEN} <= set(control.credentials_seen())
+
+
+def test_echo_credentials_quotes_the_google_grant_assertion(control: SandboxControl) -> None:
+    account = control.play_service_account()
+    control.add_fault("google-oauth", "echo_credentials", status=400)
+    with pytest.raises(PlayControlError) as refused:
+        control.play_token(account)
+    assert "assertion=eyJ" in str(refused.value)
+    assertion = next(c for c in control.credentials_seen() if c.startswith("eyJ"))
+    assert assertion in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("doc", "complaint"),
+    [
+        ({"echo_body": "xml"}, "echo_body"),
+        ({"pad": -1}, "pad"),
+        ({"status": 302}, "status"),
+    ],
+)
+def test_echo_credentials_refuses_a_bad_spec(
+    control: SandboxControl, doc: dict[str, object], complaint: str
+) -> None:
+    with pytest.raises(SandboxAdminError, match=complaint):
+        control.add_fault("github", "echo_credentials", **doc)

@@ -21,6 +21,7 @@ from sandbox.server import RunningSandbox
 from scripts.localstack import PreparedRelease, prepare_release, seed_document
 from tasks.clock import ManualClock, clock, use_clock
 from tasks.policy_file import load_policy
+from tests.scenarios.secrets_scan import LEDGER
 
 ROOT = Path(__file__).resolve().parents[2]
 GITHUB_TOKEN = "ghs_scenarioSECRETgithub0123456789"  # an app installation token, like Actions'
@@ -43,8 +44,10 @@ TEST_MONITOR = {
 }
 
 
-# `prefect_server` and `sandbox_server` (one each per test process) are tests/conftest.py's, so the
-# scenario and fault suites share them.
+# `prefect_server` and `sandbox_server` (one each per test process, with the secrets scan at the
+# end) are tests/conftest.py's, so every suite that runs flows shares them and is scanned.
+for _provider, _token in TOKENS.items():
+    LEDGER.add(f"the {_provider} token", _token)
 
 
 @pytest.fixture
@@ -227,6 +230,7 @@ def play_store(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Android:
     that point the orchestrator at it."""
     control = stack.control
     account = control.play_service_account()
+    LEDGER.add("a Google service-account private key", account["private_key"])
     monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_JSON", json.dumps(account))
     monkeypatch.setenv("RELORCH_PLAY_API_URL", f"{stack.url}/google/androidpublisher/v3")
     monkeypatch.setenv("RELORCH_PLAY_UPLOAD_URL", f"{stack.url}/google/upload/androidpublisher/v3")
@@ -372,6 +376,7 @@ def app_store(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Ios:
     control = stack.control
     app = stack.policy.ios_app("wallet")
     key = control.asc_api_key()
+    LEDGER.add("an App Store Connect .p8 key", key["private_key"])
     for name, value in {
         "RELORCH_APP_STORE_API_URL": f"{stack.url}/appstore",
         "APP_STORE_CONNECT_KEY_ID": key["key_id"],

@@ -97,6 +97,11 @@ def real_server(
         server.start()
         with temporary_settings({PREFECT_API_URL: server.url}):
             yield server
+            if server.proc is not None and not server.env.get("PREFECT_SERVER_API_AUTH_STRING"):
+                # what this server holds joins the secrets scan before it goes (secrets_scan.py)
+                from tests.scenarios.secrets_scan import assert_server_clean
+
+                assert_server_clean()
     finally:
         server.stop()
 

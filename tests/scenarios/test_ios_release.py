@@ -250,10 +250,12 @@ def test_the_pause_budget_warns_before_it_runs_out(shared_clock: ManualClock, io
 async def _artifacts_with(text: str) -> list[str]:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
 
-    async with get_client() as client:
+    async with get_client() as client:  # newest first: the server answers 200 at most
         artifacts = await client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(like_="ios-wallet"))
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(like_="ios-wallet")),
+            sort=ArtifactSort.CREATED_DESC,
         )
     return [str(a.data) for a in artifacts if text in str(a.data)]
 

@@ -85,6 +85,12 @@ async def clear_faults(request: Request) -> Response:
     return JSONResponse({"cleared": True})
 
 
+async def credentials_seen(request: Request) -> Response:
+    state = sandbox_state(request)
+    with state.lock:
+        return JSONResponse(sorted(state.credentials_seen))
+
+
 async def list_requests(request: Request) -> Response:
     target = request.query_params.get("target") or None
     if target is not None and target not in TARGETS[:-1]:
@@ -110,6 +116,7 @@ ROUTES: list[BaseRoute] = [
     Route("/faults", list_faults, methods=["GET"]),
     Route("/faults", clear_faults, methods=["DELETE"]),
     Route("/requests", list_requests, methods=["GET"]),
+    Route("/credentials-seen", credentials_seen, methods=["GET"]),
     Route("/requests", clear_requests, methods=["DELETE"]),
     Mount(
         "/github",

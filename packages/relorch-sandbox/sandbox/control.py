@@ -359,5 +359,11 @@ class SandboxControl(FreezeSourcesControl, PlayControl, AppStoreControl):  # + A
         result: list[dict[str, Any]] = self._call("GET", "/requests", target=target)
         return result
 
+    def credentials_seen(self) -> list[str]:
+        """Every credential value callers have sent since the sandbox started (Authorization
+        values without their scheme, Google grant assertions), resets or not."""
+        result: list[str] = self._call("GET", "/credentials-seen")
+        return result
+
     def clear_requests(self) -> None:
         self._call("DELETE", "/requests")

@@ -18,7 +18,10 @@ TARGETS = (
     "sentry",  # release-health sessions
     "*",
 )
-KINDS = ("status", "rate_limit", "slow", "timeout", "drop_after_commit")
+KINDS = ("status", "rate_limit", "slow", "timeout", "drop_after_commit", "echo_credentials")
+# How an `echo_credentials` fault shapes its answer: the provider's own error shape (a message
+# quoting what the caller sent), or an HTML page as a proxy or a debug page returns it.
+ECHO_BODIES = ("provider", "html")
 
 
 class FaultSpecError(ValueError):
@@ -38,6 +41,8 @@ class Fault:
     method: str | None = None
     path_contains: str | None = None
     seed: int | None = None
+    echo_body: str = "provider"
+    pad: int = 0  # echo_credentials: characters of filler before the echoed values
     fired: int = 0
     # One generator per fault so a seeded fault fires the same way whatever else runs.
     rng: random.Random = field(default_factory=random.Random, repr=False)
@@ -76,6 +81,8 @@ class Fault:
             "method": self.method,
             "path_contains": self.path_contains,
             "seed": self.seed,
+            "echo_body": self.echo_body,
+            "pad": self.pad,
             "fired": self.fired,
         }
 
@@ -116,9 +123,11 @@ class FaultStore:
             raise FaultSpecError(f"target must be one of {', '.join(TARGETS)}")
         if kind not in KINDS:
             raise FaultSpecError(f"kind must be one of {', '.join(KINDS)}")
-        default_status = {"status": 503, "timeout": 504}.get(str(kind), 502)
+        default_status = {"status": 503, "timeout": 504, "echo_credentials": 401}.get(
+            str(kind), 502
+        )
         status = int(_number(doc, "status", default_status))
-        if kind in ("status", "timeout") and not 400 <= status <= 599:
+        if kind in ("status", "timeout", "echo_credentials") and not 400 <= status <= 599:
             raise FaultSpecError("status must be an HTTP error status (4xx/5xx)")
         probability = _number(doc, "probability", 1.0)
         if not 0.0 <= probability <= 1.0:
@@ -129,6 +138,12 @@ class FaultStore:
         seed = doc.get("seed")
         if seed is not None and not isinstance(seed, int):
             raise FaultSpecError("seed must be an integer or null")
+        echo_body = doc.get("echo_body") or "provider"
+        if echo_body not in ECHO_BODIES:
+            raise FaultSpecError(f"echo_body must be one of {', '.join(ECHO_BODIES)}")
+        pad = doc.get("pad", 0)
+        if not isinstance(pad, int) or isinstance(pad, bool) or not 0 <= pad <= 100_000:
+            raise FaultSpecError("pad must be an integer within [0, 100000]")
         fault = Fault(
             id=f"fault-{self._next}",
             target=target,
@@ -142,6 +157,8 @@ class FaultStore:
             method=doc.get("method") or None,
             path_contains=doc.get("path_contains") or None,
             seed=seed,
+            echo_body=echo_body,
+            pad=pad,
             rng=random.Random(seed),
         )
         self._next += 1

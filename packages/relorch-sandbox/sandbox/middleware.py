@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import Headers
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sandbox.appstore.auth import AscAuth
@@ -62,6 +62,28 @@ def fault_answer(target: str, fault: Fault) -> Response:
     return provider_error(target, fault.status, f"{message} (sandbox fault {fault.id})")
 
 
+def sent_credentials(target: str, headers: Headers, body: bytes) -> list[str]:
+    """What the caller authenticated with: the Authorization header and, at Google's token
+    endpoint, the signed assertion of the JWT-bearer grant."""
+    found = [headers["authorization"]] if headers.get("authorization") else []
+    if target == "google-oauth":
+        form = dict(parse_qsl(body.decode("latin-1"), keep_blank_values=True))
+        if form.get("assertion"):
+            found.append(form["assertion"])
+    return found
+
+
+def echo_answer(target: str, fault: Fault, credentials: list[str]) -> Response:
+    """A careless server (or a proxy's error page) quoting what the caller sent."""
+    quoted = [f"Authorization: {c}" if " " in c else f"assertion={c}" for c in credentials]
+    said = "; ".join(quoted) or "no credentials"
+    message = f"{'.' * fault.pad}rejected the request ({said}) (sandbox fault {fault.id})"
+    if fault.echo_body == "html":
+        page = f"<html><body><h1>{fault.status}</h1><pre>{message}</pre></body></html>"
+        return HTMLResponse(page, status_code=fault.status)
+    return provider_error(target, fault.status, message)
+
+
 class _Captured:
     """Buffers what the inner app sends, so the answer can still be replaced (or 'lost')."""
 
@@ -99,8 +121,14 @@ class ProviderMiddleware:
         handler_notes: dict[str, Any] = scope.setdefault("state", {})
         method, path = scope["method"], scope["path"]
 
+        credentials = sent_credentials(target, headers, body)
         with self.state.lock:
             decision = self.state.faults.decide(target, method, path)
+            # Every credential a caller ever sent, kept across resets: tests look for them in
+            # what the orchestrator wrote (tests/scenarios/secrets_scan.py).
+            self.state.credentials_seen.update(
+                c.partition(" ")[2] if " " in c else c for c in credentials
+            )
         if decision.delay_s:
             await asyncio.sleep(decision.delay_s)
         fault = decision.terminal
@@ -111,6 +139,9 @@ class ProviderMiddleware:
                 status = await _answer(fault_answer(target, fault), scope, receive, send)
             elif fault is not None and fault.kind == "timeout":
                 status = await _hang(fault, target, scope, receive, send)
+            elif fault is not None and fault.kind == "echo_credentials":
+                answer = echo_answer(target, fault, credentials)
+                status = await _answer(answer, scope, receive, send)
             elif fault is not None and fault.kind == "rate_limit":
                 status = await _answer(
                     rate_limited(target, fault.retry_after), scope, receive, send

@@ -44,6 +44,9 @@ class SandboxState:
         self.faults = FaultStore()
         self.log = RequestLog()
         self.rng = random.Random(RNG_SEED)
+        # Every credential value a caller sent (Authorization values, Google grant assertions),
+        # kept across resets: what a test then looks for in logs and artifacts.
+        self.credentials_seen: set[str] = set()
         self.reset()
 
     def now(self) -> datetime:
