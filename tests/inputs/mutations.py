@@ -7,7 +7,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import annotated_types as at
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
@@ -65,18 +64,18 @@ class Mutation:
 def bounds(model: type[BaseModel], name: str) -> list[Any]:
     """Values on and just past each bound the field declares (the model says which are right)."""
     values: list[Any] = []
-    for item in model.model_fields[name].metadata:
-        if isinstance(item, at.Gt):
-            values += [item.gt, item.gt + 1]
-        elif isinstance(item, at.Ge):
-            values += [item.ge - 1, item.ge]
-        elif isinstance(item, at.Le):
-            values += [item.le, item.le + 1]
-        elif isinstance(item, at.MinLen):
-            values += ["a" * max(item.min_length - 1, 0), "a" * item.min_length]
-            values += [" " * item.min_length, " " + "b" * max(item.min_length - 1, 0) + " "]
-        elif isinstance(item, at.MaxLen) and item.max_length is not None:
-            values += ["a" * item.max_length, "a" * (item.max_length + 1)]
+    for item in model.model_fields[name].metadata:  # annotated_types' Gt, Ge, Le, MinLen, MaxLen
+        if (gt := getattr(item, "gt", None)) is not None:
+            values += [gt, gt + 1]
+        elif (ge := getattr(item, "ge", None)) is not None:
+            values += [ge - 1, ge]
+        elif (le := getattr(item, "le", None)) is not None:
+            values += [le, le + 1]
+        elif (least := getattr(item, "min_length", None)) is not None:
+            values += ["a" * max(least - 1, 0), "a" * least]
+            values += [" " * least, " " + "b" * max(least - 1, 0) + " "]
+        elif (most := getattr(item, "max_length", None)) is not None:
+            values += ["a" * most, "a" * (most + 1)]
     return values
 
 
