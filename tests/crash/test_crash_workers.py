@@ -12,7 +12,6 @@ import pytest
 
 from tests.crash import driver, harness
 from tests.crash.conftest import World
-from tests.scenarios.conftest import Stack
 from tests.scenarios.test_team_shape_leases import active_slots
 from tests.scenarios.test_workers_deploy import created_deployments
 
@@ -33,26 +32,6 @@ def _is_write(entry: harness.Entry) -> bool:
     if entry["target"] == "worker":
         return entry["path"].endswith("/challenge")  # one key-flow check of the watch
     return entry["target"] in ("github", "cloudflare")
-
-
-def _record_states(stack: Stack) -> list[str]:
-    import httpx
-
-    from tests.scenarios.conftest import GITHUB_TOKEN
-
-    repo = stack.policy.service(SERVICE).repo
-    headers = {"Authorization": f"Bearer {GITHUB_TOKEN}"}
-    states = []
-    for d in httpx.get(
-        f"{stack.url}/github/repos/{repo}/deployments",
-        params={"environment": "production"},
-        headers=headers,
-    ).json():
-        statuses = httpx.get(
-            f"{stack.url}/github/repos/{repo}/deployments/{d['id']}/statuses", headers=headers
-        ).json()
-        states.append(max(statuses, key=lambda s: s["id"])["state"] if statuses else "none")
-    return states
 
 
 def _crash(world: World, the_plan: harness.Plan, path: str, params: dict[str, Any]) -> str:
@@ -89,7 +68,7 @@ def test_a_killed_workers_release_ends_verified_with_one_production_deploy(
     dead = _crash(world, the_plan, "workers", release.parameters)
 
     if the_plan.heal.startswith("on-crash"):
-        live_unverified = bool(UNFINISHED & set(_record_states(stack)))
+        live_unverified = bool(UNFINISHED & set(stack.record_states(SERVICE)))
         recovered = _recover(the_plan, dead)
         assert bool(recovered) == live_unverified, (str(the_plan), recovered)
     said = driver.drive("workers", release.parameters)
@@ -107,7 +86,7 @@ def test_a_killed_workers_release_ends_verified_with_one_production_deploy(
     ], the_plan
     # newest first: the release's own record verified; one the kill left behind before its
     # deploy landed is closed as inactive, never left in progress
-    records = _record_states(stack)
+    records = stack.record_states(SERVICE)
     assert records and records[0] == "success", (str(the_plan), records)
     assert set(records) <= {"success", "inactive"}, (str(the_plan), records)
     assert active_slots(world.server, f"workers-release-{SERVICE}") == 0, the_plan
@@ -144,6 +123,6 @@ def test_a_killed_emergency_deploy_ends_verified_with_one_production_deploy(
     assert said[-1]["type"] == "COMPLETED", (str(the_plan), said)
     assert stack.live_version(SERVICE) != before, the_plan
     assert len(created_deployments(stack, SERVICE)) == 1, (str(the_plan), "production deploys")
-    records = _record_states(stack)
+    records = stack.record_states(SERVICE)
     assert not UNFINISHED & set(records), (str(the_plan), records)
     assert active_slots(world.server, f"workers-release-{SERVICE}") == 0, the_plan

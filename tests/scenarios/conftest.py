@@ -118,6 +118,19 @@ class Stack:
     def script(self, service: str, env: str = "production") -> str:
         return self.policy.service(service).environments[env].script
 
+    def record_states(self, service: str) -> list[str]:
+        """The newest status of each of the service's GitHub production deployment records."""
+        import httpx
+
+        repo = self.policy.service(service).repo
+        headers = {"Authorization": f"Bearer {GITHUB_TOKEN}"}
+        base = f"{self.url}/github/repos/{repo}/deployments"
+        states = []
+        for d in httpx.get(base, params={"environment": "production"}, headers=headers).json():
+            statuses = httpx.get(f"{base}/{d['id']}/statuses", headers=headers).json()
+            states.append(max(statuses, key=lambda s: s["id"])["state"] if statuses else "none")
+        return states
+
 
 @pytest.fixture
 def stack(

@@ -23,7 +23,7 @@ import yaml
 
 from relctl.automations import CRASH_DETECTION, apply_automations
 from relctl.trigger import PrefectApi
-from tests.scenarios.conftest import GITHUB_TOKEN, ROOT, Stack
+from tests.scenarios.conftest import ROOT, Stack
 from tests.scenarios.real_server import real_server
 from tests.scenarios.test_run_pg import _descendants
 from tests.scenarios.test_workers_deploy import created_deployments
@@ -72,22 +72,6 @@ def _kill_with_everything_it_started(proc: subprocess.Popen[bytes]) -> None:
         with suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     proc.wait(timeout=10)
-
-
-def _records(stack: Stack, service: str) -> list[str]:
-    repo = stack.policy.service(service).repo
-    headers = {"Authorization": f"Bearer {GITHUB_TOKEN}"}
-    states = []
-    for d in httpx.get(
-        f"{stack.url}/github/repos/{repo}/deployments",
-        params={"environment": "production"},
-        headers=headers,
-    ).json():
-        statuses = httpx.get(
-            f"{stack.url}/github/repos/{repo}/deployments/{d['id']}/statuses", headers=headers
-        ).json()
-        states.append(max(statuses, key=lambda s: s["id"])["state"] if statuses else "none")
-    return states
 
 
 def _production_live(stack: Stack, service: str) -> bool:
@@ -180,7 +164,7 @@ def test_a_release_dead_with_its_worker_is_marked_crashed_and_recovered(
     assert finished["state"]["type"] == "COMPLETED", finished["state"]
     assert stack.live_version("verifier") == release.parameters["version_ids"]["production"]
     assert len(created_deployments(stack, "verifier")) == 1  # verified, never deployed again
-    assert _records(stack, "verifier") == ["success"]
+    assert stack.record_states("verifier") == ["success"]
     assert limit["active_slots"] == 0, limit
 
 
